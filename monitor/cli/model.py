@@ -1,0 +1,9 @@
+"""CLI commands for the classifier (``model train|eval``)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the main app."""

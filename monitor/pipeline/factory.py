@@ -1,0 +1,30 @@
+"""Builds the one pipeline every entry point uses, from settings."""
+
+from __future__ import annotations
+
+from monitor.config import Settings
+from monitor.pipeline.core import Pipeline
+from monitor.pipeline.decide import Decider
+from monitor.pipeline.detector import Detector
+
+
+def rule_detectors(settings: Settings) -> list[Detector]:
+    """The rules half of the pipeline."""
+    from monitor.pipeline.builtin import BuiltinDetector
+
+    return [BuiltinDetector()]
+
+
+def model_detectors(settings: Settings) -> list[Detector]:
+    """The classifier half of the pipeline (none until a model is trained)."""
+    return []
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    """Assemble detectors and decision step from settings; raises on a broken rule or model."""
+    detectors = rule_detectors(settings) + model_detectors(settings)
+    decider = Decider(
+        min_score=dict(settings.decision.min_score),
+        default_min_score=settings.decision.default_min_score,
+    )
+    return Pipeline(detectors=detectors, decider=decider)

@@ -1,0 +1,47 @@
+"""Shared fixtures: a fresh store per test, settings, and a guard against real network."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Settings, settings_from_dict
+from monitor.store import Store
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests talk only to servers on 127.0.0.1."""
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture
+def tmp_db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'socialguide.db'}"
+
+
+@pytest.fixture
+def fresh_store(tmp_db_url: str) -> Iterator[Store]:
+    """A migrated, empty SQLite store in a temporary folder."""
+    store = Store(tmp_db_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def settings(tmp_db_url: str) -> Settings:
+    """Default settings pointing at the temporary store."""
+    return settings_from_dict({"store": {"url": tmp_db_url}}, source="test")
