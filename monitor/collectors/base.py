@@ -1,0 +1,61 @@
+"""The collector contract: given one consented account and its cursor, return new posts.
+
+Collectors never touch the store; the cycle (monitor/collect.py) asks the store for
+consented accounts only, calls ``fetch`` and writes the results. That keeps the consent
+check in one query and makes every collector testable against a fake server alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from monitor.domain import Post
+
+
+@dataclass(slots=True)
+class Cursor:
+    """Where the last cycle stopped for one account (mirrors the ``cursors`` table)."""
+
+    since_id: str | None = None
+    newest_id: str | None = None
+    last_uri: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class AccountRef:
+    """What a collector needs to know about an account: never who owns it."""
+
+    id: int
+    platform: str
+    handle: str
+    platform_user_id: str | None = None
+    cursor: Cursor = field(default_factory=Cursor)
+
+
+@dataclass(slots=True)
+class FetchResult:
+    """New or edited posts for one account, the advanced cursor and what it cost."""
+
+    posts: list[Post] = field(default_factory=list)
+    cursor: Cursor = field(default_factory=Cursor)
+    # Posts the platform shows as deleted since last time (their platform post ids).
+    deleted_ids: list[str] = field(default_factory=list)
+    requests: int = 0
+    # Learned during the fetch (e.g. X user id), cached on the account.
+    platform_user_id: str | None = None
+    # Units the platform bills for (X reads); counted against a per-cycle cap.
+    billed_reads: int = 0
+
+
+@runtime_checkable
+class Collector(Protocol):
+    """Reads public posts of one platform."""
+
+    platform: str
+
+    def fetch(self, account: AccountRef) -> FetchResult:
+        """Return posts newer than ``account.cursor``; raise CollectorError/RateLimited."""
+        ...
