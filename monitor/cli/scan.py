@@ -1,9 +1,144 @@
-"""CLI: scan."""
+"""``socialguide scan``: the batch contract from DESIGN.md (JSONL in, JSONL out, streaming)."""
 
 from __future__ import annotations
 
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
+
 import typer
+
+from monitor.cli.common import ConfigOption, cli_errors, err_console, settings_from, stderr_is_tty
+from monitor.collectors.replay import parse_time
+from monitor.domain import Post
+from monitor.pipeline.factory import build_pipeline
+
+MAX_LINE_CHARS = 4_000_000
+
+
+def parse_line(line: str, lineno: int) -> Post:
+    """Turn one input line into a Post, or raise ValueError with a message a person can act on."""
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(rec, dict):
+        raise ValueError(f"expected a JSON object, got {type(rec).__name__}")
+    pid, text = rec.get("id"), rec.get("text")
+    if pid is None:
+        raise ValueError('missing required field "id"')
+    if not isinstance(pid, str | int) or isinstance(pid, bool):
+        raise ValueError(f'field "id" must be a string, got {type(pid).__name__}')
+    if text is None:
+        raise ValueError('missing required field "text"')
+    if not isinstance(text, str):
+        raise ValueError(f'field "text" must be a string, got {type(text).__name__}')
+    for key in ("platform", "author", "url"):
+        if key in rec and rec[key] is not None and not isinstance(rec[key], str):
+            raise ValueError(f'field "{key}" must be a string, got {type(rec[key]).__name__}')
+    try:
+        created = parse_time(rec.get("created_at"))
+    except ValueError as exc:
+        raise ValueError(f'field "created_at": {exc}') from None
+    return Post(
+        id=str(pid),
+        text=text,
+        platform=rec.get("platform") or "unknown",
+        author=rec.get("author"),
+        created_at=created,
+        url=rec.get("url"),
+    )
+
+
+def _open_input(path: str) -> tuple[TextIO, int | None]:
+    """Open the input as text; undecodable bytes become U+FFFD rather than aborting the scan."""
+    if path == "-":
+        buf = getattr(sys.stdin, "buffer", None)
+        if buf is None:
+            return sys.stdin, None
+        return io.TextIOWrapper(buf, encoding="utf-8", errors="replace"), None
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(path)
+    return p.open(encoding="utf-8", errors="replace"), p.stat().st_size
+
+
+def scan(
+    input: Annotated[str, typer.Argument(help="JSONL file of posts, or - for stdin.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write results here (default: stdout).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Scan JSONL posts with the daemon's pipeline; one JSON result line per valid input line."""
+    with cli_errors():
+        settings = settings_from(config)
+        pipeline = build_pipeline(settings)
+    try:
+        fh, _size = _open_input(input)
+    except FileNotFoundError:
+        err_console.print(f"error: input file not found: {input}", markup=False)
+        raise typer.Exit(code=2) from None
+    name = "stdin" if input == "-" else input
+    out: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+    bad = 0
+    total = 0
+
+    def posts() -> Iterator[Post]:
+        nonlocal bad, total
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            if len(line) > MAX_LINE_CHARS:
+                bad += 1
+                err_console.print(f"{name}:{n}: line longer than {MAX_LINE_CHARS} characters; skipped",
+                                  markup=False)
+                continue
+            try:
+                post = parse_line(line, n)
+            except ValueError as exc:
+                bad += 1
+                err_console.print(f"{name}:{n}: {exc}; skipped", markup=False)
+                continue
+            total += 1
+            yield post
+
+    progress = None
+    task = None
+    if stderr_is_tty():
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+        progress = Progress(TextColumn("scanning"), BarColumn(), TaskProgressColumn(),
+                            TextColumn("{task.completed} posts"), console=err_console,
+                            transient=True)
+        task = progress.add_task("scan", total=None)
+        progress.start()
+    try:
+        for flag in pipeline.analyse_stream(posts()):
+            record = {
+                "id": flag.post.id,
+                "flagged": flag.flagged,
+                "findings": [f.to_contract() for f in flag.findings],
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if progress is not None and task is not None:
+                progress.advance(task)
+    finally:
+        if progress is not None:
+            progress.stop()
+        out.flush()
+        if output:
+            out.close()
+        if fh is not sys.stdin:
+            fh.close()
+    if bad:
+        err_console.print(f"{bad} malformed line{'s' if bad != 1 else ''} skipped; {total} scanned")
+        raise typer.Exit(code=1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add ``scan`` to the main app."""
+    app.command("scan")(scan)
