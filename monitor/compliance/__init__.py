@@ -1,0 +1,1 @@
+"""Compliance: flag-log queries, review workflow, reports, exports, retention and dashboard users."""

@@ -1,0 +1,265 @@
+"""The policy's effectiveness review: is the policy working, and which rules are noisy?"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.config import Settings
+from monitor.errors import InputError
+from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow, utcnow
+
+_SINCE = re.compile(r"^(\d{1,4})([dw])$")
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """``90d`` or ``12w`` (or an ISO date) to the start of the report window."""
+    now = now or utcnow()
+    value = value.strip()
+    m = _SINCE.match(value)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        if n < 1:
+            raise InputError("--since must be at least 1 day")
+        return now - (timedelta(days=n) if unit == "d" else timedelta(weeks=n))
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--since: expected e.g. 90d, 12w or 2026-01-31, got '{value}'") from None
+    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+
+
+def week_start(at: datetime) -> str:
+    """ISO date of the Monday that starts ``at``'s week."""
+    return (at.date() - timedelta(days=at.weekday())).isoformat()
+
+
+@dataclass(slots=True)
+class RuleStats:
+    """How one rule or model did in the window."""
+
+    source: str
+    findings: int = 0
+    confirmed: int = 0
+    not_a_concern: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        judged = self.confirmed + self.not_a_concern
+        return round(self.confirmed / judged, 3) if judged else None
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything the report page, the CSV and the CLI show."""
+
+    since: datetime
+    until: datetime
+    weekly: dict[str, dict[str, int]] = field(default_factory=dict)  # week -> category -> n
+    flags_total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    resolved: int = 0
+    self_resolved: int = 0
+    ttr_median_hours: float | None = None
+    ttr_p90_hours: float | None = None
+    ttr_by_category: dict[str, float] = field(default_factory=dict)
+    rules: list[RuleStats] = field(default_factory=list)
+    nudges_sent: int = 0
+    nudges_weekly: dict[str, int] = field(default_factory=dict)
+    weekly_budget: int = 0
+    person_weeks: int = 0
+    person_weeks_over_budget: int = 0
+    dead_nudges: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def self_resolved_share(self) -> float | None:
+        return round(self.self_resolved / self.resolved, 3) if self.resolved else None
+
+    @property
+    def categories(self) -> list[str]:
+        seen: Counter[str] = Counter()
+        for counts in self.weekly.values():
+            seen.update(counts)
+        return [c for c, _ in seen.most_common()]
+
+    def noisiest(self, n: int = 10) -> list[RuleStats]:
+        """Rules with the most 'not a concern' verdicts, then the most findings."""
+        return sorted(self.rules, key=lambda r: (-r.not_a_concern, -r.findings, r.source))[:n]
+
+
+def build_report(
+    session: Session, settings: Settings, since: datetime, until: datetime | None = None
+) -> Report:
+    """Compute the report over flags, feedback and nudges created in [since, until)."""
+    until = until or utcnow()
+    rep = Report(since=since, until=until, weekly_budget=settings.guidance.weekly_budget)
+    weekly: dict[str, Counter[str]] = defaultdict(Counter)
+    status: Counter[str] = Counter()
+    ttr: list[float] = []
+    ttr_cat: dict[str, list[float]] = defaultdict(list)
+    window = (FlagRow.created_at >= since, FlagRow.created_at < until)
+    flag_rows = session.execute(
+        select(FlagRow.created_at, FlagRow.category, FlagRow.status, FlagRow.resolution,
+               FlagRow.resolved_at).where(*window).execution_options(yield_per=5000)
+    )
+    for at, category, st, resolution, resolved_at in flag_rows:
+        rep.flags_total += 1
+        status[st] += 1
+        if st == "shadow":
+            continue
+        weekly[week_start(at)][category] += 1
+        if st == "resolved":
+            rep.resolved += 1
+            if resolution == "self_resolved":
+                rep.self_resolved += 1
+        if st in ("resolved", "dismissed") and resolved_at is not None:
+            hours = max(0.0, (resolved_at - at).total_seconds() / 3600)
+            ttr.append(hours)
+            ttr_cat[category].append(hours)
+    rep.weekly = {w: dict(weekly[w]) for w in sorted(weekly)}
+    rep.by_status = dict(status)
+    if ttr:
+        rep.ttr_median_hours = round(statistics.median(ttr), 2)
+        rep.ttr_p90_hours = round(sorted(ttr)[max(0, int(len(ttr) * 0.9 + 0.5) - 1)], 2)
+    rep.ttr_by_category = {c: round(statistics.median(v), 2) for c, v in sorted(ttr_cat.items())}
+    rep.rules = _rule_stats(session, since, until)
+    _nudges(session, rep, since, until)
+    return rep
+
+
+def _rule_stats(session: Session, since: datetime, until: datetime) -> list[RuleStats]:
+    stats: dict[str, RuleStats] = {}
+    sources_of: dict[int, set[str]] = defaultdict(set)
+    rows = session.execute(
+        select(FindingRow.flag_id, FindingRow.source)
+        .join(FlagRow, FlagRow.id == FindingRow.flag_id)
+        .where(FlagRow.created_at >= since, FlagRow.created_at < until)
+        .execution_options(yield_per=5000)
+    )
+    for flag_id, source in rows:
+        stats.setdefault(source, RuleStats(source)).findings += 1
+        sources_of[flag_id].add(source)
+    # The latest verdict per (flag, rule, person) counts once.
+    latest: dict[tuple[int, str, str], str] = {}
+    feedback = session.execute(
+        select(FeedbackRow.flag_id, FeedbackRow.source, FeedbackRow.role, FeedbackRow.actor,
+               FeedbackRow.verdict)
+        .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < until)
+        .order_by(FeedbackRow.created_at, FeedbackRow.id)
+    )
+    for flag_id, source, role, actor, verdict in feedback:
+        if verdict not in ("confirmed", "not_a_concern"):
+            continue
+        targets = [source] if source else sorted(sources_of.get(flag_id, ()))
+        for s in targets:
+            latest[(flag_id, s, f"{role}:{actor}")] = verdict
+    for (_flag, source, _who), verdict in latest.items():
+        rs = stats.setdefault(source, RuleStats(source))
+        if verdict == "confirmed":
+            rs.confirmed += 1
+        else:
+            rs.not_a_concern += 1
+    return sorted(stats.values(), key=lambda r: (-r.findings, r.source))
+
+
+def _nudges(session: Session, rep: Report, since: datetime, until: datetime) -> None:
+    per_person_week: Counter[tuple[str, str]] = Counter()
+    weekly: Counter[str] = Counter()
+    rows = session.execute(
+        select(NudgeRow.sent_at, NudgeRow.recipient_id, NudgeRow.recipient_email, NudgeRow.kind)
+        .where(NudgeRow.status == "sent", NudgeRow.sent_at >= since, NudgeRow.sent_at < until)
+    )
+    for sent_at, rid, email, kind in rows:
+        if kind == "digest":
+            continue
+        rep.nudges_sent += 1
+        week = week_start(sent_at)
+        weekly[week] += 1
+        per_person_week[(str(rid or email), week)] += 1
+    rep.nudges_weekly = dict(sorted(weekly.items()))
+    rep.person_weeks = len(per_person_week)
+    rep.person_weeks_over_budget = sum(
+        1 for n in per_person_week.values() if n > rep.weekly_budget
+    )
+    dead = session.execute(
+        select(NudgeRow.id, NudgeRow.flag_id, NudgeRow.role, NudgeRow.kind, NudgeRow.attempts,
+               NudgeRow.last_error, NudgeRow.created_at)
+        .where(NudgeRow.status == "dead", NudgeRow.created_at >= since)
+        .order_by(NudgeRow.id.desc()).limit(200)
+    )
+    rep.dead_nudges = [
+        {"id": r.id, "flag_id": r.flag_id, "role": r.role, "kind": r.kind,
+         "attempts": r.attempts, "last_error": (r.last_error or "")[:300],
+         "created_at": r.created_at.isoformat()}
+        for r in dead
+    ]
+
+
+def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
+    """The report in long form: (section, key, subkey, value); the CSV is exactly these."""
+    rows: list[tuple[str, str, str, str]] = [
+        ("window", "since", "", rep.since.isoformat()),
+        ("window", "until", "", rep.until.isoformat()),
+        ("flags", "total", "", str(rep.flags_total)),
+    ]
+    rows += [("flags_by_status", s, "", str(n)) for s, n in sorted(rep.by_status.items())]
+    for week, counts in rep.weekly.items():
+        rows += [("flags_per_week", week, c, str(n)) for c, n in sorted(counts.items())]
+    rows += [
+        ("resolution", "resolved", "", str(rep.resolved)),
+        ("resolution", "self_resolved", "", str(rep.self_resolved)),
+        ("resolution", "self_resolved_share", "", _num(rep.self_resolved_share)),
+        ("time_to_resolution_hours", "median", "", _num(rep.ttr_median_hours)),
+        ("time_to_resolution_hours", "p90", "", _num(rep.ttr_p90_hours)),
+    ]
+    rows += [("time_to_resolution_hours", "median", c, _num(h))
+             for c, h in rep.ttr_by_category.items()]
+    for r in rep.rules:
+        rows += [
+            ("rule", r.source, "findings", str(r.findings)),
+            ("rule", r.source, "confirmed", str(r.confirmed)),
+            ("rule", r.source, "not_a_concern", str(r.not_a_concern)),
+            ("rule", r.source, "precision", _num(r.precision)),
+        ]
+    rows += [("noisiest_rules", str(i + 1), r.source, str(r.not_a_concern))
+             for i, r in enumerate(rep.noisiest())]
+    rows += [
+        ("nudges", "sent", "", str(rep.nudges_sent)),
+        ("nudges", "weekly_budget_per_person", "", str(rep.weekly_budget)),
+        ("nudges", "person_weeks", "", str(rep.person_weeks)),
+        ("nudges", "person_weeks_over_budget", "", str(rep.person_weeks_over_budget)),
+        ("nudges", "dead_lettered", "", str(len(rep.dead_nudges))),
+    ]
+    rows += [("nudges_per_week", w, "", str(n)) for w, n in rep.nudges_weekly.items()]
+    return rows
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:g}"
+
+
+def report_csv(rep: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("section", "key", "subkey", "value"))
+    w.writerows(report_rows(rep))
+    return buf.getvalue()
+
+
+def report_json(rep: Report) -> str:
+    data = asdict(rep)
+    data["since"], data["until"] = rep.since.isoformat(), rep.until.isoformat()
+    data["self_resolved_share"] = rep.self_resolved_share
+    data["rules"] = [{**asdict(r), "precision": r.precision} for r in rep.rules]
+    data["noisiest_rules"] = [r.source for r in rep.noisiest()]
+    return json.dumps(data, indent=2, sort_keys=True)

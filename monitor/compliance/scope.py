@@ -1,0 +1,46 @@
+"""Who may see which flags: compliance and auditors everything, managers their team, employees themselves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, select
+from sqlalchemy.orm import Session
+
+from monitor.compliance.users import Viewer
+from monitor.store.schema import FlagRow, PersonRow
+
+
+def team_ids_query(manager_person_id: int) -> Any:
+    """A SELECT of the manager and everyone whose manager chain leads to them (recursive CTE)."""
+    base = select(PersonRow.id).where(PersonRow.id == manager_person_id)
+    tree = base.cte("team_tree", recursive=True)
+    tree = tree.union(select(PersonRow.id).where(PersonRow.manager_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def flag_scope(viewer: Viewer) -> Any:
+    """The WHERE clause that limits flags to what ``viewer`` may see."""
+    if viewer.sees_everything:
+        return None
+    if viewer.person_id is None:
+        return false()
+    if viewer.role == "manager":
+        return FlagRow.person_id.in_(team_ids_query(viewer.person_id))
+    if viewer.role == "employee":
+        return FlagRow.person_id == viewer.person_id
+    return false()
+
+
+def can_see_person(session: Session, viewer: Viewer, person_id: int | None) -> bool:
+    """Whether ``viewer`` may see data about this person."""
+    if viewer.sees_everything:
+        return True
+    if person_id is None or viewer.person_id is None:
+        return False
+    if viewer.role == "employee":
+        return person_id == viewer.person_id
+    if viewer.role == "manager":
+        ids = team_ids_query(viewer.person_id).subquery()
+        return session.scalar(select(ids.c.id).where(ids.c.id == person_id)) is not None
+    return False

@@ -1,0 +1,104 @@
+"""Dashboard users: argon2-hashed passwords, roles, and the link to the people table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.errors import InputError, NotFoundError
+from monitor.store.audit import record
+from monitor.store.schema import PersonRow, UserRow
+
+ROLES = ("compliance", "manager", "employee", "auditor")
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+# Verifying against this keeps unknown usernames as slow as wrong passwords.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: what the dashboard and the queries need to know about a user."""
+
+    user_id: int
+    username: str
+    role: str
+    person_id: int | None
+
+    @property
+    def can_review(self) -> bool:
+        return self.role in ("compliance", "manager")
+
+    @property
+    def can_export(self) -> bool:
+        return self.role in ("compliance", "auditor", "manager")
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.role in ("compliance", "auditor")
+
+
+def viewer_of(user: UserRow) -> Viewer:
+    return Viewer(user.id, user.username, user.role, user.person_id)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def add_user(
+    session: Session,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    person_email: str | None = None,
+    actor: str = "cli",
+) -> UserRow:
+    """Create a user; managers and employees must be linked to a person."""
+    username = username.strip()
+    if not username or len(username) > 320:
+        raise InputError("username must be 1 to 320 characters")
+    if role not in ROLES:
+        raise InputError(f"unknown role '{role}' (expected one of {', '.join(ROLES)})")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"password must be at least {MIN_PASSWORD} characters")
+    person_id = None
+    if person_email:
+        person = session.scalar(
+            select(PersonRow).where(func.lower(PersonRow.email) == person_email.strip().lower())
+        )
+        if person is None:
+            raise NotFoundError(f"no person with email {person_email} (run `people import` first)")
+        person_id = person.id
+    elif role in ("manager", "employee"):
+        raise InputError(f"a {role} must be linked to a person: pass --person EMAIL")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise InputError(f"user '{username}' already exists")
+    user = UserRow(
+        username=username, password_hash=hash_password(password), role=role, person_id=person_id
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.added", "user", user.id, {"role": role, "person_id": person_id})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> UserRow | None:
+    """The user if the password matches and the account is enabled, else None."""
+    user = session.scalar(select(UserRow).where(UserRow.username == username.strip()))
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled or not user.password_hash:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
