@@ -1,9 +1,76 @@
-"""CLI: demo."""
+"""``socialguide demo``: the whole product on bundled data, no credentials, no network."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from monitor.cli.common import cli_errors
+from monitor.demo import DemoResult, run_demo
+
+
+def demo(
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Folder for the demo database.")
+    ] = Path("socialguide-demo"),
+) -> None:
+    """Run one collection cycle on the bundled demo organisation and print what happened."""
+    console = Console(highlight=False)
+    console.rule("socialguide demo: Northwind Labs")
+    with cli_errors():
+        result = run_demo(folder, console)
+    _summary(console, result)
+
+
+def _summary(console: Console, r: DemoResult) -> None:
+    c = r.cycle
+    console.rule("Summary")
+    console.print(
+        f"People: {r.people} in the org chart; new opted-in accounts this run: {r.accounts_new}."
+    )
+    console.print(
+        f"This cycle read {c.posts_read} posts from {c.accounts} consented accounts "
+        f"({c.posts_new} new, {c.posts_edited} edited, {c.posts_deleted} deleted); "
+        f"accounts without consent are never read."
+    )
+    if c.posts_read == 0:
+        console.print("Nothing new since the last run: the replay cursors are up to date, "
+                      "so nothing was stored, flagged or sent twice.")
+    table = Table(title="Flag log (all runs)", show_edge=False)
+    table.add_column("category")
+    table.add_column("flags", justify="right")
+    for cat, n in sorted(r.flags_by_category.items()):
+        table.add_row(cat, str(n))
+    console.print(table)
+    console.print(f"Shadow-log entries (experimental rules, low-confidence model): "
+                  f"{r.totals.get('shadow', 0)}")
+    nt = Table(title="Nudges delivered (all runs)", show_edge=False)
+    nt.add_column("recipient")
+    nt.add_column("nudges", justify="right")
+    for who, n in sorted(r.nudges_by_recipient.items()):
+        nt.add_row(who, str(n))
+    console.print(nt)
+    console.print(
+        f"This run: {r.now_delivery.sent} author nudge(s) sent at once; "
+        f"{r.self_resolved} resolved by the author within the grace window (their manager is "
+        f"not told); {r.later_delivery.sent} coaching note(s) after the grace window; "
+        f"{r.later_delivery.cancelled + r.now_delivery.cancelled} cancelled."
+    )
+    console.print(f"Database: {r.db_path.resolve()}")
+    console.print("Try next:")
+    console.print('  socialguide scan - <<< \'{"id": "1", "text": "my key is AKIAZ4QW7PL2XR5NB3TD"}\'')
+    console.print('  socialguide rules explain "call me at (415) 555-0142"')
+    cfg = r.db_path.parent / "config.toml"
+    console.print(f"  socialguide accounts list --config {cfg}")
+    console.print(f"  socialguide log verify --config {cfg}")
+    console.print(f"  socialguide web --config {cfg}")
+    console.print("  socialguide --help")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add ``demo`` to the main app."""
+    app.command("demo")(demo)

@@ -1,9 +1,50 @@
-"""CLI: people."""
+"""``socialguide people import``: load the organisation chart from CSV."""
 
 from __future__ import annotations
 
+import getpass
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from monitor.cli.common import ConfigOption, cli_errors, err_console, open_store, settings_from
+from monitor.people import apply_people, check_managers, read_people_csv
+
+people_app = typer.Typer(help="Manage the people socialguide knows (employees, managers).",
+                         no_args_is_help=True)
+
+
+@people_app.command("import")
+def import_people(
+    file: Annotated[Path, typer.Argument(help="CSV with columns email, slack_id, manager_email, "
+                                              "team, timezone (and optionally name).")],
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Import the valid rows even if some rows are bad.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Import or update people; every bad row is reported with its line number."""
+    with cli_errors():
+        settings = settings_from(config)
+        result = read_people_csv(file)
+        store = open_store(settings)
+        with store.session() as s:
+            check_managers(s, result, str(file))
+            for err in sorted(result.errors, key=lambda e: e.line or 0):
+                err_console.print(f"{err}", markup=False)
+            if result.errors and not skip_invalid:
+                err_console.print(
+                    f"nothing imported: {len(result.errors)} bad row(s); fix them or pass "
+                    "--skip-invalid", markup=False)
+                raise typer.Exit(code=1)
+            apply_people(s, result, actor=f"cli:{getpass.getuser()}")
+    err_console.print(
+        f"people: {result.created} created, {result.updated} updated"
+        + (f", {len(result.errors)} bad row(s) skipped" if result.errors else ""),
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add ``people`` to the main app."""
+    app.add_typer(people_app, name="people")

@@ -1,0 +1,154 @@
+"""The embedded demo: a fictional company, its opted-in accounts and a week of posts.
+
+It runs the real parts end to end (store, replay collector, pipeline, flag log, planner,
+outbox) with a console notifier instead of Slack, so a new user sees the whole product
+without credentials or network.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import func, select
+
+from monitor.collect import CycleReport, run_cycle
+from monitor.collectors.registry import build_collectors
+from monitor.config import Settings, settings_from_dict
+from monitor.guidance.notifier import ConsoleNotifier
+from monitor.guidance.outbox import DeliveryReport, deliver_due
+from monitor.people import apply_people, check_managers, read_people_csv
+from monitor.pipeline.factory import build_pipeline
+from monitor.resources import demo_dir
+from monitor.store import Store, repo
+from monitor.store.schema import FlagRow, NudgeRow, PostRow, utcnow
+
+ACTOR = "demo"
+
+
+@dataclass
+class DemoResult:
+    db_path: Path
+    people: int = 0
+    accounts_new: int = 0
+    cycle: CycleReport = field(default_factory=CycleReport)
+    now_delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    later_delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    self_resolved: int = 0
+    totals: dict[str, int] = field(default_factory=dict)
+    flags_by_category: Counter[str] = field(default_factory=Counter)
+    nudges_by_recipient: Counter[str] = field(default_factory=Counter)
+
+
+def demo_settings(folder: Path, overrides: dict[str, object] | None = None) -> Settings:
+    """The bundled demo config, with the store and replay file placed for this run."""
+    data = tomllib.loads((demo_dir() / "config.toml").read_text(encoding="utf-8"))
+    db = (folder / "socialguide.db").resolve()
+    data["store"] = {"url": f"sqlite:///{db}"}
+    data.setdefault("platforms", {}).setdefault("replay", {})["path"] = str(
+        demo_dir() / "posts.jsonl"
+    )
+    for key, value in (overrides or {}).items():
+        data[key] = value
+    return settings_from_dict(data, source=str(demo_dir() / "config.toml"))
+
+
+def _write_config(folder: Path, settings: Settings) -> None:
+    """Leave a config beside the demo database so every other command can use it."""
+    text = (demo_dir() / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('url = "sqlite:///socialguide-demo/socialguide.db"',
+                        f'url = "{settings.store.url}"')
+    text = text.replace("[platforms.replay]\nenabled = true",
+                        f'[platforms.replay]\nenabled = true\npath = "{settings.platforms.replay.path}"')
+    (folder / "config.toml").write_text(text, encoding="utf-8")
+
+
+def _load_accounts(store: Store, settings: Settings) -> int:
+    created = 0
+    with (demo_dir() / "accounts.csv").open(newline="", encoding="utf-8") as fh, \
+            store.session() as s:
+        for row in csv.DictReader(fh):
+            owner = repo.require_person(s, row["email"])
+            _, new = repo.add_account_with_consent(
+                s, owner, row["platform"], row["handle"], row["policy_version"],
+                notice_hash=repo.text_hash(f"demo notice {row['policy_version']}"),
+                reference=row["consent_reference"], actor=ACTOR,
+            )
+            created += int(new)
+    return created
+
+
+def run_demo(folder: Path, console: Console, now: datetime | None = None) -> DemoResult:
+    """Run the demo into ``folder``; a second run finds everything already there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = demo_settings(folder)
+    _write_config(folder, settings)
+    store = Store(settings.store.url)
+    result = DemoResult(db_path=folder / "socialguide.db")
+    now = now or utcnow()
+    try:
+        people = read_people_csv(demo_dir() / "people.csv")
+        with store.session() as s:
+            check_managers(s, people, "people.csv")
+            apply_people(s, people, actor=ACTOR)
+        result.people = len(people.records)
+        result.accounts_new = _load_accounts(store, settings)
+
+        pipeline = build_pipeline(settings)
+        result.cycle = run_cycle(store, settings, pipeline, build_collectors(settings), now=now)
+
+        notifier = ConsoleNotifier(console)
+        console.rule("Nudges delivered now (authors first, privately)")
+        result.now_delivery = deliver_due(store, notifier, settings, now=now)
+        if result.now_delivery.sent:
+            result.self_resolved = _simulate_author_resolves_first(store, now)
+        later = now + timedelta(hours=settings.guidance.grace_hours, minutes=5)
+        console.rule(f"{settings.guidance.grace_hours:g} h later: coaching notes for open flags")
+        result.later_delivery = deliver_due(store, notifier, settings, now=later)
+        _collect_totals(store, result)
+    finally:
+        store.dispose()
+    return result
+
+
+def _simulate_author_resolves_first(store: Store, now: datetime) -> int:
+    """The first author nudged answers "I've handled it", so their manager hears nothing."""
+    with store.session() as s:
+        flag = s.scalar(
+            select(FlagRow)
+            .join(NudgeRow, NudgeRow.flag_id == FlagRow.id)
+            .where(NudgeRow.role == "author", NudgeRow.status == "sent",
+                   FlagRow.status == "open")
+            .order_by(FlagRow.id)
+            .limit(1)
+        )
+        if flag is None:
+            return 0
+        repo.set_flag_status(s, flag, "resolved", actor="author:demo",
+                             resolution="self_resolved", now=now + timedelta(hours=1))
+        return 1
+
+
+def _collect_totals(store: Store, result: DemoResult) -> None:
+    with store.session() as s:
+        result.totals = {
+            "posts": s.scalar(select(func.count(PostRow.id))) or 0,
+            "flags": s.scalar(select(func.count(FlagRow.id)).where(FlagRow.status != "shadow"))
+            or 0,
+            "shadow": s.scalar(select(func.count(FlagRow.id)).where(FlagRow.status == "shadow"))
+            or 0,
+            "nudges_sent": s.scalar(
+                select(func.count(NudgeRow.id)).where(NudgeRow.status == "sent")) or 0,
+        }
+        for cats in s.scalars(select(FlagRow.categories).where(FlagRow.status != "shadow")):
+            for c in cats:
+                result.flags_by_category[c] += 1
+        for email, role in s.execute(
+            select(NudgeRow.recipient_email, NudgeRow.role).where(NudgeRow.status == "sent")
+        ):
+            result.nudges_by_recipient[f"{email or role} ({role})"] += 1

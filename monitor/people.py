@@ -1,0 +1,166 @@
+"""Importing the organisation (people, managers, teams) from a CSV an HR system exports."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from monitor.errors import InputError
+from monitor.store import audit, repo
+from monitor.store.schema import PersonRow
+
+REQUIRED = ("email", "slack_id", "manager_email", "team", "timezone")
+OPTIONAL = ("name",)
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+SLACK_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+@dataclass
+class PersonRecord:
+    """One validated CSV row."""
+
+    line: int
+    email: str
+    name: str | None
+    slack_id: str | None
+    manager_email: str | None
+    team: str | None
+    timezone: str
+
+
+@dataclass
+class ImportResult:
+    records: list[PersonRecord] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+
+
+def read_people_csv(path: Path) -> ImportResult:
+    """Validate every row; each problem becomes an InputError naming the file and line."""
+    result = ImportResult()
+    name = str(path)
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("file not found", path=name) from None
+    with fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; expected "
+                             f"{', '.join(REQUIRED + OPTIONAL)}", path=name, line=1)
+        unknown = [c for c in header if c not in REQUIRED + OPTIONAL]
+        if unknown:
+            raise InputError(f"unknown column(s) {', '.join(unknown)}", path=name, line=1)
+        reader.fieldnames = header
+        seen: dict[str, int] = {}
+        slack_seen: dict[str, int] = {}
+        for row in reader:
+            line = reader.line_num
+            try:
+                rec = _validate(row, line)
+            except ValueError as exc:
+                result.errors.append(InputError(str(exc), path=name, line=line))
+                continue
+            if rec.email in seen:
+                result.errors.append(InputError(
+                    f"duplicate email {rec.email} (first on line {seen[rec.email]})", name, line))
+                continue
+            if rec.slack_id and rec.slack_id in slack_seen:
+                result.errors.append(InputError(
+                    f"duplicate slack_id {rec.slack_id} (first on line {slack_seen[rec.slack_id]})",
+                    name, line))
+                continue
+            seen[rec.email] = line
+            if rec.slack_id:
+                slack_seen[rec.slack_id] = line
+            result.records.append(rec)
+    return result
+
+
+def _validate(row: dict[str, str | None], line: int) -> PersonRecord:
+    def get(key: str) -> str:
+        value = row.get(key)
+        return value.strip() if isinstance(value, str) else ""
+
+    if None in row:
+        raise ValueError("more fields than columns")
+    email = get("email").lower()
+    if not email:
+        raise ValueError("email is empty")
+    if not EMAIL_RE.match(email):
+        raise ValueError(f"email {email!r} is not an e-mail address")
+    slack_id = get("slack_id") or None
+    if slack_id and not SLACK_ID_RE.match(slack_id):
+        raise ValueError(f"slack_id {slack_id!r} is not a Slack user id (like U024BE7LH)")
+    manager = get("manager_email").lower() or None
+    if manager and not EMAIL_RE.match(manager):
+        raise ValueError(f"manager_email {manager!r} is not an e-mail address")
+    if manager == email:
+        raise ValueError("a person cannot be their own manager")
+    tz = get("timezone") or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"timezone {tz!r} is not an IANA time zone (like Europe/Berlin)") from None
+    return PersonRecord(line, email, get("name") or None, slack_id, manager, get("team") or None, tz)
+
+
+def check_managers(session: Session, result: ImportResult, path: str) -> None:
+    """Every manager must be in the file or already known; the chain must not loop."""
+    in_file = {r.email: r for r in result.records}
+    for rec in list(result.records):
+        if rec.manager_email and rec.manager_email not in in_file:
+            if repo.person_by_email(session, rec.manager_email) is None:
+                result.errors.append(InputError(
+                    f"manager_email {rec.manager_email} is neither in this file nor imported before",
+                    path, rec.line))
+    for rec in result.records:
+        seen = {rec.email}
+        cur = rec.manager_email
+        while cur and cur in in_file:
+            if cur in seen:
+                result.errors.append(InputError(
+                    f"management chain of {rec.email} loops back to itself", path, rec.line))
+                break
+            seen.add(cur)
+            cur = in_file[cur].manager_email
+    bad_lines = {e.line for e in result.errors}
+    result.records = [r for r in result.records if r.line not in bad_lines]
+
+
+def apply_people(session: Session, result: ImportResult, actor: str) -> None:
+    """Create or update people, then link managers (second pass: managers may come later)."""
+    by_email: dict[str, PersonRow] = {}
+    for rec in result.records:
+        person = repo.person_by_email(session, rec.email)
+        if person is None:
+            person = PersonRow(email=rec.email)
+            session.add(person)
+            result.created += 1
+        else:
+            result.updated += 1
+        person.name = rec.name or person.name
+        person.slack_id = rec.slack_id
+        person.team = rec.team
+        person.timezone = rec.timezone
+        by_email[rec.email] = person
+    session.flush()
+    for rec in result.records:
+        person = by_email[rec.email]
+        if rec.manager_email:
+            manager = by_email.get(rec.manager_email) or repo.person_by_email(
+                session, rec.manager_email)
+            person.manager_id = manager.id if manager else None
+        else:
+            person.manager_id = None
+    session.flush()
+    audit.record(session, actor, "people.import", "people", None,
+                 {"created": result.created, "updated": result.updated})
