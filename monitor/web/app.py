@@ -1,0 +1,382 @@
+"""The dashboard's routes: sign-in, the flag log, a flag, reviews, exports and reports."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import StreamingResponse
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from monitor.compliance import exports, queries, review
+from monitor.compliance.pseudonym import pseudonym
+from monitor.compliance.queries import BadQuery, FlagQuery
+from monitor.compliance.reports import build_report, parse_since, report_csv
+from monitor.compliance.users import Viewer, authenticate, viewer_of
+from monitor.config import Settings
+from monitor.domain import CATEGORIES, SEVERITY_ORDER
+from monitor.errors import InputError, NotFoundError
+from monitor.store import Store
+from monitor.store.audit import latest_head, record
+from monitor.store.schema import UserRow
+from monitor.web import charts
+from monitor.web.security import (
+    CSRF_FIELD,
+    SECURITY_HEADERS,
+    CsrfError,
+    checked_form,
+    csrf_token,
+    pseudonym_key,
+    session_key,
+)
+from monitor.web.views import flag_detail
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "sg_session"
+
+
+class SignInRequired(Exception):
+    """No valid session: the browser goes to the sign-in page."""
+
+
+def create_app(settings: Settings, store: Store) -> FastAPI:
+    """Build the dashboard for one store and config."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    pkey = pseudonym_key(settings.web)
+    author_label: Callable[[int | None], str] = partial(_pseudonym, key=pkey)
+    templates.env.globals.update(
+        pseudonym=author_label, categories=CATEGORIES, severities=SEVERITY_ORDER,
+        statuses=queries.STATUSES, actions=review.ACTIONS, csrf_field=CSRF_FIELD,
+    )
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_key(settings.web),
+        session_cookie=SESSION_COOKIE,
+        max_age=int(settings.web.session_hours * 3600),
+        same_site="lax",
+        https_only=settings.web.secure_cookies,
+    )
+    session_seconds = settings.web.session_hours * 3600
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx.setdefault("viewer", None)
+        ctx["csrf"] = csrf_token(request)
+        return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+    def viewer_for(request: Request) -> Viewer:
+        uid = request.session.get("uid")
+        login_at = request.session.get("login_at", 0)
+        if not isinstance(uid, int) or time.time() - float(login_at) > session_seconds:
+            request.session.pop("uid", None)
+            raise SignInRequired
+        with store.session() as s:
+            user = s.get(UserRow, uid)
+            if user is None or user.disabled:
+                request.session.clear()
+                raise SignInRequired
+            return viewer_of(user)
+
+    # -- errors: clear messages, never a stack trace ------------------------------------
+
+    @app.exception_handler(SignInRequired)
+    async def _signin(request: Request, _exc: SignInRequired) -> Response:
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": nxt}), status_code=303)
+
+    @app.exception_handler(BadQuery)
+    @app.exception_handler(InputError)
+    async def _bad(request: Request, exc: Exception) -> Response:
+        return page(request, "error.html", 400, title="Bad request", message=str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def _nf(request: Request, _exc: Exception) -> Response:
+        return page(request, "error.html", 404, title="Not found",
+                    message="There is nothing here, or you may not see it.")
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, _exc: Exception) -> Response:
+        return page(request, "error.html", 403, title="Form expired",
+                    message="The form was missing its security token. Reload and try again.")
+
+    @app.exception_handler(404)
+    async def _404(request: Request, _exc: Exception) -> Response:
+        return page(request, "error.html", 404, title="Not found",
+                    message="There is nothing here, or you may not see it.")
+
+    @app.exception_handler(405)
+    async def _405(request: Request, _exc: Exception) -> Response:
+        return PlainTextResponse("method not allowed", status_code=405)
+
+    @app.exception_handler(Exception)
+    async def _500(request: Request, exc: Exception) -> Response:
+        log.error("dashboard error on %s: %s", request.url.path, type(exc).__name__,
+                  exc_info=exc)
+        return page(request, "error.html", 500, title="Something went wrong",
+                    message="The error was logged.")
+
+    # -- sign-in ---------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/flags", status_code=303)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return PlainTextResponse("ok")
+
+    @app.get("/login")
+    def login_form(request: Request, next: str = "/flags") -> Response:
+        return page(request, "login.html", next=_safe_next(next), error=None)
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        form = await checked_form(request)
+        username = str(form.get("username", ""))[:320]
+        password = str(form.get("password", ""))[:1024]
+        nxt = _safe_next(str(form.get("next", "/flags")))
+
+        def check() -> Viewer | None:
+            with store.session() as s:
+                user = authenticate(s, username, password)
+                if user is None:
+                    record(s, username or "(empty)", "auth.failed", "user", None, {})
+                    return None
+                record(s, user.username, "auth.signed_in", "user", user.id, {})
+                return viewer_of(user)
+
+        viewer = await run_in_threadpool(check)
+        if viewer is None:
+            return page(request, "login.html", 401, next=nxt,
+                        error="Wrong username or password.")
+        request.session.clear()  # a fresh session (and CSRF token) on every sign-in
+        request.session.update(uid=viewer.user_id, login_at=time.time())
+        csrf_token(request)
+        return RedirectResponse(nxt, status_code=303)
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        await checked_form(request)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # -- the flag log ----------------------------------------------------------------------
+
+    @app.get("/flags")
+    def flag_log(request: Request) -> Response:
+        viewer = viewer_for(request)
+        params = dict(request.query_params)
+        after = params.pop("after", None)
+        limit = queries.parse_limit(params.pop("limit", None))
+        query = queries.parse_query(params)
+        with store.session() as s:
+            pg = queries.flag_page(s, viewer, query, after=after, limit=limit)
+        base = query.as_params()
+        next_url = "/flags?" + urlencode({**base, "after": pg.next_cursor, "limit": limit}) \
+            if pg.next_cursor else None
+        qs = urlencode(base)
+        return page(request, "flags.html", viewer=viewer, rows=pg.rows, query=query,
+                    next_url=next_url, qs=qs, limit=limit, first=after is None)
+
+    @app.post("/flags/bulk")
+    async def bulk(request: Request) -> Response:
+        viewer = viewer_for(request)
+        form = await checked_form(request)
+        if not viewer.can_review:
+            raise NotFoundError("no such page")
+        ids = _int_list(form.getlist("ids"))
+        action = str(form.get("action", ""))
+        reason = str(form.get("reason", ""))
+
+        def run() -> review.ReviewOutcome:
+            with store.session() as s:
+                return review.review(s, viewer, ids, action, reason)
+
+        out = await run_in_threadpool(run)
+        back = _safe_next(str(form.get("back", "/flags")))
+        return page(request, "bulk_done.html", viewer=viewer, outcome=out, action=action,
+                    back=back)
+
+    @app.get("/flags/{flag_id:int}")
+    def flag_page_view(request: Request, flag_id: int) -> Response:
+        viewer = viewer_for(request)
+        return _render_flag(request, viewer, flag_id, reveal_reason=None)
+
+    def _render_flag(
+        request: Request, viewer: Viewer, flag_id: int, *, reveal_reason: str | None,
+        status: int = 200, message: str | None = None,
+    ) -> Response:
+        with store.session() as s:
+            flag = queries.get_flag(s, viewer, flag_id)
+            if reveal_reason is not None:
+                review.reveal(s, viewer, flag_id, reveal_reason)
+            else:
+                record(s, viewer.username, "flag.view", "flag", flag.id, {"role": viewer.role})
+            detail = flag_detail(s, flag)
+        revealed = reveal_reason is not None or (
+            viewer.role == "employee" and viewer.person_id == detail.flag.person_id
+        )
+        return page(request, "flag.html", status, viewer=viewer, d=detail, revealed=revealed,
+                    message=message)
+
+    @app.post("/flags/{flag_id:int}/review")
+    async def review_one(request: Request, flag_id: int) -> Response:
+        viewer = viewer_for(request)
+        form = await checked_form(request)
+        if not viewer.can_review:
+            raise NotFoundError("no such page")
+        action = str(form.get("action", ""))
+        reason = str(form.get("reason", ""))
+
+        def run() -> review.ReviewOutcome:
+            with store.session() as s:
+                queries.get_flag(s, viewer, flag_id)  # 404 before any other message
+                return review.review(s, viewer, [flag_id], action, reason)
+
+        out = await run_in_threadpool(run)
+        if out.skipped:
+            raise InputError(out.skipped[flag_id])
+        return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+
+    @app.post("/flags/{flag_id:int}/reveal")
+    async def reveal(request: Request, flag_id: int) -> Response:
+        viewer = viewer_for(request)
+        form = await checked_form(request)
+        reason = str(form.get("reason", ""))
+        return await run_in_threadpool(
+            lambda: _render_flag(request, viewer, flag_id, reveal_reason=reason)
+        )
+
+    @app.post("/flags/{flag_id:int}/hold")
+    async def hold(request: Request, flag_id: int) -> Response:
+        viewer = viewer_for(request)
+        form = await checked_form(request)
+        on = str(form.get("hold", "")) == "1"
+        reason = str(form.get("reason", ""))
+
+        def run() -> None:
+            with store.session() as s:
+                review.set_legal_hold(s, viewer, flag_id, on, reason)
+
+        await run_in_threadpool(run)
+        return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+
+    # -- exports ---------------------------------------------------------------------------
+
+    @app.get("/export/flags.{fmt}")
+    def export(request: Request, fmt: str) -> Response:
+        viewer = viewer_for(request)
+        if fmt not in ("csv", "json"):
+            raise NotFoundError("no such export")
+        if not viewer.can_export:
+            raise NotFoundError("no such export")
+        query = queries.parse_query(dict(request.query_params))
+        filters = query.as_params()
+        with store.session() as s:
+            record(s, viewer.username, "flags.export", None, None,
+                   {"format": fmt, "filters": filters, "role": viewer.role})
+        with store.session() as s:
+            head = latest_head(s)
+        rows = _stream_flags(store, viewer, query)
+        if fmt == "csv":
+            body = exports.stream_csv(rows, head, author_label, filters)
+            media = "text/csv; charset=utf-8"
+        else:
+            body = exports.stream_json(rows, head, author_label, filters)
+            media = "application/json"
+        headers = {
+            "Content-Disposition": f'attachment; filename="socialguide-flags.{fmt}"',
+            "X-Socialguide-Chain-Head": head.as_text() if head else "empty",
+        }
+        return StreamingResponse(body, media_type=media, headers=headers)
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def _report(request: Request, viewer: Viewer) -> Any:
+        if not viewer.sees_everything:
+            raise NotFoundError("no such page")
+        since_raw = request.query_params.get("since", "90d")
+        for key in request.query_params:
+            if key != "since":
+                raise BadQuery(key, "unknown parameter")
+        if len(since_raw) > 20:
+            raise BadQuery("since", "expected e.g. 90d, 12w or 2026-01-31")
+        since = parse_since(since_raw)
+        with store.session() as s:
+            rep = build_report(s, settings, since)
+            head = latest_head(s)
+        return since_raw, rep, head
+
+    @app.get("/reports")
+    def reports(request: Request) -> Response:
+        viewer = viewer_for(request)
+        since_raw, rep, head = _report(request, viewer)
+        cats = rep.categories
+        weekly_chart = charts.stacked_bars(rep.weekly, cats, title="Flags per category per week")
+        nudge_chart = charts.stacked_bars(
+            {w: {"sent": n} for w, n in rep.nudges_weekly.items()}, ["sent"],
+            title="Nudges sent per week")
+        precision = [(r.source, r.precision) for r in rep.rules if r.precision is not None]
+        precision_chart = charts.hbars([(s, p) for s, p in precision if p is not None][:15])
+        return page(request, "reports.html", viewer=viewer, rep=rep, since=since_raw,
+                    weekly_chart=weekly_chart, nudge_chart=nudge_chart,
+                    precision_chart=precision_chart, head=head)
+
+    @app.get("/reports/report.csv")
+    def reports_csv(request: Request) -> Response:
+        viewer = viewer_for(request)
+        _since_raw, rep, head = _report(request, viewer)
+        with store.session() as s:
+            record(s, viewer.username, "report.export", None, None, {"format": "csv"})
+        return Response(
+            report_csv(rep), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="socialguide-report.csv"',
+                     "X-Socialguide-Chain-Head": head.as_text() if head else "empty"},
+        )
+
+    return app
+
+
+def _stream_flags(store: Store, viewer: Viewer, query: FlagQuery) -> Iterator[Any]:
+    # Its own session, open for as long as the response streams.
+    with store.session() as s:
+        yield from queries.iter_flags(s, viewer, query)
+
+
+def _pseudonym(person_id: int | None, *, key: bytes) -> str:
+    return pseudonym(person_id, key)
+
+
+def _safe_next(value: str) -> str:
+    """Only local paths: an open redirect would make the sign-in page a phishing aid."""
+    if not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:
+        return "/flags"
+    return value
+
+
+def _int_list(values: list[Any]) -> list[int]:
+    out = []
+    for v in values:
+        if not isinstance(v, str) or not v.isdigit() or len(v) > 12:
+            raise InputError("flag ids must be whole numbers")
+        out.append(int(v))
+    return out

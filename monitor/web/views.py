@@ -1,0 +1,93 @@
+"""What a flag page shows, gathered in one place (post with highlighted spans, nudges, history)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.schema import (
+    AuditEventRow,
+    FeedbackRow,
+    FindingRow,
+    FlagRow,
+    NudgeRow,
+    PersonRow,
+    PostRow,
+)
+
+
+@dataclass(slots=True)
+class FlagDetail:
+    """Everything the flag page renders."""
+
+    flag: FlagRow
+    post: PostRow | None
+    segments: list[tuple[str, bool]]  # (text, highlighted); the template escapes the text
+    text_source: str  # "post" | "excerpt" | "erased"
+    findings: list[FindingRow]
+    nudges: list[NudgeRow]
+    history: list[AuditEventRow]
+    feedback: list[FeedbackRow]
+    author: PersonRow | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def merge_spans(spans: list[list[int]], length: int) -> list[tuple[int, int]]:
+    """Clamp spans to the text and merge overlaps, in order."""
+    clean = sorted(
+        (max(0, int(a)), min(length, int(b)))
+        for a, b in (s[:2] for s in spans if isinstance(s, list | tuple) and len(s) >= 2)
+        if int(a) < int(b)
+    )
+    merged: list[tuple[int, int]] = []
+    for a, b in clean:
+        if a >= length:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def segments(text: str, spans: list[list[int]]) -> list[tuple[str, bool]]:
+    """Split ``text`` into plain and highlighted pieces."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for a, b in merge_spans(spans, len(text)):
+        if a > pos:
+            out.append((text[pos:a], False))
+        out.append((text[a:b], True))
+        pos = b
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def flag_detail(session: Session, flag: FlagRow) -> FlagDetail:
+    """Load the post, findings, nudges, review history and feedback of a visible flag."""
+    post = session.get(PostRow, flag.post_id) if flag.post_id else None
+    findings = list(flag.findings)
+    spans = [list(s) for f in findings for s in (f.spans or [])]
+    if post is not None and post.text:
+        segs, source = segments(post.text, spans), "post"
+    elif flag.excerpt:
+        segs, source = [(flag.excerpt, False)], "excerpt"
+    else:
+        segs, source = [], "erased"
+    nudges = list(session.scalars(
+        select(NudgeRow).where(NudgeRow.flag_id == flag.id).order_by(NudgeRow.id)
+    ))
+    history = list(session.scalars(
+        select(AuditEventRow)
+        .where(AuditEventRow.subject_type == "flag", AuditEventRow.subject_id == str(flag.id))
+        .order_by(AuditEventRow.id)
+    ))
+    feedback = list(session.scalars(
+        select(FeedbackRow).where(FeedbackRow.flag_id == flag.id).order_by(FeedbackRow.id)
+    ))
+    author = session.get(PersonRow, flag.person_id) if flag.person_id else None
+    return FlagDetail(flag, post, segs, source, findings, nudges, history, feedback, author)

@@ -1,0 +1,100 @@
+"""Small builders for people, posts, flags and users, written straight through the ORM."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from monitor.compliance.users import add_user
+from monitor.store.audit import record
+from monitor.store.schema import (
+    AccountRow,
+    FindingRow,
+    FlagRow,
+    NudgeRow,
+    PersonRow,
+    PostRow,
+    UserRow,
+    utcnow,
+)
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+def person(
+    s: Session, email: str, *, manager: PersonRow | None = None, team: str | None = "Sales",
+    name: str | None = None,
+) -> PersonRow:
+    p = PersonRow(email=email, name=name or email.split("@")[0].title(),
+                  manager_id=manager.id if manager else None, team=team)
+    s.add(p)
+    s.flush()
+    return p
+
+
+def account(s: Session, owner: PersonRow, platform: str = "bluesky") -> AccountRow:
+    a = AccountRow(owner_id=owner.id, platform=platform, handle=f"{owner.email}-{next(_seq)}")
+    s.add(a)
+    s.flush()
+    return a
+
+
+def flag(
+    s: Session,
+    author: PersonRow,
+    text: str = "my password is hunter2hunter2",
+    *,
+    spans: list[list[int]] | None = None,
+    category: str = "credentials",
+    severity: str = "high",
+    status: str = "open",
+    source: str = "rule:cred.password",
+    platform: str = "bluesky",
+    created_at: datetime | None = None,
+    acct: AccountRow | None = None,
+    audit: bool = True,
+    **extra: Any,
+) -> FlagRow:
+    """A flag with its post and one finding, recorded in the audit chain like the pipeline does."""
+    acct = acct or account(s, author, platform)
+    created_at = created_at or utcnow()
+    post = PostRow(platform=platform, post_id=f"p{next(_seq)}", account_id=acct.id,
+                   author=acct.handle, text=text, created_at=created_at,
+                   collected_at=created_at)
+    s.add(post)
+    s.flush()
+    spans = spans if spans is not None else [[0, min(len(text), 11)]]
+    f = FlagRow(post_id=post.id, account_id=acct.id, person_id=author.id, platform=platform,
+                team=author.team, category=category, categories=[category], severity=severity,
+                status=status, excerpt=text[:200], created_at=created_at, **extra)
+    f.findings.append(FindingRow(category=category, source=source, severity=severity,
+                                 score=0.97, spans=spans, guidance="Rotate the secret now.",
+                                 policy_section="4.2", version="1", evidence=text[:40]))
+    s.add(f)
+    s.flush()
+    if audit:
+        record(s, "pipeline", "flag.created", "flag", f.id, {"category": category})
+    return f
+
+
+def nudge(s: Session, f: FlagRow, recipient: PersonRow, *, status: str = "sent",
+          role: str = "author", sent_at: datetime | None = None, **extra: Any) -> NudgeRow:
+    n = NudgeRow(flag_id=f.id, recipient_id=recipient.id, recipient_email=recipient.email,
+                 role=role, kind="author_nudge", subject="A gentle note", body="…",
+                 idempotency_key=f"k{next(_seq)}", status=status,
+                 sent_at=sent_at or (utcnow() if status == "sent" else None), **extra)
+    s.add(n)
+    s.flush()
+    return n
+
+
+def user(s: Session, username: str, role: str, who: PersonRow | None = None) -> UserRow:
+    return add_user(s, username, role, PASSWORD, person_email=who.email if who else None)
+
+
+def days_ago(n: float) -> datetime:
+    return utcnow() - timedelta(days=n)
