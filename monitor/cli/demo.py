@@ -19,7 +19,7 @@ def demo(
     ] = Path("socialguide-demo"),
 ) -> None:
     """Run one collection cycle on the bundled demo organisation and print what happened."""
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     console.rule("socialguide demo: Northwind Labs")
     with cli_errors():
         result = run_demo(folder, console)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,12 @@ from monitor.domain import Post
 from monitor.pipeline.factory import build_pipeline
 
 MAX_LINE_CHARS = 4_000_000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: str) -> str:
+    """Replace lone surrogates (legal in JSON, not in UTF-8) one-for-one, so spans stay valid."""
+    return _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def parse_line(line: str, lineno: int) -> Post:
@@ -44,8 +51,8 @@ def parse_line(line: str, lineno: int) -> Post:
     except ValueError as exc:
         raise ValueError(f'field "created_at": {exc}') from None
     return Post(
-        id=str(pid),
-        text=text,
+        id=_clean(str(pid)),
+        text=_clean(text),
         platform=rec.get("platform") or "unknown",
         author=rec.get("author"),
         created_at=created,
