@@ -16,8 +16,17 @@ def rule_detectors(settings: Settings) -> list[Detector]:
 
 
 def model_detectors(settings: Settings) -> list[Detector]:
-    """The classifier half of the pipeline (none until a model is trained)."""
-    return []
+    """The classifier half of the pipeline; a configured but missing model is a ModelError."""
+    if not settings.model.enabled:
+        return []
+    from pathlib import Path
+
+    from monitor.pipeline.classifier.artifact import load_model_cached
+    from monitor.pipeline.classifier.detector import ModelDetector
+    from monitor.resources import models_dir
+
+    loaded = load_model_cached(Path(settings.model.dir) if settings.model.dir else models_dir())
+    return [ModelDetector(loaded, settings.model.thresholds, settings.model.shadow_thresholds)]
 
 
 def build_pipeline(settings: Settings) -> Pipeline:

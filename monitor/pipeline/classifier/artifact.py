@@ -1,0 +1,241 @@
+"""Saving and loading the model safely: skops with an explicit trusted-types list, a manifest
+with the artifact's SHA-256 and the library versions, and clear refusals.
+
+A tampered or foreign file fails the hash or the type check; a file written by another
+scikit-learn version is refused with the command that rebuilds it, never loaded into drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import skops
+import skops.io as sio
+
+from monitor.errors import ModelError
+from monitor.pipeline.classifier.features import NORMALIZER_VERSION, FeatureSpace
+from monitor.pipeline.classifier.model import Head, TextModel
+
+ARTIFACT_NAME = "tweeteval.skops"
+MANIFEST_NAME = "manifest.json"
+FORMAT = 1
+MODEL_NAME = "tweeteval"
+MODEL_VERSION = "1"
+RETRAIN = "socialguide model train"
+
+# Everything the artifact may contain beyond builtins; anything else is refused.
+TRUSTED_TYPES: list[str] = [
+    "builtins.slice",
+    "numpy.dtype",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "numpy.core.multiarray._reconstruct",
+    "numpy._core.multiarray._reconstruct",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+]
+
+
+_BUILTINS = {f"builtins.{t}" for t in ("dict", "list", "str", "int", "float", "tuple", "bool")}
+
+
+def _types_in(artifact: Path) -> set[str]:
+    """Every type the skops schema names: skops trusts all scikit-learn types by default, but
+    this artifact may hold only the few listed in :data:`TRUSTED_TYPES`."""
+    with zipfile.ZipFile(artifact) as zf:
+        schema = json.loads(zf.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("__class__"), str) and isinstance(node.get("__module__"), str):
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+@dataclass
+class LoadedModel:
+    """A verified model with its manifest."""
+
+    model: TextModel
+    manifest: dict[str, Any]
+    path: Path
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return f"{MODEL_VERSION}+{self.manifest['sha256'][:12]}"
+
+    def source_name(self, category: str) -> str:
+        """The model's name as findings cite it, e.g. ``tweeteval-offensive-v1``."""
+        return f"{MODEL_NAME}-{category}-v{MODEL_VERSION}"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    return {"scikit-learn": sklearn.__version__, "skops": skops.__version__, "numpy": np.__version__}
+
+
+def save_model(model: TextModel, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:
+    """Write the artifact and its manifest into ``out_dir``; returns the manifest path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT,
+        "word": model.space.word,
+        "char": model.space.char,
+        "heads": {
+            c: {
+                "coef": h.coef.astype(np.float32),
+                "intercept": float(h.intercept),
+                "platt": [float(h.platt_a), float(h.platt_b)],
+            }
+            for c, h in model.heads.items()
+        },
+    }
+    artifact = out_dir / ARTIFACT_NAME
+    tmp = artifact.with_suffix(".tmp")
+    sio.dump(payload, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    os.replace(tmp, artifact)
+    manifest = {
+        "name": MODEL_NAME,
+        "version": MODEL_VERSION,
+        "format": FORMAT,
+        "artifact": ARTIFACT_NAME,
+        "sha256": _sha256(artifact),
+        "categories": model.categories,
+        "normalizer": NORMALIZER_VERSION,
+        "libraries": library_versions(),
+        **(extra or {}),
+    }
+    path = out_dir / MANIFEST_NAME
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        raise ModelError(
+            f"{path}: model manifest not found; train the model with `{RETRAIN} --out {directory}`"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable model manifest ({exc}); retrain with `{RETRAIN}`") from None
+    if not isinstance(manifest, dict) or manifest.get("name") != MODEL_NAME:
+        raise ModelError(f"{path}: not a socialguide model manifest; refusing to load")
+    for key in ("sha256", "libraries", "format", "normalizer", "categories"):
+        if key not in manifest:
+            raise ModelError(f"{path}: model manifest lacks '{key}'; refusing to load")
+    return manifest
+
+
+def _check_versions(manifest: dict[str, Any], path: Path) -> None:
+    trained = manifest["libraries"].get("scikit-learn")
+    if trained != sklearn.__version__:
+        raise ModelError(
+            f"{path}: model was trained with scikit-learn {trained}, but {sklearn.__version__} is "
+            f"installed; retrain it with `{RETRAIN}` (or install scikit-learn=={trained})"
+        )
+    if manifest["format"] != FORMAT or manifest["normalizer"] != NORMALIZER_VERSION:
+        raise ModelError(
+            f"{path}: model format {manifest['format']}/normalizer {manifest['normalizer']} does "
+            f"not match this socialguide ({FORMAT}/{NORMALIZER_VERSION}); retrain with `{RETRAIN}`"
+        )
+
+
+def load_model(directory: Path) -> LoadedModel:
+    """Load and verify the model in ``directory``; raises :class:`ModelError` on any doubt."""
+    directory = Path(directory)
+    manifest = _read_manifest(directory)
+    artifact = directory / str(manifest.get("artifact", ARTIFACT_NAME))
+    if not artifact.is_file():
+        raise ModelError(f"{artifact}: model file not found; train it with `{RETRAIN} --out {directory}`")
+    digest = _sha256(artifact)
+    if digest != manifest["sha256"]:
+        raise ModelError(
+            f"{artifact}: SHA-256 {digest[:16]}... does not match the manifest "
+            f"({str(manifest['sha256'])[:16]}...); the file was altered or is foreign, refusing to load"
+        )
+    _check_versions(manifest, directory / MANIFEST_NAME)
+    try:
+        untrusted = set(sio.get_untrusted_types(file=artifact)) | _types_in(artifact)
+    except Exception as exc:  # a foreign or broken zip
+        raise ModelError(f"{artifact}: not a readable skops file ({exc}); refusing to load") from None
+    untrusted -= set(TRUSTED_TYPES) | _BUILTINS
+    if untrusted:
+        raise ModelError(f"{artifact}: contains untrusted types {sorted(untrusted)}; refusing to load")
+    try:
+        payload = sio.load(artifact, trusted=TRUSTED_TYPES)
+    except Exception as exc:
+        raise ModelError(f"{artifact}: could not be loaded ({exc}); retrain with `{RETRAIN}`") from None
+    return LoadedModel(_from_payload(payload, artifact), manifest, directory)
+
+
+def _from_payload(payload: Any, artifact: Path) -> TextModel:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    try:
+        word, char, heads = payload["word"], payload["char"], payload["heads"]
+        if not (isinstance(word, TfidfVectorizer) and isinstance(char, TfidfVectorizer)):
+            raise TypeError("vectorizers of the wrong type")
+        space = FeatureSpace(word, char)
+        built = {
+            c: Head(np.asarray(h["coef"], dtype=np.float32), float(h["intercept"]),
+                    float(h["platt"][0]), float(h["platt"][1]))
+            for c, h in heads.items()
+        }
+        for c, h in built.items():
+            if h.coef.shape != (space.n_features,):
+                raise ValueError(f"head '{c}' has {h.coef.shape} weights for {space.n_features} features")
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ModelError(f"{artifact}: unexpected model structure ({exc}); refusing to load") from None
+    return TextModel(space, built)
+
+
+_CACHE: dict[tuple[str, str, float], LoadedModel] = {}
+
+
+def load_model_cached(directory: Path) -> LoadedModel:
+    """:func:`load_model`, reusing an already verified model while its manifest is unchanged."""
+    manifest = Path(directory) / MANIFEST_NAME
+    try:
+        stamp = manifest.stat().st_mtime
+    except OSError:
+        return load_model(directory)  # raises the clear "not found" error
+    artifact = Path(directory) / ARTIFACT_NAME
+    try:
+        art = artifact.stat()
+        art_stamp = f"{art.st_mtime_ns}:{art.st_size}"
+    except OSError:
+        art_stamp = "missing"
+    key = (
+        str(Path(directory).resolve()),
+        manifest.read_text(encoding="utf-8", errors="replace") + art_stamp,
+        stamp,
+    )
+    if key not in _CACHE:
+        _CACHE.clear()
+        _CACHE[key] = load_model(directory)
+    return _CACHE[key]

@@ -1,0 +1,96 @@
+"""The model card and JSON evaluation report written beside every trained artifact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CARD_NAME = "MODEL_CARD.md"
+REPORT_NAME = "eval_report.json"
+
+
+def write_report(out_dir: Path, report: dict[str, Any]) -> Path:
+    path = out_dir / REPORT_NAME
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def _metrics_rows(entry: dict[str, Any]) -> list[str]:
+    val = entry.get("validation")
+    if not val:
+        return ["(no validation data)"]
+    rows = ["| threshold | P (yes) | R (yes) | F1 (yes) | P (not) | R (not) | macro-F1 | flagged |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, m in val["at"].items():
+        y, n = m["classes"]["yes"], m["classes"]["not"]
+        rows.append(f"| {name} = {m['threshold']} | {y['precision']} | {y['recall']} | {y['f1']} | "
+                    f"{n['precision']} | {n['recall']} | {m['macro_f1']} | {m['flagged']} |")
+    cal = val["calibration"]
+    rows.append("")
+    rows.append(f"ROC AUC {val.get('roc_auc', 'n/a')}; Brier score {cal['brier']}; "
+                f"expected calibration error {cal['ece']} (10 bins).")
+    return rows
+
+
+def write_card(out_dir: Path, manifest: dict[str, Any], report: dict[str, Any]) -> Path:
+    """Render ``MODEL_CARD.md`` from the manifest and the evaluation report."""
+    libs = ", ".join(f"{k} {v}" for k, v in sorted(manifest["libraries"].items()))
+    lines = [
+        f"# Model card: {manifest['name']} v{manifest['version']}",
+        "",
+        "Flags posts that may be **offensive** (insults, profanity aimed at people, harassment, "
+        "threats) or **hate** (attacks on protected groups). One of two detector halves: it is "
+        "combined with the lexicon rules, and a model-only finding below the nudge threshold "
+        "goes to the shadow log, never to a person.",
+        "",
+        "## Facts",
+        "",
+        f"- Trained: {report['trained_at']} (seed {report['seed']}; the same command gives the same weights)",
+        f"- Libraries: {libs}",
+        f"- Artifact: `{manifest['artifact']}` (skops, SHA-256 `{manifest['sha256']}`)",
+        f"- Features: word 1-3 grams + character 2-5 grams (word-bounded), sublinear TF-IDF, "
+        f"{report['features']['n_features']} features shared by all categories",
+        "- Classifier per category: logistic regression on naive-Bayes log-count-ratio weighted "
+        "features (NB-LR), balanced class weights, C chosen by 5-fold cross-validation on train; "
+        "Platt calibration fitted on the out-of-fold scores of train",
+        "- Explanations: the tokens whose own word and character n-grams carry the most positive weight",
+        "",
+        "## Data",
+        "",
+    ]
+    for c, e in report["categories"].items():
+        lines.append(
+            f"- `{c}`: {e['train_examples']} training tweets ({e['train_positive']} positive) from "
+            f"TweetEval ({'OLID / OffensEval-2019' if c == 'offensive' else 'HatEval-2019, English'}), "
+            f"plus {e['feedback_examples']} labels from reviewer/employee feedback "
+            f"({e['feedback_positive']} confirmed)."
+        )
+    lines += ["", "The TweetEval test splits are not used anywhere.", "", "## Validation metrics", ""]
+    for c, e in report["categories"].items():
+        lines += [f"### {c}", "", f"C = {e['C']}; cross-validated macro-F1 on train by C: {e['cv_macro_f1']}", ""]
+        lines += _metrics_rows(e)
+        if "thresholds" in e:
+            t = e["thresholds"]
+            lines += ["", f"Chosen thresholds (`[model.thresholds]` / `[model.shadow_thresholds]`): "
+                          f"nudge {t['nudge']}, shadow {t['shadow']}."]
+        lines.append("")
+    lines += [
+        "## Known limits and biases",
+        "",
+        "- English tweets from 2019 only; other languages, code and long-form text score low and "
+        "unreliably. Only the first 5,000 characters of a post are read.",
+        "- OLID labels any profanity as offensive, including friendly swearing; the nudge threshold "
+        "is set high for that reason, and only rule agreement lifts a mid-score finding.",
+        "- HatEval targets immigrants and women only; hate against other groups is under-detected. "
+        "HatEval's own test set is shifted from train/val, so real-world hate recall is lower than "
+        "the validation figures suggest.",
+        "- Dialect and reclaimed slurs (e.g. African-American English) are known to be over-flagged "
+        "by models trained on these corpora; findings are guidance for a person, never a verdict.",
+        "- Thresholds are chosen on the same validation split the metrics are reported on, so the "
+        "precision at the nudge threshold is optimistic.",
+        "",
+    ]
+    path = out_dir / CARD_NAME
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

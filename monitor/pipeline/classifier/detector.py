@@ -1,0 +1,76 @@
+"""The classifier as a pipeline detector: calibrated scores, thresholds, token explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.domain import Finding, Post
+from monitor.pipeline.classifier.artifact import LoadedModel
+from monitor.pipeline.classifier.features import MAX_CHARS, normalize
+
+# Longest token quoted in an explanation.
+MAX_TOKEN = 40
+SEVERITY = {"offensive": "medium", "hate": "high"}
+POLICY_SECTION = {"offensive": "Respectful communication", "hate": "Hateful content"}
+GUIDANCE = {
+    "offensive": (
+        "This post may read as insulting or hostile to someone. If that is not what you meant, "
+        "consider rewording or removing it."
+    ),
+    "hate": (
+        "This post may read as an attack on a group of people. Please consider removing it; "
+        "your manager or compliance can talk it through with you."
+    ),
+}
+
+
+class ModelDetector:
+    """Scores posts in batches; findings at or above the shadow threshold are returned, and
+    those below the nudge threshold are marked ``shadow`` (logged, never nudged)."""
+
+    name = "model"
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        thresholds: dict[str, float],
+        shadow_thresholds: dict[str, float],
+        top_k: int = 3,
+    ):
+        self.loaded = loaded
+        self.model = loaded.model
+        self.top_k = top_k
+        self.thresholds = {c: thresholds.get(c, 0.9) for c in self.model.categories}
+        self.shadow_thresholds = {
+            c: min(shadow_thresholds.get(c, 0.5), self.thresholds[c]) for c in self.model.categories
+        }
+
+    def detect(self, posts: Sequence[Post]) -> list[list[Finding]]:
+        out: list[list[Finding]] = [[] for _ in posts]
+        if not posts:
+            return out
+        texts = [p.text if isinstance(p.text, str) else "" for p in posts]
+        X = self.model.features([normalize(t) for t in texts])
+        for category, probs in self.model.proba(X).items():
+            floor = self.shadow_thresholds[category]
+            for i in (probs >= floor).nonzero()[0].tolist():
+                if not texts[i].strip():
+                    continue
+                out[i].append(self._finding(category, float(probs[i]), texts[i], X.getrow(i)))
+        return out
+
+    def _finding(self, category: str, score: float, text: str, row: object) -> Finding:
+        top = self.model.explain(text, row, category, self.top_k)  # type: ignore[arg-type]
+        spans = [c.span for c in top] or [(0, min(len(text), MAX_CHARS))]
+        return Finding(
+            category=category,
+            source=f"model:{self.loaded.source_name(category)}",
+            severity=SEVERITY.get(category, "medium"),
+            score=round(score, 4),
+            spans=sorted(spans),
+            guidance=GUIDANCE.get(category, ""),
+            policy_section=POLICY_SECTION.get(category),
+            shadow=score < self.thresholds[category],
+            explanation=[c.token[:MAX_TOKEN] for c in top],
+            version=self.loaded.version,
+        )
