@@ -1,21 +1,54 @@
-"""One collection cycle: consented accounts -> collectors -> pipeline -> flag log -> outbox."""
+"""One collection cycle: consented accounts -> collectors -> pipeline -> flag log -> outbox.
+
+Fetching is network-bound, so it runs on a bounded thread pool; everything that writes to
+the store runs on the calling thread, in batches, so SQLite sees one writer and the audit
+chain stays in order. Each account is isolated: its failure is recorded on the account
+(``last_error``, backoff) and the others go on.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
 from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from monitor.collectors.base import AccountRef, Collector
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session
+
+from monitor import metrics
+from monitor.collectors import leases
+from monitor.collectors.backoff import next_attempt
+from monitor.collectors.base import AccountRef, Collector, FetchResult
+from monitor.collectors.budget import BudgetSpent, ReadBudget
+from monitor.collectors.registry import unavailable
 from monitor.config import Settings
 from monitor.errors import CollectorError, RateLimited
 from monitor.guidance.planner import plan_nudges
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store, repo
-from monitor.store.schema import AccountRow, CursorRow, CycleRow, PersonRow, utcnow
+from monitor.store.schema import (
+    AccountRow,
+    ConsentRow,
+    CursorRow,
+    CycleRow,
+    PersonRow,
+    PostRow,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
+
+WRITE_BATCH = 100
+# Platforms whose rate limit applies to the whole app (one 429 stops the platform).
+APP_WIDE_LIMITS = ("x", "reddit", "bluesky")
 
 
 @dataclass
@@ -33,6 +66,20 @@ class CycleReport:
     nudges_planned: int = 0
     skipped: dict[str, str] = field(default_factory=dict)  # "platform/handle" -> reason
     by_platform: Counter[str] = field(default_factory=Counter)
+    # Accounts that failed (a subset of ``skipped``), per platform.
+    errors: Counter[str] = field(default_factory=Counter)
+    # Platforms with consented accounts but no collector: platform -> why.
+    platforms_skipped: dict[str, str] = field(default_factory=dict)
+    # Units billed by pay-per-read platforms (X), per platform.
+    billed_reads: Counter[str] = field(default_factory=Counter)
+    requests_by_platform: Counter[str] = field(default_factory=Counter)
+    accounts_by_platform: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+def worker_name(settings: Settings) -> str:
+    """This process's lease owner name: the configured worker id, else host:pid."""
+    return settings.scheduler.worker_id or f"{socket.gethostname()}:{os.getpid()}"
 
 
 def collect_account(
@@ -45,69 +92,69 @@ def collect_account(
     now: datetime,
 ) -> None:
     """Fetch, store, analyse and plan for one account; errors stay with this account."""
-    key = f"{account.platform}/{account.handle}"
+    outcome = _fetch(collector, account)
+    _store_outcomes(store, settings, pipeline, [outcome], report, now, owner=None)
+
+
+@dataclass
+class _Outcome:
+    account: AccountRef
+    result: FetchResult | None = None
+    error: CollectorError | None = None
+    # Skipped without it being the account's fault (budget, platform-wide rate limit).
+    skip: str | None = None
+
+
+def _fetch(collector: Collector, account: AccountRef) -> _Outcome:
     try:
-        result = collector.fetch(account)
-    except RateLimited as exc:
-        report.skipped[key] = f"rate limited until {exc.reset_at or 'later'}"
-        _note_failure(store, account.id, str(exc), exc.reset_at)
-        return
+        return _Outcome(account, result=collector.fetch(account))
+    except BudgetSpent as exc:
+        return _Outcome(account, skip=str(exc))
     except CollectorError as exc:
-        report.skipped[key] = str(exc)
-        _note_failure(store, account.id, str(exc), None)
-        log.warning("collect failed", extra={"platform": account.platform, "account": key})
-        return
-    report.requests += result.requests
-    report.posts_read += len(result.posts)
-    report.by_platform[account.platform] += len(result.posts)
-    with store.session() as s:
-        acc = s.get(AccountRow, account.id)
-        if acc is None or repo.active_consent(s, account.id) is None:
-            # Consent was withdrawn while we were fetching: keep nothing.
-            report.skipped[key] = "consent withdrawn during the cycle"
-            return
-        owner = s.get(PersonRow, acc.owner_id)
-        to_analyse = []
-        for post in result.posts:
-            stored = repo.upsert_post(s, post, account.id)
-            if stored.status == "new":
-                report.posts_new += 1
-            elif stored.status == "edited":
-                report.posts_edited += 1
-            if stored.status != "unchanged":
-                to_analyse.append((post, stored.row))
-        if to_analyse:
-            flags = pipeline.analyse([p for p, _ in to_analyse])
-            for flag, (_, row) in zip(flags, to_analyse, strict=True):
-                if not flag.findings and not flag.shadow_findings:
-                    continue
-                frow = repo.record_flag(s, flag, row, acc, owner)
-                if flag.flagged:
-                    for c in flag.categories:
-                        report.flags[c] += 1
-                    report.nudges_planned += len(plan_nudges(s, frow, owner, settings, now))
-                else:
-                    report.shadow_flags += 1
-        if result.deleted_ids:
-            report.posts_deleted += repo.mark_deleted(s, account.platform, result.deleted_ids, now)
-        if result.platform_user_id:
-            acc.platform_user_id = result.platform_user_id
-        acc.last_error = None
-        acc.last_collected_at = now
-        repo.save_cursor(s, account.id, result.cursor)
+        return _Outcome(account, error=exc)
+    except Exception as exc:  # a bug in one collector must not stop the cycle
+        log.exception("collector crashed",
+                      extra={"platform": account.platform, "account": account.handle})
+        return _Outcome(account, error=CollectorError(
+            f"internal error: {type(exc).__name__}", platform=account.platform,
+            account=account.handle))
 
 
-def _note_failure(store: Store, account_id: int, message: str, retry_at: datetime | None) -> None:
-    with store.session() as s:
-        acc = s.get(AccountRow, account_id)
-        if acc is not None:
-            acc.last_error = message[:1000]
-        cur = s.get(CursorRow, account_id)
-        if cur is None:
-            cur = CursorRow(account_id=account_id, failures=0)
-            s.add(cur)
-        cur.failures = (cur.failures or 0) + 1
-        cur.next_attempt_at = retry_at
+class _Gate:
+    """Stops a platform (or one Mastodon instance / feed host) after a platform-wide 429."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, datetime | None] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(account: AccountRef) -> str:
+        if account.platform in APP_WIDE_LIMITS:
+            return account.platform
+        if account.platform == "mastodon" and "@" in account.handle.lstrip("@"):
+            return "mastodon:" + account.handle.lstrip("@").split("@", 1)[1].lower()
+        if account.platform == "rss":
+            return "rss:" + (urlsplit(account.handle).netloc.lower() or "base")
+        return account.platform
+
+    def closed(self, account: AccountRef) -> tuple[bool, datetime | None]:
+        with self._lock:
+            k = self.key(account)
+            return k in self._until, self._until.get(k)
+
+    def close(self, account: AccountRef, until: datetime | None) -> None:
+        with self._lock:
+            self._until.setdefault(self.key(account), until)
+
+
+def _guarded_fetch(collector: Collector, account: AccountRef, gate: _Gate) -> _Outcome:
+    shut, until = gate.closed(account)
+    if shut:
+        return _Outcome(account, skip=f"platform rate limited until {until or 'later'}")
+    out = _fetch(collector, account)
+    if isinstance(out.error, RateLimited):
+        gate.close(account, out.error.reset_at)
+    return out
 
 
 def run_cycle(
@@ -116,19 +163,315 @@ def run_cycle(
     pipeline: Pipeline,
     collectors: dict[str, Collector],
     now: datetime | None = None,
+    *,
+    platforms: Iterable[str] | None = None,
+    workers: int | None = None,
 ) -> CycleReport:
-    """Collect every consented account of every platform that has a collector."""
+    """Collect every consented account of every platform that has a collector.
+
+    ``platforms`` limits the cycle (the daemon runs one job per platform). Accounts backing
+    off after failures, or leased by another worker, are skipped with the reason.
+    """
     now = now or utcnow()
+    t0 = time.perf_counter()
     report = CycleReport()
+    owner = worker_name(settings)
+    wanted = set(platforms) if platforms is not None else None
+    _report_unavailable(store, settings, collectors, wanted, report)
+    n_workers = workers or settings.scheduler.collect_workers
+    # One replay collector may serve several platforms: fetch each platform once.
     for platform, collector in collectors.items():
-        started = utcnow()
-        with store.session() as s:
-            accounts = repo.consented_accounts(s, platform)
-        before = report.posts_read
-        for account in accounts:
-            report.accounts += 1
-            collect_account(store, settings, pipeline, collector, account, report, now)
-        with store.session() as s:
-            s.add(CycleRow(platform=platform, started_at=started, finished_at=utcnow(), ok=True,
-                           stats={"accounts": len(accounts), "posts": report.posts_read - before}))
+        if wanted is not None and platform not in wanted:
+            continue
+        _run_platform(store, settings, pipeline, platform, collector, now, report, owner,
+                      n_workers)
+    report.seconds = time.perf_counter() - t0
     return report
+
+
+def _report_unavailable(store: Store, settings: Settings, collectors: dict[str, Collector],
+                        wanted: set[str] | None, report: CycleReport) -> None:
+    reasons = unavailable(settings)
+    with store.session() as s:
+        for platform, reason in reasons.items():
+            if platform in collectors or (wanted is not None and platform not in wanted):
+                continue
+            n = len(repo.consented_accounts(s, platform))
+            if n:
+                report.platforms_skipped[platform] = f"{n} account(s) not collected: {reason}"
+
+
+def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform: str,
+                  collector: Collector, now: datetime, report: CycleReport, owner: str,
+                  n_workers: int) -> None:
+    started = utcnow()
+    t0 = time.perf_counter()
+    before = (report.posts_read, sum(report.flags.values()), report.requests)
+    errors_before = report.errors[platform]
+    with store.session() as s:
+        # The consent rule lives in this one query: nothing else is ever requested.
+        accounts = repo.consented_accounts(s, platform)
+    by_id = {a.id: a for a in accounts}
+    leases.ensure_cursors(store, by_id)
+    interval = _platform_settings(settings, platform)
+    lease_seconds = max(600.0, 2 * 60.0 * (interval.interval_minutes if interval else 30))
+    claim = leases.claim(store, list(by_id), owner, now, lease_seconds)
+    for aid, until in claim.backing_off.items():
+        a = by_id[aid]
+        report.skipped[f"{platform}/{a.handle}"] = f"backing off after errors until {until:%Y-%m-%d %H:%M} UTC"
+    for aid, other in claim.leased_elsewhere.items():
+        a = by_id[aid]
+        report.skipped[f"{platform}/{a.handle}"] = f"being collected by another worker ({other})"
+    budget = None
+    if hasattr(collector, "budget") and platform == "x":
+        budget = ReadBudget(settings.platforms.x.max_reads_per_cycle)
+        collector.budget = budget
+    gate = _Gate()
+    claimed = [by_id[a] for a in claim.claimed]
+    report.accounts += len(claimed)
+    report.accounts_by_platform[platform] += len(claimed)
+    pending: list[_Outcome] = []
+    in_flight: set[Future[_Outcome]] = set()
+    max_in_flight = n_workers * 4
+    with ThreadPoolExecutor(max_workers=max(1, n_workers),
+                            thread_name_prefix=f"collect-{platform}") as pool:
+        it = iter(claimed)
+        exhausted = False
+        while in_flight or not exhausted:
+            while not exhausted and len(in_flight) < max_in_flight:
+                acc = next(it, None)
+                if acc is None:
+                    exhausted = True
+                    break
+                in_flight.add(pool.submit(_guarded_fetch, collector, acc, gate))
+            if not in_flight:
+                break
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            pending.extend(f.result() for f in done)
+            if len(pending) >= WRITE_BATCH:
+                _store_outcomes(store, settings, pipeline, pending, report, now, owner)
+                pending = []
+    if pending:
+        _store_outcomes(store, settings, pipeline, pending, report, now, owner)
+    if budget is not None:
+        report.billed_reads[platform] += budget.spent
+    errors = report.errors[platform] - errors_before
+    good = not claimed or errors < len(claimed)
+    seconds = time.perf_counter() - t0
+    stats = {
+        "accounts": len(claimed),
+        "posts": report.posts_read - before[0],
+        "flags": sum(report.flags.values()) - before[1],
+        "requests": report.requests - before[2],
+        "errors": errors,
+        "backing_off": len(claim.backing_off),
+        "leased_elsewhere": len(claim.leased_elsewhere),
+        "billed_reads": budget.spent if budget is not None else 0,
+        "seconds": round(seconds, 3),
+    }
+    with store.session() as s:
+        s.add(CycleRow(platform=platform, worker=owner, started_at=started,
+                       finished_at=utcnow(), ok=good, stats=stats))
+    metrics.observe_platform(platform, posts=stats["posts"], flags={}, errors=errors,
+                             requests=stats["requests"], seconds=seconds, good=good)
+    log.info("collected %s: %s", platform, stats, extra={"platform": platform})
+
+
+def _platform_settings(settings: Settings, platform: str):  # type: ignore[no-untyped-def]
+    return getattr(settings.platforms, platform, None)
+
+
+def _store_outcomes(store: Store, settings: Settings, pipeline: Pipeline,
+                    outcomes: list[_Outcome], report: CycleReport, now: datetime,
+                    owner: str | None) -> None:
+    """Write a batch; if the batch fails as a whole, write its accounts one by one."""
+    try:
+        with store.session() as s:
+            _write(s, settings, pipeline, outcomes, report, now, owner)
+    except Exception:
+        if len(outcomes) == 1:
+            o = outcomes[0]
+            log.exception("storing failed",
+                          extra={"platform": o.account.platform, "account": o.account.handle})
+            _record_failure(store, o.account, CollectorError(
+                "internal error while storing posts", platform=o.account.platform,
+                account=o.account.handle), report, now, owner)
+            return
+        for o in outcomes:
+            _store_outcomes(store, settings, pipeline, [o], report, now, owner)
+
+
+def _record_failure(store: Store, account: AccountRef, exc: CollectorError,
+                    report: CycleReport, now: datetime, owner: str | None) -> None:
+    with store.session() as s:
+        _note_failure(s, account, exc, report, now, owner)
+
+
+def _note_failure(s: Session, account: AccountRef, exc: CollectorError, report: CycleReport,
+                  now: datetime, owner: str | None) -> None:
+    key = f"{account.platform}/{account.handle}"
+    reason = str(exc)
+    if isinstance(exc, RateLimited):
+        reason = f"{reason}; retry after {exc.reset_at or 'backoff'}"
+    report.skipped[key] = reason
+    report.errors[account.platform] += 1
+    log.warning("collect failed: %s", exc,
+                extra={"platform": account.platform, "account": account.handle})
+    acc = s.get(AccountRow, account.id)
+    if acc is not None:
+        acc.last_error = reason[:1000]
+    cur = s.get(CursorRow, account.id)
+    if cur is None:
+        cur = CursorRow(account_id=account.id, failures=0)
+        s.add(cur)
+    cur.failures = (cur.failures or 0) + 1
+    reset = exc.reset_at if isinstance(exc, RateLimited) else None
+    cur.next_attempt_at = next_attempt(now, cur.failures, reset)
+    if owner is not None and cur.lease_owner == owner:
+        cur.lease_owner = None
+        cur.lease_until = None
+
+
+def _write(s: Session, settings: Settings, pipeline: Pipeline, outcomes: list[_Outcome],
+           report: CycleReport, now: datetime, owner: str | None) -> None:
+    ok = [o for o in outcomes if o.result is not None]
+    consented = _consented(s, [o.account.id for o in ok])
+    for o in outcomes:
+        if o.error is not None:
+            _note_failure(s, o.account, o.error, report, now, owner)
+        elif o.skip is not None:
+            report.skipped[f"{o.account.platform}/{o.account.handle}"] = o.skip
+    if owner is not None:
+        leases.release(s, [o.account.id for o in outcomes if o.error is None], owner)
+    ok_consented = []
+    for o in ok:
+        if o.account.id not in consented:
+            # Consent was withdrawn while we were fetching: keep nothing.
+            report.skipped[f"{o.account.platform}/{o.account.handle}"] = (
+                "consent withdrawn during the cycle")
+        else:
+            ok_consented.append(o)
+    to_analyse = _upsert(s, ok_consented, report)
+    if to_analyse:
+        _analyse(s, settings, pipeline, to_analyse, report, now)
+    accounts = {a.id: a for a in s.scalars(
+        select(AccountRow).where(AccountRow.id.in_([o.account.id for o in ok_consented])))}
+    for o in ok_consented:
+        assert o.result is not None
+        res = o.result
+        if res.deleted_ids:
+            report.posts_deleted += repo.mark_deleted(s, o.account.platform, res.deleted_ids, now)
+        if res.window_start is not None and res.window_ids is not None:
+            report.posts_deleted += _window_deletions(s, o.account, res, now)
+        acc = accounts.get(o.account.id)
+        if acc is not None:
+            if res.platform_user_id:
+                acc.platform_user_id = res.platform_user_id
+            acc.last_error = None
+            acc.last_collected_at = now
+        repo.save_cursor(s, o.account.id, res.cursor)
+
+
+def _consented(s: Session, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    has = exists().where(and_(ConsentRow.account_id == AccountRow.id,
+                              ConsentRow.withdrawn_at.is_(None)))
+    return set(s.scalars(select(AccountRow.id).where(AccountRow.id.in_(ids), has)).all())
+
+
+def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[tuple]:  # type: ignore[type-arg]
+    """Store new and edited posts; return (post, row, account id) for those to analyse.
+
+    Known posts are looked up in bulk: in steady state most of a page is unchanged.
+    """
+    want: dict[str, set[str]] = {}
+    for o in outcomes:
+        assert o.result is not None
+        report.requests += o.result.requests
+        report.requests_by_platform[o.account.platform] += o.result.requests
+        report.posts_read += len(o.result.posts)
+        report.by_platform[o.account.platform] += len(o.result.posts)
+        for p in o.result.posts:
+            want.setdefault(p.platform, set()).add(p.id)
+    known: dict[tuple[str, str], tuple[str | None, bool]] = {}
+    for platform, ids in want.items():
+        id_list = list(ids)
+        for i in range(0, len(id_list), 500):
+            for pid, digest, erased in s.execute(
+                select(PostRow.post_id, PostRow.content_hash, PostRow.erased_at).where(
+                    PostRow.platform == platform, PostRow.post_id.in_(id_list[i : i + 500]))
+            ):
+                known[(platform, pid)] = (digest, erased is not None)
+    out = []
+    fresh: list[tuple] = []  # type: ignore[type-arg]
+    for o in outcomes:
+        assert o.result is not None
+        seen: set[str] = set()
+        for post in o.result.posts:
+            if post.id in seen:
+                continue  # a page boundary may repeat a post
+            seen.add(post.id)
+            k = (post.platform, post.id)
+            digest = repo.text_hash(post.text)
+            if k in known:
+                old_digest, erased = known[k]
+                if erased or old_digest == digest:
+                    continue
+                stored = repo.upsert_post(s, post, o.account.id)
+                if stored.status == "edited":
+                    report.posts_edited += 1
+                    out.append((post, stored.row, o.account.id))
+                continue
+            row = PostRow(platform=post.platform, post_id=post.id, account_id=o.account.id,
+                          author=post.author, text=post.text, url=post.url,
+                          content_hash=digest, created_at=post.created_at,
+                          collected_at=utcnow())
+            s.add(row)
+            known[k] = (digest, False)
+            fresh.append((post, row, o.account.id))
+    if fresh:
+        s.flush()
+        report.posts_new += len(fresh)
+        out.extend(fresh)
+    return out
+
+
+def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tuple],  # type: ignore[type-arg]
+             report: CycleReport, now: datetime) -> None:
+    flags = pipeline.analyse([p for p, _, _ in items])
+    owners: dict[int, tuple[AccountRow, PersonRow | None]] = {}
+    for flag, (_, row, account_id) in zip(flags, items, strict=True):
+        if not flag.findings and not flag.shadow_findings:
+            continue
+        if account_id not in owners:
+            acc = s.get(AccountRow, account_id)
+            assert acc is not None
+            owners[account_id] = (acc, s.get(PersonRow, acc.owner_id))
+        acc, person = owners[account_id]
+        frow = repo.record_flag(s, flag, row, acc, person)
+        if flag.flagged:
+            for c in flag.categories:
+                report.flags[c] += 1
+                metrics.FLAGS.labels(row.platform, c).inc()
+            planned = len(plan_nudges(s, frow, person, settings, now))
+            report.nudges_planned += planned
+            metrics.observe_nudges("planned", planned)
+        else:
+            report.shadow_flags += 1
+
+
+def _window_deletions(s: Session, account: AccountRef, res: FetchResult, now: datetime) -> int:
+    """Stored posts inside a complete newest-first listing that the listing no longer shows."""
+    assert res.window_start is not None and res.window_ids is not None
+    seen = set(res.window_ids)
+    stored = s.scalars(
+        select(PostRow.post_id).where(
+            PostRow.account_id == account.id,
+            PostRow.platform == account.platform,
+            PostRow.created_at >= res.window_start,
+            PostRow.deleted_at.is_(None),
+        )
+    ).all()
+    gone = [pid for pid in stored if pid not in seen]
+    return repo.mark_deleted(s, account.platform, gone, now) if gone else 0

@@ -157,6 +157,11 @@ class SlackSettings(Section):
     # Channels (ids) that hear about urgent findings and escalations.
     compliance_channel: str = ""
     security_channel: str = ""
+    # Seconds to wait for one Slack API answer before the outbox retries later.
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    # A 429 whose Retry-After is at most this is waited out in-process; longer ones are
+    # rescheduled in the outbox.
+    rate_limit_max_wait_seconds: float = Field(default=5.0, ge=0)
 
 
 class QuietHours(Section):
@@ -231,6 +236,10 @@ class SchedulerSettings(Section):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     worker_id: str = ""
+    # Accounts fetched at the same time in one collection cycle (threads).
+    collect_workers: int = Field(default=32, ge=1, le=512)
+    # Random delay (seconds) added to each platform's collection interval.
+    jitter_seconds: int = Field(default=60, ge=0)
 
 
 class LogSettings(Section):
@@ -280,7 +289,7 @@ def settings_from_dict(data: dict[str, Any], source: str | None = None) -> Setti
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        key, msg = _describe(exc.errors()[0])
+        key, msg = _describe(dict(exc.errors()[0]))
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(msg + suffix, path=source, key=key) from None

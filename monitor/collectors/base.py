@@ -8,6 +8,7 @@ check in one query and makes every collector testable against a fake server alon
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from monitor.domain import Post
@@ -48,6 +49,10 @@ class FetchResult:
     platform_user_id: str | None = None
     # Units the platform bills for (X reads); counted against a per-cycle cap.
     billed_reads: int = 0
+    # A complete newest-first listing back to ``window_start``: stored posts of this account
+    # created in that window but absent from ``window_ids`` were deleted by their author.
+    window_start: datetime | None = None
+    window_ids: list[str] | None = None
 
 
 @runtime_checkable
