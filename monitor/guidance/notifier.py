@@ -7,7 +7,16 @@ from typing import Protocol
 from rich.console import Console
 from rich.panel import Panel
 
+from monitor.errors import DeliveryError
 from monitor.store.schema import NudgeRow, PersonRow
+
+
+class DeliveryPaused(DeliveryError):
+    """The channel itself is unusable (revoked token, bad credentials, missing scope).
+
+    Nothing can be delivered until an operator fixes it: the outbox stops the run, keeps the
+    nudge pending and does not count the attempt against it.
+    """
 
 
 class Notifier(Protocol):

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import random
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from monitor.config import Settings
 from monitor.domain import FlagStatus, NudgeStatus
 from monitor.errors import DeliveryError
-from monitor.guidance.notifier import Notifier
+from monitor.guidance.notifier import DeliveryPaused, Notifier
 from monitor.store import Store
 from monitor.store.schema import FlagRow, NudgeRow, PersonRow, utcnow
 
+log = logging.getLogger(__name__)
+
 OPEN_STATES = (FlagStatus.OPEN.value, FlagStatus.ACKNOWLEDGED.value, FlagStatus.ESCALATED.value)
+# A manager coaches only while the flag is with the team; once escalated, compliance has it.
+MANAGER_STATES = (FlagStatus.OPEN.value, FlagStatus.ACKNOWLEDGED.value)
+# Kinds that are never held back by quiet hours or budgets, nor cancelled by a resolution.
+URGENT_KINDS = ("urgent",)
+# Kinds that do not count against (nor wait for) a person's weekly nudge budget.
+UNBUDGETED_KINDS = ("urgent", "digest")
+# How long a "sending" mark protects a nudge; after that a crashed send is reconciled.
+SENDING_LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -26,6 +40,8 @@ class DeliveryReport:
     deferred: int = 0
     failed: int = 0
     dead: int = 0
+    reconciled: int = 0  # nudges found in "sending" after a crash and tried again
+    paused: str | None = None  # why delivery stopped (an operator must act)
     by_recipient: dict[str, int] = field(default_factory=dict)
 
 
@@ -55,6 +71,60 @@ def quiet_until(now: datetime, tz: ZoneInfo, start: str, end: str) -> datetime |
     return end_local.astimezone(now.tzinfo)
 
 
+def budget_free_at(
+    s: Session, recipient_id: int, now: datetime, budget: int
+) -> datetime | None:
+    """None if the person may get another nudge now; else when the 7-day budget frees up."""
+    week_ago = now - timedelta(days=7)
+    sent = s.scalars(
+        select(NudgeRow.sent_at).where(
+            NudgeRow.recipient_id == recipient_id,
+            NudgeRow.status == NudgeStatus.SENT.value,
+            NudgeRow.sent_at >= week_ago,
+            NudgeRow.kind.not_in(UNBUDGETED_KINDS),
+        ).order_by(NudgeRow.sent_at)
+    ).all()
+    if len(sent) < budget:
+        return None
+    # The oldest nudges must age out of the window before another may go.
+    oldest = sent[len(sent) - budget] if budget > 0 else now
+    return max(now + timedelta(minutes=1), oldest + timedelta(days=7))
+
+
+def _author_gate(s: Session, nudge: NudgeRow, now: datetime, grace: timedelta) -> datetime | None:
+    """A manager note goes only ``grace`` after its author was told: when it may go, or None."""
+    author = s.scalar(select(NudgeRow).where(
+        NudgeRow.idempotency_key == f"flag:{nudge.flag_id}:author"))
+    if author is None or author.status == NudgeStatus.CANCELLED.value:
+        return None  # no separate author note (one nudge per post) or nothing to wait for
+    if author.status == NudgeStatus.SENT.value and author.sent_at is not None:
+        ready = author.sent_at + grace
+        return ready if ready > now else None
+    if author.status == NudgeStatus.DEAD.value:
+        nudge.last_error = "waiting: the author's nudge could not be delivered"
+        return now + timedelta(days=1)
+    return max(author.not_before or now, now) + grace
+
+
+def _due_ids(store: Store, now: datetime, limit: int) -> tuple[list[int], set[int]]:
+    with store.session() as s:
+        pending = s.scalars(
+            select(NudgeRow.id)
+            .where(NudgeRow.status == NudgeStatus.PENDING.value,
+                   (NudgeRow.not_before.is_(None)) | (NudgeRow.not_before <= now))
+            .order_by(NudgeRow.not_before, NudgeRow.id)
+            .limit(limit)
+        ).all()
+        stale = s.scalars(
+            select(NudgeRow.id)
+            .where(NudgeRow.status == NudgeStatus.SENDING.value,
+                   (NudgeRow.lease_until.is_(None)) | (NudgeRow.lease_until <= now))
+            .order_by(NudgeRow.id)
+            .limit(limit)
+        ).all()
+    return [*stale, *pending], set(stale)
+
+
 def deliver_due(
     store: Store,
     notifier: Notifier,
@@ -64,78 +134,120 @@ def deliver_due(
 ) -> DeliveryReport:
     """Send every due nudge once: cancel stale ones, respect budgets and quiet hours.
 
-    Each nudge is marked ``sending`` and committed before the send, so a crash between send
-    and "sent" leaves a record that the next run reconciles instead of sending twice.
+    Each nudge is marked ``sending`` (with a lease) and committed before the send. A crash
+    between the send and "sent" leaves that mark; once the lease runs out the nudge is tried
+    again and the notifier, seeing a repeated attempt, looks for the message it may already
+    have posted (the idempotency key) instead of posting twice.
     """
     now = now or utcnow()
     g = settings.guidance
+    grace = timedelta(hours=g.grace_hours)
+    worker = f"{socket.gethostname()}:{os.getpid()}"
     report = DeliveryReport()
-    with store.session() as s:
-        ids = s.scalars(
-            select(NudgeRow.id)
-            .where(NudgeRow.status == NudgeStatus.PENDING.value,
-                   (NudgeRow.not_before.is_(None)) | (NudgeRow.not_before <= now))
-            .order_by(NudgeRow.not_before, NudgeRow.id)
-            .limit(limit)
-        ).all()
+    ids, stale = _due_ids(store, now, limit)
     for nid in ids:
         with store.session() as s:
             nudge = s.get(NudgeRow, nid)
-            if nudge is None or nudge.status != NudgeStatus.PENDING.value:
+            expected = NudgeStatus.SENDING.value if nid in stale else NudgeStatus.PENDING.value
+            if nudge is None or nudge.status != expected:
                 continue
+            if nid in stale:
+                report.reconciled += 1
+                log.warning("nudge %s was left 'sending' (crash?); checking before resending",
+                            nid)
             flag = s.get(FlagRow, nudge.flag_id) if nudge.flag_id else None
             recipient = s.get(PersonRow, nudge.recipient_id) if nudge.recipient_id else None
-            urgent = nudge.kind == "urgent"
-            if flag is not None and flag.status not in OPEN_STATES and not urgent:
+            urgent = nudge.kind in URGENT_KINDS
+            allowed = MANAGER_STATES if nudge.role == "manager" else OPEN_STATES
+            if flag is not None and flag.status not in allowed and not urgent:
                 nudge.status = NudgeStatus.CANCELLED.value
                 nudge.last_error = f"flag {flag.status} before delivery"
                 report.cancelled += 1
                 continue
+            if nudge.role == "manager" and flag is not None:
+                wait = _author_gate(s, nudge, now, grace)
+                if wait is not None:
+                    nudge.status = NudgeStatus.PENDING.value
+                    nudge.not_before = wait
+                    report.deferred += 1
+                    continue
             if recipient is not None and not urgent:
                 q = quiet_until(now, _zone(recipient.timezone, g.default_timezone),
                                 g.quiet_hours.start, g.quiet_hours.end)
                 if q is not None:
+                    nudge.status = NudgeStatus.PENDING.value
                     nudge.not_before = q
                     report.deferred += 1
                     continue
-                week_ago = now - timedelta(days=7)
-                used = s.scalar(
-                    select(func.count(NudgeRow.id)).where(
-                        NudgeRow.recipient_id == recipient.id,
-                        NudgeRow.status == NudgeStatus.SENT.value,
-                        NudgeRow.sent_at >= week_ago,
-                    )
-                ) or 0
-                if used >= g.weekly_budget:
-                    nudge.not_before = now + timedelta(days=1)
-                    nudge.last_error = "weekly nudge budget reached; deferred"
-                    report.deferred += 1
-                    continue
+                if nudge.kind not in UNBUDGETED_KINDS:
+                    free = budget_free_at(s, recipient.id, now, g.weekly_budget)
+                    if free is not None:
+                        nudge.status = NudgeStatus.PENDING.value
+                        nudge.not_before = free
+                        nudge.last_error = "weekly nudge budget reached; deferred"
+                        report.deferred += 1
+                        continue
             nudge.status = NudgeStatus.SENDING.value
             nudge.attempts += 1
-        # Commit "sending" before the side effect.
+            nudge.lease_owner = worker
+            nudge.lease_until = now + SENDING_LEASE
+        # "sending" is committed before the side effect.
         with store.session() as s:
             nudge = s.get(NudgeRow, nid)
             assert nudge is not None
             recipient = s.get(PersonRow, nudge.recipient_id) if nudge.recipient_id else None
             try:
                 ref = notifier.send(nudge, recipient)
+            except DeliveryPaused as exc:
+                nudge.status = NudgeStatus.PENDING.value
+                nudge.attempts = max(0, nudge.attempts - 1)
+                nudge.last_error = str(exc)
+                nudge.not_before = now + timedelta(seconds=exc.retry_after or 900)
+                nudge.lease_owner = nudge.lease_until = None
+                report.failed += 1
+                report.paused = str(exc)
+                log.error("delivery paused: %s", exc)
+                break
             except DeliveryError as exc:
                 report.failed += 1
                 nudge.last_error = str(exc)
+                nudge.lease_owner = nudge.lease_until = None
                 if exc.permanent or nudge.attempts >= g.max_attempts:
                     nudge.status = NudgeStatus.DEAD.value
                     report.dead += 1
+                    log.warning("nudge %s dead-lettered after %s attempts: %s",
+                                nid, nudge.attempts, exc)
                 else:
                     nudge.status = NudgeStatus.PENDING.value
                     backoff = min(3600.0, 30.0 * 2 ** (nudge.attempts - 1))
                     wait = max(exc.retry_after or 0.0, backoff * random.uniform(0.8, 1.2))
                     nudge.not_before = now + timedelta(seconds=wait)
+                    log.warning("nudge %s not delivered (attempt %s): %s",
+                                nid, nudge.attempts, exc)
                 continue
             nudge.status = NudgeStatus.SENT.value
             nudge.sent_at = now
             nudge.external_ref = ref
+            nudge.last_error = None
+            nudge.lease_owner = nudge.lease_until = None
             report.sent += 1
             key = nudge.recipient_email or nudge.role
             report.by_recipient[key] = report.by_recipient.get(key, 0) + 1
+            if nudge.role == "author" and nudge.flag_id is not None:
+                _start_grace(s, nudge.flag_id, now + grace)
     return report
+
+
+def _start_grace(s: Session, flag_id: int, until: datetime) -> None:
+    """The grace window runs from when the author was told, not from when the post was seen."""
+    for m in s.scalars(select(NudgeRow).where(
+            NudgeRow.flag_id == flag_id, NudgeRow.role == "manager",
+            NudgeRow.status == NudgeStatus.PENDING.value)):
+        if m.not_before is None or m.not_before < until:
+            m.not_before = until
+
+
+def outbox_counts(s: Session) -> dict[str, int]:
+    """How many nudges are in each state (for operators and compliance)."""
+    rows = s.execute(select(NudgeRow.status, func.count(NudgeRow.id)).group_by(NudgeRow.status))
+    return {status: int(n) for status, n in rows}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
-from monitor.domain import FlagStatus
+from monitor.domain import FlagStatus, NudgeStatus
 from monitor.guidance import templates
 from monitor.store.schema import FindingRow, FlagRow, NudgeRow, PersonRow
 
@@ -22,6 +23,24 @@ def pseudonym(person: PersonRow | None) -> str:
     if person is None:
         return "a team member"
     return f"team member #{person.id}"
+
+
+def _already_told(session: Session, flag: FlagRow) -> bool:
+    """True if an earlier version of the same post already nudged its author about these
+    categories (one nudge per post, however often it is edited or how many findings)."""
+    if flag.post_id is None:
+        return False
+    earlier = session.execute(
+        select(FlagRow.categories)
+        .join(NudgeRow, NudgeRow.flag_id == FlagRow.id)
+        .where(FlagRow.post_id == flag.post_id, FlagRow.id != flag.id,
+               NudgeRow.role == "author",
+               NudgeRow.status.in_([NudgeStatus.SENT.value, NudgeStatus.SENDING.value]))
+    ).all()
+    told: set[str] = set()
+    for (cats,) in earlier:
+        told |= set(cats or [])
+    return bool(earlier) and set(flag.categories or []) <= told
 
 
 def plan_nudges(
@@ -45,8 +64,9 @@ def plan_nudges(
     subject, body = templates.author_message(
         settings, main.category, quote, main.guidance, main.policy_section, flag.platform, urgent
     )
-    nudges = [
-        NudgeRow(
+    nudges: list[NudgeRow] = []
+    if urgent or not _already_told(session, flag):
+        nudges.append(NudgeRow(
             flag_id=flag.id,
             recipient_id=author.id,
             recipient_email=author.email,
@@ -57,8 +77,7 @@ def plan_nudges(
             idempotency_key=f"flag:{flag.id}:author",
             not_before=now,
             created_at=now,
-        )
-    ]
+        ))
     if urgent and (settings.slack.security_channel or settings.slack.compliance_channel):
         nudges.append(
             NudgeRow(
@@ -98,3 +117,27 @@ def plan_nudges(
         session.add(n)
     session.flush()
     return nudges
+
+
+def plan_escalation(
+    session: Session, flag: FlagRow, by_role: str, settings: Settings, now: datetime
+) -> NudgeRow | None:
+    """A note to the compliance channel that someone asked compliance about this flag.
+
+    Without a configured channel nothing is queued: the flag's "escalated" state already
+    puts it in compliance's review queue on the dashboard.
+    """
+    if not settings.slack.compliance_channel:
+        return None
+    key = f"flag:{flag.id}:escalation"
+    existing = session.scalar(select(NudgeRow).where(NudgeRow.idempotency_key == key))
+    if existing is not None:
+        return existing
+    subject, body = templates.escalation_message(settings, flag.id, flag.category, by_role,
+                                                 flag.platform)
+    note = NudgeRow(flag_id=flag.id, recipient_email=None, role="compliance", kind="escalation",
+                    subject=subject, body=body, idempotency_key=key, not_before=now,
+                    created_at=now)
+    session.add(note)
+    session.flush()
+    return note

@@ -90,3 +90,52 @@ def manager_message(
         lines += ["", f"Policy: {policy_section} ({settings.policy.url})"]
     lines += [f"Training: {training_link(settings, category)}"]
     return subject, "\n".join(lines)
+
+
+def escalation_message(
+    settings: Settings, flag_id: int, category: str, by_role: str, platform: str
+) -> tuple[str, str]:
+    """Subject and body of the note to the compliance channel when someone asks for help."""
+    who = "The post's author" if by_role == "author" else "A manager"
+    subject = f"Question about flag #{flag_id}"
+    body = "\n".join([
+        f"{who} would like compliance's view on flag #{flag_id} ({category}, {platform}).",
+        "It is in the review queue on the dashboard; a short reply to them is appreciated.",
+    ])
+    return subject, body
+
+
+def digest_message(
+    settings: Settings,
+    team_label: str,
+    counts: dict[str, int],
+    self_resolved: int,
+    total: int,
+    details: list[tuple[str, str, str]],
+) -> tuple[str, str]:
+    """Subject and body of a manager's weekly team digest.
+
+    ``details`` holds (category, member label, quoted text) only for the categories the
+    config allows to show raw text in digests; the caller leaves it empty otherwise.
+    """
+    subject = f"Your team's week on social media ({team_label})"
+    share = round(100 * self_resolved / total) if total else 0
+    lines = [
+        f"This week {total} post{'s' if total != 1 else ''} on your team got a second look.",
+        f"{share}% were resolved by their authors themselves.",
+        "",
+        "By category:",
+    ]
+    lines += [f"- {CATEGORY_LABELS.get(c, c)} ({c}): {n}"
+              for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    lines += ["", "Talking points for the team meeting:"]
+    for c in sorted(counts, key=lambda c: (-counts[c], c))[:3]:
+        lines.append(f"- {TALKING_POINTS.get(c, 'Start by listening; most posts have context.')}"
+                     f" Training: {training_link(settings, c)}")
+    lines.append("- Celebrate the self-fixes: that is the habit we want.")
+    if details:
+        lines += ["", "Details (shared for these categories by your organisation's settings):"]
+        for c, who, quote in details:
+            lines.append(f"- {c}, {who}:")
+            lines.append(f"> {quote}")
+    return subject, "\n".join(lines)

@@ -1,0 +1,349 @@
+"""The Bolt app: `/socialguide` command, consent modal, App Home, and the nudge buttons.
+
+Socket Mode by default (an ``xapp-`` token, no public URL); HTTP mode verifies every
+request's signature and refuses forged or stale ones with 401 (logged without the body).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltResponse
+from slack_bolt.middleware.request_verification import RequestVerification
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from monitor.config import Settings, optional_secret, secret
+from monitor.errors import ConfigError, InputError, NotFoundError, SocialGuideError
+from monitor.slack import actions, blocks
+from monitor.slack.client import web_client
+from monitor.slack.notice import build_notice, notice_hash
+from monitor.store import Store, repo
+from monitor.store.schema import PersonRow, utcnow
+
+log = logging.getLogger(__name__)
+
+HELP = (
+    "`/socialguide connect <platform> <handle>` - connect a public account (you will see "
+    "what is collected first)\n"
+    "`/socialguide disconnect <platform> <handle>` - stop and erase what was kept\n"
+    "`/socialguide status` - your accounts and open flags\n"
+    "`/socialguide help` - this text\n"
+    "Platforms: " + ", ".join(actions.PLATFORMS)
+)
+
+
+class LoggedRequestVerification(RequestVerification):
+    """Bolt's signature check, logging refusals as warnings without the body or signature."""
+
+    def _debug_log_error(self, signature: str, timestamp: str, body: Any) -> None:
+        log.warning("refused a Slack request with an invalid or stale signature "
+                    "(timestamp %s)", str(timestamp)[:20])
+
+
+def resolve_person(session: Any, client: WebClient, user_id: str) -> PersonRow:
+    """The Slack user as a person: by ``people.slack_id``, else by the email Slack shares."""
+    from sqlalchemy import select
+
+    person = session.scalar(select(PersonRow).where(PersonRow.slack_id == user_id))
+    if person is not None:
+        return person
+    try:
+        info = client.users_info(user=user_id)
+    except SlackApiError as exc:
+        raise NotFoundError(f"Slack could not tell us who you are ({exc.response.get('error')})"
+                            ) from None
+    email = ((info.get("user") or {}).get("profile") or {}).get("email")
+    if not email:
+        raise NotFoundError("Slack did not share your email address with the app")
+    person = repo.person_by_email(session, email)
+    if person is None:
+        raise NotFoundError("you are not in the people directory yet; please ask your "
+                            "compliance or IT contact to add you")
+    if person.slack_id and person.slack_id != user_id:
+        raise NotFoundError("your directory entry is linked to another Slack user")
+    person.slack_id = user_id
+    return person
+
+
+class SocialGuideApp:
+    """Holds the store and settings the listeners need, and registers them on a Bolt App."""
+
+    def __init__(self, settings: Settings, store: Store, client: WebClient,
+                 signing_secret: str, clock: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.app = App(
+            signing_secret=signing_secret,
+            client=client,
+            token_verification_enabled=False,
+            request_verification_enabled=False,
+            process_before_response=True,
+            ignoring_self_events_enabled=True,
+        )
+        self.app.use(LoggedRequestVerification(signing_secret))
+        self._register()
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        a = self.app
+        a.command("/socialguide")(self.on_command)
+        a.view(blocks.CONSENT_VIEW)(self.on_consent)
+        a.view(blocks.REASON_VIEW)(self.on_reason)
+        a.action(blocks.AUTHOR_HANDLED)(self._button("author", "handled"))
+        a.action(blocks.AUTHOR_ASK)(self._button("author", "ask"))
+        a.action(blocks.AUTHOR_FINE)(self.on_fine)
+        a.action(blocks.MANAGER_TALKED)(self._button("manager", "talked"))
+        a.action(blocks.MANAGER_ASK)(self._button("manager", "ask"))
+        a.action(blocks.DISCONNECT)(self.on_disconnect_button)
+        a.event("app_home_opened")(self.on_home)
+        a.error(self.on_error)
+
+    def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        log.error("Slack listener failed: %s", type(error).__name__)
+        return None
+
+    # --- the slash command ----------------------------------------------------------------
+
+    def on_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        user_id = command["user_id"]
+        try:
+            words = shlex.split(command.get("text") or "")
+        except ValueError:
+            words = (command.get("text") or "").split()
+        verb = words[0].lower() if words else "help"
+        try:
+            if verb == "connect" and len(words) == 3:
+                platform, handle = actions.normalise_handle(self.settings, words[1], words[2])
+                with self.store.session() as s:
+                    resolve_person(s, self.client, user_id)  # only known people may connect
+                notice = build_notice(self.settings, platform, handle)
+                meta = {"platform": platform, "handle": handle, "notice_hash": notice_hash(notice),
+                        "policy_version": self.settings.policy.version}
+                self.client.views_open(trigger_id=command["trigger_id"],
+                                       view=blocks.consent_modal(notice, meta))
+                ack()
+            elif verb == "disconnect" and len(words) == 3:
+                platform, handle = actions.normalise_handle(self.settings, words[1], words[2])
+                with self.store.session() as s:
+                    person = resolve_person(s, self.client, user_id)
+                    account = next((x for x in person.accounts
+                                    if x.platform == platform and x.handle == handle), None)
+                    if account is None:
+                        raise NotFoundError(f"you have no connected {platform} account {handle}")
+                    outcome = actions.disconnect(s, person, account.id, self.clock())
+                ack(text=outcome.message)
+                self.publish_home(user_id)
+            elif verb == "status":
+                with self.store.session() as s:
+                    person = resolve_person(s, self.client, user_id)
+                    accounts, flags, _ = actions.home_data(s, person)
+                lines = [f"- {a['platform']} {a['handle']} (since {a['given']})" for a in accounts]
+                open_flags = [f for f in flags if f["status"] in ("open", "acknowledged")]
+                ack(text=("Connected accounts:\n" + "\n".join(lines) if lines
+                          else "No accounts connected.")
+                    + f"\nOpen flags on your posts: {len(open_flags)}")
+            else:
+                ack(text=HELP)
+        except SocialGuideError as exc:
+            ack(text=f"Sorry, that did not work: {exc}")
+
+    # --- consent ---------------------------------------------------------------------------
+
+    def on_consent(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = (view.get("state") or {}).get("values") or {}
+        chosen = ((values.get(blocks.CONSENT_BLOCK) or {}).get("agree") or {}).get(
+            "selected_options") or []
+        if not any(o.get("value") == "agree" for o in chosen):
+            ack(response_action="errors",
+                errors={blocks.CONSENT_BLOCK: "Please tick the box to confirm, or cancel."})
+            return
+        try:
+            platform, handle = actions.normalise_handle(self.settings, meta["platform"],
+                                                        meta["handle"])
+        except (KeyError, InputError) as exc:
+            ack(response_action="errors", errors={blocks.CONSENT_BLOCK: str(exc)[:150]})
+            return
+        current = notice_hash(build_notice(self.settings, platform, handle))
+        if meta.get("notice_hash") != current or meta.get("policy_version") != \
+                self.settings.policy.version:
+            ack(response_action="errors", errors={
+                blocks.CONSENT_BLOCK: "The notice changed while it was open; please run the "
+                                      "command again to read the new one."})
+            return
+        try:
+            with self.store.session() as s:
+                person = resolve_person(s, self.client, user_id)
+                _, created = actions.connect(s, person, platform, handle,
+                                             self.settings.policy.version, current, self.clock())
+        except SocialGuideError as exc:
+            ack(response_action="errors", errors={blocks.CONSENT_BLOCK: str(exc)[:150]})
+            return
+        text = (f"Connected {platform} {handle}. You can disconnect it any time from the Home "
+                "tab." if created else f"{platform} {handle} was already connected.")
+        ack(response_action="update", view=blocks.done_modal("Connected", text))
+        self.publish_home(user_id)
+
+    # --- buttons on nudges --------------------------------------------------------------
+
+    def _button(self, role: str, button: str) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+            ack()
+            self._press(body, role, button, int(action["value"]), None,
+                        _message_ref(body))
+        return listener
+
+    def on_fine(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        flag_id = int(action["value"])
+        channel, ts = _message_ref(body)
+        self.client.views_open(trigger_id=body["trigger_id"], view=blocks.reason_modal(
+            flag_id, {"channel": channel or "", "ts": ts or ""}))
+
+    def on_reason(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        values = (view.get("state") or {}).get("values") or {}
+        reason = ((values.get(blocks.REASON_BLOCK) or {}).get("reason") or {}).get("value") or ""
+        if len(reason.strip()) < 3:
+            ack(response_action="errors", errors={blocks.REASON_BLOCK: "A few words, please."})
+            return
+        ack()
+        self._press(body, "author", "fine", int(meta["flag_id"]), reason,
+                    (meta.get("channel") or None, meta.get("ts") or None))
+
+    def _press(self, body: dict[str, Any], role: str, button: str, flag_id: int,
+               reason: str | None, ref: tuple[str | None, str | None]) -> None:
+        user_id = body["user"]["id"]
+        try:
+            with self.store.session() as s:
+                person = resolve_person(s, self.client, user_id)
+                press = actions.author_press if role == "author" else actions.manager_press
+                if role == "author":
+                    outcome = actions.author_press(s, person, flag_id, button, self.settings,
+                                                   self.clock(), reason=reason)
+                else:
+                    outcome = press(s, person, flag_id, button, self.settings, self.clock())
+        except SocialGuideError as exc:
+            self._tell(user_id, ref[0], f"Sorry, that did not work: {exc}")
+            return
+        channel, ts = ref
+        if channel and ts:
+            original = (body.get("message") or {}).get("blocks")
+            if original is None:
+                original = _message_blocks(self.client, channel, ts)
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=outcome.message,
+                                        blocks=blocks.answered_blocks(original, outcome.message))
+            except SlackApiError as exc:
+                log.warning("could not update the nudge message: %s",
+                            exc.response.get("error"))
+        else:
+            self._tell(user_id, None, outcome.message)
+
+    def _tell(self, user_id: str, channel: str | None, text: str) -> None:
+        try:
+            if channel:
+                self.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            else:
+                ch = self.client.conversations_open(users=user_id)["channel"]["id"]
+                self.client.chat_postMessage(channel=ch, text=text)
+        except SlackApiError as exc:
+            log.warning("could not answer a Slack user: %s", exc.response.get("error"))
+
+    # --- App Home -------------------------------------------------------------------------
+
+    def on_disconnect_button(self, ack: Ack, body: dict[str, Any],
+                             action: dict[str, Any]) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        try:
+            with self.store.session() as s:
+                person = resolve_person(s, self.client, user_id)
+                outcome = actions.disconnect(s, person, int(action["value"]), self.clock())
+            log.info("account disconnected from App Home")
+            self.publish_home(user_id, notice=outcome.message)
+        except SocialGuideError as exc:
+            self.publish_home(user_id, notice=f"Sorry, that did not work: {exc}")
+
+    def on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            self.publish_home(event["user"])
+
+    def publish_home(self, user_id: str, notice: str | None = None) -> None:
+        try:
+            with self.store.session() as s:
+                person = resolve_person(s, self.client, user_id)
+                accounts, flags, nudges = actions.home_data(s, person)
+            view = blocks.home_view(accounts, flags, nudges, HELP)
+        except SocialGuideError as exc:
+            view = blocks.home_view([], [], [], f"{exc}. {HELP}")
+        if notice:
+            view["blocks"].insert(0, {"type": "context", "elements": [
+                {"type": "mrkdwn", "text": blocks.escape(notice)}]})
+        try:
+            self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning("could not publish App Home: %s", exc.response.get("error"))
+
+
+def _message_ref(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    channel = (body.get("channel") or body.get("container") or {}).get("id") or \
+        (body.get("container") or {}).get("channel_id")
+    ts = (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+    return channel, ts
+
+
+def _message_blocks(client: WebClient, channel: str, ts: str) -> list[dict[str, Any]] | None:
+    """Blocks of a message we are about to update (needed after a modal, which loses them)."""
+    try:
+        resp = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+    except SlackApiError:
+        return None
+    msgs = resp.get("messages") or []
+    return msgs[0].get("blocks") if msgs else None
+
+
+def build_app(settings: Settings, store: Store, client: WebClient | None = None,
+              clock: Callable[[], datetime] = utcnow) -> SocialGuideApp:
+    """The app with secrets read from the env variables the config names."""
+    signing = optional_secret(settings.slack.signing_secret_env)
+    if settings.slack.mode == "http" and not signing:
+        raise ConfigError(f"environment variable {settings.slack.signing_secret_env} (Slack "
+                          "signing secret) is not set; HTTP mode cannot verify requests")
+    # Socket Mode requests are authenticated by the app-level token, not a signature.
+    return SocialGuideApp(settings, store, client or web_client(settings),
+                          signing or "unused-in-socket-mode", clock)
+
+
+def serve(settings: Settings, store: Store) -> None:
+    """Run until interrupted, in the configured mode."""
+    sg = build_app(settings, store)
+    if settings.slack.mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        app_token = secret(settings.slack.app_token_env, what="Slack app-level token (xapp-)")
+        SocketModeHandler(sg.app, app_token).start()
+        return
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+    handler = SlackRequestHandler(sg.app)
+    api = FastAPI(title="socialguide slack")
+
+    @api.post("/slack/events")
+    async def events(req: Request) -> Any:
+        return await handler.handle(req)
+
+    uvicorn.run(api, host=settings.slack.http_host, port=settings.slack.http_port,
+                log_level="warning")
