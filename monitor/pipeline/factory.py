@@ -9,10 +9,10 @@ from monitor.pipeline.detector import Detector
 
 
 def rule_detectors(settings: Settings) -> list[Detector]:
-    """The rules half of the pipeline."""
-    from monitor.pipeline.builtin import BuiltinDetector
+    """The rules half of the pipeline: bundled and configured packs, compiled once per settings."""
+    from monitor.pipeline.rules import RulesDetector, engine_for
 
-    return [BuiltinDetector()]
+    return [RulesDetector(engine_for(settings))]
 
 
 def model_detectors(settings: Settings) -> list[Detector]:

@@ -1,0 +1,83 @@
+"""Rules as data: policy packs in ``rules/*.yaml`` compiled into one fast detector."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor.config import PolicySettings, Settings
+from monitor.pipeline.rules.engine import Analysis, RuleEngine, RulesDetector
+from monitor.pipeline.rules.loader import LoadedRule, load_rules, rule_files
+from monitor.pipeline.rules.model import POLICY_TERMS, Rule
+
+__all__ = [
+    "EXAMPLE_POLICY",
+    "Analysis",
+    "LoadedRule",
+    "Rule",
+    "RuleEngine",
+    "RulesDetector",
+    "engine_for",
+    "load_rules",
+    "policy_terms",
+    "rule_paths",
+]
+
+# The organisation that rule examples are written against (``rules test`` uses it, so examples
+# behave the same whatever a deployment's config says). Documented in rules/README.md.
+EXAMPLE_POLICY = PolicySettings(
+    company_names=["Northwind Labs", "Northwind", "@northwindlabs"],
+    disclaimers=["views are my own", "not speaking for my employer"],
+    confidential={"terms": ["Project Falcon", "Bluebird"], "customers_under_nda": ["Contoso Bank"]},
+    disparagement={"competitors": ["Globex"], "customers": ["Contoso Bank"]},
+)
+
+
+def policy_terms(policy: PolicySettings) -> dict[str, list[str]]:
+    """The organisation's term lists under the names rules use (``policy.confidential.terms``)."""
+    out: dict[str, list[str]] = {}
+    for name in POLICY_TERMS:
+        node: object = policy
+        for part in name.split(".")[1:]:
+            node = getattr(node, part)
+        out[name] = [str(t) for t in node]  # type: ignore[attr-defined]
+    return out
+
+
+def rule_paths(settings: Settings) -> list[Path]:
+    """Bundled packs (unless replaced) followed by the folders and files the config adds."""
+    from monitor.resources import rules_dir
+
+    paths = [] if settings.rules.replace_bundled else [rules_dir()]
+    paths.extend(Path(p).expanduser() for p in settings.rules.paths if p.strip())
+    return paths
+
+
+_CACHE: dict[str, RuleEngine] = {}
+
+
+def _key(paths: Sequence[Path], settings: Settings) -> str:
+    stamps = []
+    for f in rule_files(paths):
+        st = f.stat()
+        stamps.append((str(f), st.st_mtime_ns, st.st_size))
+    return json.dumps(
+        [stamps, settings.policy.model_dump(mode="json"), settings.rules.model_dump(mode="json")],
+        sort_keys=True,
+    )
+
+
+def engine_for(settings: Settings) -> RuleEngine:
+    """The compiled engine for these settings, built once per distinct rules and policy."""
+    paths = rule_paths(settings)
+    key = _key(paths, settings)
+    engine = _CACHE.get(key)
+    if engine is None:
+        engine = RuleEngine(
+            load_rules(paths), policy_terms(settings.policy), settings.rules.disabled
+        )
+        if len(_CACHE) > 16:
+            _CACHE.clear()
+        _CACHE[key] = engine
+    return engine

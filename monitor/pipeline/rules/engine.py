@@ -1,0 +1,279 @@
+"""The rules stage: every rule file compiled once, then one cheap pass per post.
+
+A post is normalised into two views (see :mod:`normalize`); two RE2 sets tell in one linear pass
+which rules could match at all; only those rules' regexes run, and spaCy tokenises the post only
+when a phrase or token pattern could match. Spans are mapped back to the original text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.domain import Finding, Post
+from monitor.pipeline.rules.loader import LoadedRule
+from monitor.pipeline.rules.matchers import (
+    LexicalMatchers,
+    PrefilterSet,
+    compile_regex,
+    compile_words,
+    literal_alternation,
+    token_anchors,
+)
+from monitor.pipeline.rules.normalize import View, views
+from monitor.pipeline.rules.validators import VALIDATORS
+
+# Most spans one rule reports for one post; a 1 MB post of repeated keys stays bounded.
+MAX_SPANS_PER_RULE = 100
+_LEXICAL = -1  # pre-filter owner tag: "run spaCy"
+
+
+@dataclass(slots=True)
+class Hit:
+    """One match of one rule, in original-text offsets, with its score and reasons."""
+
+    start: int
+    end: int
+    score: float
+    why: list[str]
+
+
+@dataclass(slots=True)
+class Compiled:
+    """A rule ready to run."""
+
+    lr: LoadedRule
+    regexes: list[Any] = field(default_factory=list)
+    value_group: list[int] = field(default_factory=list)
+    boost: Any | None = None
+    reduce: Any | None = None
+    allow: tuple[str, ...] = ()
+    lexical: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.lr.rule.id
+
+
+@dataclass(slots=True)
+class Analysis:
+    """Everything the rules saw in one text: what to report, what a suppressor removed, and why."""
+
+    findings: list[Finding]
+    suppressed: list[Finding]
+    suppressors: list[Finding]
+
+
+class RuleEngine:
+    """Compiles loaded rules with the organisation's terms; analyses texts."""
+
+    def __init__(
+        self,
+        rules: Sequence[LoadedRule],
+        terms: Mapping[str, Sequence[str]] | None = None,
+        disabled: Sequence[str] = (),
+    ) -> None:
+        terms = terms or {}
+        off = set(disabled)
+        self.rules: list[Compiled] = []
+        self.loaded = list(rules)
+        self._clean = PrefilterSet()
+        self._folded = PrefilterSet()
+        self._lex = LexicalMatchers()
+        self._always_lexical = False
+        lexical_literals: list[str] = []
+        for lr in rules:
+            rule = lr.rule
+            if not rule.active or rule.id in off:
+                continue
+            idx = len(self.rules)
+            c = Compiled(lr)
+            m = rule.match
+            target = self._clean if m.view == "clean" else self._folded
+            for i, pattern in enumerate(m.regex):
+                rx = compile_regex(pattern, lr, i)
+                c.regexes.append(rx)
+                c.value_group.append(int((rx.groupindex or {}).get("value", 0)))
+                target.add(pattern, idx)
+            for name in m.terms_from:
+                words = [t for t in terms.get(name, ()) if t.strip()]
+                if words:
+                    self._lex.add_phrases(f"{rule.id}|{name}", idx, f"organisation term ({name})",
+                                          words)
+                    lexical_literals.extend(views(w)[1].text for w in words)
+                    c.lexical = True
+            if m.phrases:
+                self._lex.add_phrases(f"{rule.id}|phrases", idx, "phrase", list(m.phrases))
+                lexical_literals.extend(views(p)[1].text for p in m.phrases)
+                c.lexical = True
+            for k, pattern in enumerate(m.tokens):
+                self._lex.add_tokens(f"{rule.id}|tokens{k}", idx, f"token pattern {k + 1}",
+                                     pattern, lr, k)
+                anchors = token_anchors(pattern)
+                if anchors is None:
+                    self._always_lexical = True
+                else:
+                    lexical_literals.extend(anchors)
+                c.lexical = True
+            c.boost = compile_words(rule.context.boost)
+            c.reduce = compile_words(rule.context.reduce)
+            c.allow = tuple(a.lower() for a in rule.allow if a)
+            self.rules.append(c)
+        alternation = literal_alternation(lexical_literals)
+        if alternation:
+            self._folded.add(alternation, _LEXICAL)
+        self._clean.compile()
+        self._folded.compile()
+
+    # -- matching -----------------------------------------------------------------------
+
+    def _hits(self, text: str) -> dict[int, list[Hit]]:
+        clean, folded = views(text)
+        found: dict[int, list[Hit]] = {}
+        regex_rules = set(self._clean.hits(clean.text))
+        folded_hits = set(self._folded.hits(folded.text))
+        run_lexical = self._always_lexical or _LEXICAL in folded_hits
+        folded_hits.discard(_LEXICAL)
+        for idx in sorted(regex_rules):
+            self._regex_hits(idx, clean, found)
+        for idx in sorted(folded_hits):
+            self._regex_hits(idx, folded, found)
+        if run_lexical and self._lex.size:
+            for idx, label, s, e in self._lex.run(folded.text):
+                c = self.rules[idx]
+                o_s, o_e = folded.to_original(s, e)
+                why = [f"{label} '{text[o_s:o_e]}'"]
+                self._accept(c, folded, s, e, folded.text[s:e], why, found.setdefault(idx, []))
+        return {k: v for k, v in found.items() if v}
+
+    def _regex_hits(self, idx: int, view: View, found: dict[int, list[Hit]]) -> None:
+        c = self.rules[idx]
+        out = found.setdefault(idx, [])
+        for i, rx in enumerate(c.regexes):
+            for m in rx.finditer(view.text):
+                if len(out) >= MAX_SPANS_PER_RULE:
+                    return
+                s, e = m.span(c.value_group[i])
+                if s < 0:
+                    s, e = m.span()
+                why = [f"pattern match.regex[{i}]"]
+                self._accept(c, view, m.start(), m.end(), view.text[s:e], why, out)
+
+    def _accept(self, c: Compiled, view: View, start: int, end: int, value: str,
+                why: list[str], out: list[Hit]) -> None:
+        """Apply allow list, validator and context to one raw match; keep it if it survives."""
+        if len(out) >= MAX_SPANS_PER_RULE or end <= start:
+            return
+        rule = c.lr.rule
+        low = value.lower()
+        for a in c.allow:
+            if a in low:
+                return
+        v = rule.match.validator
+        if v is not None:
+            if not VALIDATORS[v](value, rule.match.min_entropy):
+                return
+            why.append(f"validator {v} passed")
+        score = rule.score
+        ctx = rule.context
+        if c.boost is not None or c.reduce is not None:
+            lo = max(0, start - ctx.window)
+            hi = min(len(view.text), end + ctx.window)
+            around = view.text[lo:start] + " \x00 " + view.text[end:hi]
+            if c.boost is not None:
+                m = c.boost.search(around)
+                if m:
+                    score = min(1.0, score + ctx.boost_by)
+                    why.append(f"context '{m.group(0)}' nearby (+{ctx.boost_by:g})")
+                elif ctx.require:
+                    return
+            if c.reduce is not None:
+                m = c.reduce.search(around)
+                if m:
+                    score = max(0.0, score - ctx.reduce_by)
+                    why.append(f"context '{m.group(0)}' nearby (-{ctx.reduce_by:g})")
+        s, e = view.to_original(start, end)
+        out.append(Hit(s, e, round(score, 4), why))
+
+    # -- results ------------------------------------------------------------------------
+
+    def _finding(self, c: Compiled, hits: list[Hit]) -> Finding:
+        rule = c.lr.rule
+        spans: list[tuple[int, int]] = []
+        for h in sorted(hits, key=lambda h: (h.start, h.end)):
+            if spans and h.start < spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], h.end))
+            else:
+                spans.append((h.start, h.end))
+        why: list[str] = []
+        for h in hits:
+            for w in h.why:
+                if w not in why:
+                    why.append(w)
+        return Finding(
+            category=rule.category,
+            source=f"rule:{rule.id}",
+            severity=rule.severity,
+            score=max(h.score for h in hits),
+            spans=spans,
+            guidance=rule.guidance.strip(),
+            policy_section=rule.policy_section,
+            shadow=rule.shadow,
+            explanation=why[:12],
+            version=c.lr.version,
+        )
+
+    def analyse(self, text: str, *, every_rule: bool = False) -> Analysis:
+        """All rules over one text; suppressor rules remove the categories they protect.
+
+        Two rules of one category on the same spans report once, unless ``every_rule`` asks
+        for each rule's own result (as ``rules test`` does).
+        """
+        hits = self._hits(text)
+        if not hits:
+            return Analysis([], [], [])
+        findings: list[Finding] = []
+        suppressors: list[Finding] = []
+        protected: set[str] = set()
+        for idx in sorted(hits):
+            c = self.rules[idx]
+            f = self._finding(c, hits[idx])
+            if c.lr.rule.action == "suppress":
+                suppressors.append(f)
+                protected.update(c.lr.rule.suppresses)
+            else:
+                findings.append(f)
+        if not every_rule:
+            findings = _one_per_span(findings)
+        kept = [f for f in findings if f.category not in protected]
+        gone = [f for f in findings if f.category in protected]
+        return Analysis(kept, gone, suppressors)
+
+    def rule_ids(self) -> list[str]:
+        return [c.id for c in self.rules]
+
+
+def _one_per_span(findings: list[Finding]) -> list[Finding]:
+    """Two rules of one category on exactly the same spans report once (the higher score)."""
+    best: dict[tuple[str, tuple[tuple[int, int], ...]], Finding] = {}
+    for f in findings:
+        key = (f.category, tuple(f.spans))
+        have = best.get(key)
+        if have is None or f.score > have.score:
+            best[key] = f
+    keep = {id(f) for f in best.values()}
+    return [f for f in findings if id(f) in keep]
+
+
+class RulesDetector:
+    """The rules stage as a pipeline :class:`~monitor.pipeline.detector.Detector`."""
+
+    name = "rules"
+
+    def __init__(self, engine: RuleEngine) -> None:
+        self.engine = engine
+
+    def detect(self, posts: Sequence[Post]) -> list[list[Finding]]:
+        analyse = self.engine.analyse
+        return [analyse(p.text or "").findings for p in posts]

@@ -1,0 +1,154 @@
+"""Compiled matchers: RE2 regexes and pre-filter sets, spaCy phrase and token matchers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import re2
+import spacy
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from monitor.errors import RuleError
+from monitor.pipeline.rules.loader import LoadedRule
+from monitor.pipeline.rules.normalize import views
+
+# Sets hold every pattern of every rule in one automaton; give them room so RE2's DFA
+# does not run out of memory (it would then report no match at all).
+_SET_MAX_MEM = 256 << 20
+_LITERAL_KEYS = ("LOWER", "ORTH", "TEXT", "NORM")
+
+
+def _options(max_mem: int | None = None) -> re2.Options:
+    opts = re2.Options()
+    opts.log_errors = False
+    if max_mem:
+        opts.max_mem = max_mem
+    return opts
+
+
+def compile_regex(pattern: str, lr: LoadedRule, index: int) -> Any:
+    """Compile one rule regex with RE2; a pattern RE2 rejects is a RuleError naming its line."""
+    try:
+        return re2.compile(pattern, _options())
+    except Exception as exc:  # re2 raises its own error type from C++
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise RuleError(
+            f"regular expression cannot be compiled by RE2 (linear-time engine): {detail}",
+            lr.path, lr.line_of("match", "regex", index), f"match.regex[{index}]", lr.rule.id,
+        ) from None
+
+
+def compile_words(words: Iterable[str]) -> Any | None:
+    """A case-insensitive RE2 regex matching any of ``words`` as whole words."""
+    alts = [_literal(w) for w in words if w.strip()]
+    if not alts:
+        return None
+    return re2.compile("(?i)(?:" + "|".join(alts) + ")", _options())
+
+
+def _literal(text: str) -> str:
+    """A literal as an RE2 fragment: flexible whitespace, word boundaries where they apply."""
+    parts = [re2.escape(p) for p in text.split()]
+    body = r"\s+".join(parts)
+    if text[:1].isalnum() or text[:1] == "_":
+        body = r"\b" + body
+    if text[-1:].isalnum() or text[-1:] == "_":
+        body = body + r"\b"
+    return body
+
+
+def literal_alternation(literals: Iterable[str]) -> str | None:
+    """One case-insensitive RE2 pattern for a list of literals (a pre-filter entry)."""
+    alts = sorted({_literal(x) for x in literals if x.strip()})
+    if not alts:
+        return None
+    return "(?i)(?:" + "|".join(alts) + ")"
+
+
+def token_anchors(pattern: list[dict[str, Any]]) -> list[str] | None:
+    """Literal words that must occur for a token pattern to match, or None if there are none."""
+    for spec in pattern:
+        op = spec.get("OP")
+        if op in ("?", "*", "!"):
+            continue
+        for key in _LITERAL_KEYS:
+            value = spec.get(key)
+            if isinstance(value, str):
+                return [value]
+            if isinstance(value, dict) and isinstance(value.get("IN"), list):
+                words = [v for v in value["IN"] if isinstance(v, str)]
+                if words:
+                    return words
+    return None
+
+
+class PrefilterSet:
+    """One RE2 set over many patterns: tells in one linear pass which of them occur at all."""
+
+    def __init__(self) -> None:
+        self._set = re2.Set.SearchSet(_options(_SET_MAX_MEM))
+        self.owners: list[int] = []
+        self._empty = True
+
+    def add(self, pattern: str, owner: int) -> None:
+        self._set.Add(pattern)
+        self.owners.append(owner)
+        self._empty = False
+
+    def compile(self) -> None:
+        if not self._empty:
+            self._set.Compile()
+
+    def hits(self, text: str) -> list[int]:
+        """Indices (as given to :meth:`add`) of entries that occur in ``text``."""
+        if self._empty:
+            return []
+        found = self._set.Match(text)
+        return [self.owners[i] for i in found] if found else []
+
+
+class LexicalMatchers:
+    """spaCy PhraseMatcher (case-insensitive) and Matcher over a blank English tokenizer."""
+
+    def __init__(self) -> None:
+        self.nlp = spacy.blank("en")
+        self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.tokens = Matcher(self.nlp.vocab, validate=True)
+        # spaCy match id (a hash) -> (rule index, label for explanations)
+        self.labels: dict[int, tuple[int, str]] = {}
+        self.size = 0
+
+    def add_phrases(self, key: str, rule_index: int, label: str, phrases: list[str]) -> None:
+        docs = [self.nlp.make_doc(views(p)[1].text) for p in phrases if p.strip()]
+        if not docs:
+            return
+        self.phrases.add(key, docs)
+        self.labels[self.nlp.vocab.strings[key]] = (rule_index, label)
+        self.size += 1
+
+    def add_tokens(self, key: str, rule_index: int, label: str, pattern: list[dict[str, Any]],
+                   lr: LoadedRule, index: int) -> None:
+        try:
+            self.tokens.add(key, [pattern])
+        except Exception as exc:  # spaCy raises ValueError or MatcherError subclasses
+            raise RuleError(
+                f"invalid token pattern: {str(exc).splitlines()[0]}",
+                lr.path, lr.line_of("match", "tokens", index), f"match.tokens[{index}]", lr.rule.id,
+            ) from None
+        self.labels[self.nlp.vocab.strings[key]] = (rule_index, label)
+        self.size += 1
+
+    def run(self, text: str) -> list[tuple[int, str, int, int]]:
+        """(rule index, label, start char, end char) for every phrase or token match in ``text``."""
+        doc: Doc = self.nlp.make_doc(text)
+        out: list[tuple[int, str, int, int]] = []
+        for matcher in (self.phrases, self.tokens):
+            for match_id, start, end in matcher(doc):
+                rule_index, label = self.labels[match_id]
+                span = doc[start:end]
+                out.append((rule_index, label, span.start_char, span.end_char))
+        return out
