@@ -204,8 +204,10 @@ def flag_page(
     stmt = filtered(viewer, query)
     if after:
         at, fid = decode_cursor(after)
+        # The first term is a plain range the (created_at, id) index can seek to.
         stmt = stmt.where(
-            or_(FlagRow.created_at < at, and_(FlagRow.created_at == at, FlagRow.id < fid))
+            FlagRow.created_at <= at,
+            or_(FlagRow.created_at < at, and_(FlagRow.created_at == at, FlagRow.id < fid)),
         )
     rows = list(session.scalars(stmt.limit(limit + 1)))
     nxt = None

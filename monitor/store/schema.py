@@ -177,6 +177,10 @@ class FlagRow(Base):
     __table_args__ = (
         Index("ix_flags_status_created_at", "status", "created_at"),
         Index("ix_flags_category_created_at", "category", "created_at"),
+        # Keyset paging of the flag log (newest first) on the dashboard.
+        Index("ix_flags_created_at_id", "created_at", "id"),
+        Index("ix_flags_team_created_at", "team", "created_at"),
+        Index("ix_flags_person_id_created_at", "person_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
