@@ -18,7 +18,7 @@ def stacked_bars(
     top = max(sum(series[x].values()) for x in labels) or 1
     pad_l, pad_b, pad_t = 40, 40, 10
     plot_w, plot_h = width - pad_l - 150, height - pad_b - pad_t
-    bw = plot_w / len(labels)
+    bw = min(plot_w / len(labels), 60.0)
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}"><title>{escape(title)}</title>']
     parts.append(f'<text x="4" y="{pad_t + 10}" class="axis">{top}</text>')

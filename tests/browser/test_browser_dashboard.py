@@ -1,0 +1,152 @@
+"""The dashboard in real headless Chromium: sign in, filter, open a flag, review, export."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from monitor.config import settings_from_dict
+from monitor.store import Store
+from monitor.store.audit import latest_head, verify
+from monitor.store.schema import AuditEventRow, FlagRow
+from monitor.web import create_app
+from tests.factories import PASSWORD
+from tests.web_support import build_world
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def _need_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("SOCIALGUIDE_SKIP_BROWSER") == "1":
+        pytest.skip(f"{CHROMIUM} is missing and SOCIALGUIDE_SKIP_BROWSER=1")
+    pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package "
+                "(or set SOCIALGUIDE_SKIP_BROWSER=1 to skip locally)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Store, dict[str, int]]]:
+    _need_chromium()
+    url = f"sqlite:///{tmp_path / 'sg.db'}"
+    settings = settings_from_dict({"store": {"url": url}})
+    store = Store(url)
+    world = build_world(store)
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
+                            log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the dashboard did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", store, world.flags
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.dispose()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Iterator[Path]:
+    d = tmp_path / "screenshots"
+    d.mkdir()
+    yield d
+    # SOCIALGUIDE_SCREENSHOTS=DIR keeps them (e.g. for CI artifacts).
+    keep = os.environ.get("SOCIALGUIDE_SCREENSHOTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        for f in d.iterdir():
+            shutil.copy2(f, Path(keep) / f.name)
+
+
+def test_sign_in_filter_open_review_export(server, shots):
+    from playwright.sync_api import sync_playwright
+
+    base, store, flags = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280,
+                                                                       "height": 900})
+            page = ctx.new_page()
+            page.goto(f"{base}/flags")
+            assert "/login" in page.url  # anonymous: sent to sign-in
+            page.fill("input[name=username]", "cora")
+            page.fill("input[name=password]", "wrong password!")
+            page.click("button[type=submit]")
+            assert page.locator("p.error").inner_text() == "Wrong username or password."
+            page.fill("input[name=username]", "cora")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("main button[type=submit]")
+            page.wait_for_url(f"{base}/flags")
+            assert page.locator("table.log tbody tr").count() == 3
+            page.screenshot(path=str(shots / "01-flag-log.png"), full_page=True)
+
+            page.select_option("select[name=category]", "credentials")
+            page.click("form.filters button[type=submit]")
+            page.wait_for_url("**category=credentials**")
+            rows = page.locator("table.log tbody tr")
+            assert rows.count() == 1
+            page.screenshot(path=str(shots / "02-filtered.png"), full_page=True)
+
+            page.click(f"a[href='/flags/{flags['eve']}']")
+            page.wait_for_url(f"{base}/flags/{flags['eve']}")
+            assert page.locator("#post-text mark").inner_text() == "<script>alert(1)</script>"
+            assert page.locator("#author").inner_text().startswith("person-")
+            page.screenshot(path=str(shots / "03-flag.png"), full_page=True)
+
+            page.select_option("#review-action", "dismiss")
+            page.fill("#review-reason", "test account, not a real secret")
+            page.click("#review-submit")
+            page.wait_for_load_state()
+            assert page.locator("h1 .status").inner_text() == "dismissed"
+            assert "flag.dismiss" in page.locator("ol.history").inner_text()
+            page.screenshot(path=str(shots / "04-reviewed.png"), full_page=True)
+
+            page.goto(f"{base}/flags?category=credentials")
+            with page.expect_download() as dl:
+                page.click("#export-csv")
+            saved = shots / "export.csv"
+            dl.value.save_as(saved)
+            content = saved.read_text()
+
+            page.goto(f"{base}/reports")
+            assert page.locator("svg.chart").count() >= 1
+            page.screenshot(path=str(shots / "05-reports.png"), full_page=True)
+        finally:
+            browser.close()
+
+    with store.session() as s:
+        assert s.get(FlagRow, flags["eve"]).status == "dismissed"
+        head = latest_head(s)
+        exported = s.scalars(select(AuditEventRow)
+                             .where(AuditEventRow.action == "flags.export")).one()
+        assert verify(s).ok
+    assert f"chain_head={exported.id}:{exported.hash}" in content.splitlines()[0]
+    assert head is not None and f"{flags['eve']}," in content
+    assert sorted(p.name for p in shots.glob("*.png")) == [
+        "01-flag-log.png", "02-filtered.png", "03-flag.png", "04-reviewed.png",
+        "05-reports.png"]
