@@ -171,6 +171,14 @@ def _cancel_manager_notes(session: Session, flag_id: int) -> None:
      .execution_options(synchronize_session=False))
 
 
+def record_refusal(session: Session, actor: str, flag_id: int, button: str, role: str,
+                   why: str) -> None:
+    """A refused press is still an audit event (written in its own transaction)."""
+    audit.record(session, actor, "nudge.button.refused", "flag" if
+                 session.get(FlagRow, flag_id) is not None else None, flag_id,
+                 {"button": button, "role": role, "why": why[:200]})
+
+
 def author_press(
     session: Session, person: PersonRow, flag_id: int, button: str, settings: Settings,
     now: datetime | None = None, reason: str | None = None,
@@ -225,8 +233,6 @@ def manager_press(
     now = now or utcnow()
     flag = _current(session, flag_id)
     if flag.person_id is None or flag.person_id not in repo.team_member_ids(session, person.id):
-        audit.record(session, actor_of(person), "nudge.button.refused", "flag", flag.id,
-                     {"button": button, "role": "manager", "why": "not on this manager's team"})
         raise NotFoundError("this flag is not about someone on your team")
     if flag.status not in (FlagStatus.OPEN.value, FlagStatus.ACKNOWLEDGED.value):
         _press_audit(session, person, flag, button, "manager", "no_change")

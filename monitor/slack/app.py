@@ -84,11 +84,13 @@ class SocialGuideApp:
             signing_secret=signing_secret,
             client=client,
             token_verification_enabled=False,
+            # Our own check replaces Bolt's (same verifier, no body in the log) and runs
+            # before authorization, so a forged request causes no API call at all.
             request_verification_enabled=False,
+            before_authorize=LoggedRequestVerification(signing_secret),
             process_before_response=True,
             ignoring_self_events_enabled=True,
         )
-        self.app.use(LoggedRequestVerification(signing_secret))
         self._register()
 
     # --- wiring ---------------------------------------------------------------------------
@@ -227,13 +229,15 @@ class SocialGuideApp:
         try:
             with self.store.session() as s:
                 person = resolve_person(s, self.client, user_id)
-                press = actions.author_press if role == "author" else actions.manager_press
                 if role == "author":
                     outcome = actions.author_press(s, person, flag_id, button, self.settings,
                                                    self.clock(), reason=reason)
                 else:
-                    outcome = press(s, person, flag_id, button, self.settings, self.clock())
+                    outcome = actions.manager_press(s, person, flag_id, button, self.settings,
+                                                    self.clock())
         except SocialGuideError as exc:
+            with self.store.session() as s:
+                actions.record_refusal(s, f"slack:{user_id}", flag_id, button, role, str(exc))
             self._tell(user_id, ref[0], f"Sorry, that did not work: {exc}")
             return
         channel, ts = ref

@@ -103,6 +103,7 @@ def make_flag(store: Store, settings: Settings, person_id: int, now: datetime,
                            score=0.7, spans=[(0, 4)], guidance="")
         row = repo.record_flag(s, Flag(post=post, findings=[finding, finding2]), stored.row,
                                account, person)
+        row.created_at = now  # the test's clock, not the wall clock
         plan_nudges(s, row, person, settings, now)
         return row.id
 
