@@ -53,6 +53,9 @@ class SignInRequired(Exception):
 def create_app(settings: Settings, store: Store) -> FastAPI:
     """Build the dashboard for one store and config."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    if settings.web.oidc_issuer:
+        log.warning("[web] oidc_issuer is set but single sign-on is not available in this "
+                    "version: users sign in with passwords from `socialguide users add`")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     pkey = pseudonym_key(settings.web)
     author_label: Callable[[int | None], str] = partial(_pseudonym, key=pkey)
