@@ -15,6 +15,7 @@ from monitor.cli import (
     rules,
     run,
     scan,
+    slack,
 )
 
 app = typer.Typer(
@@ -27,7 +28,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for _module in (demo, scan, run, people, accounts, rules, model, compliance, config_cmd, db):
+for _module in (demo, scan, run, people, accounts, rules, model, compliance, config_cmd, db, slack):
     _module.register(app)
 
 
