@@ -21,12 +21,22 @@ from monitor.pipeline.rules.matchers import (
     literal_alternation,
     token_anchors,
 )
-from monitor.pipeline.rules.normalize import View, views
+from monitor.pipeline.rules.normalize import (
+    LEET_TRIGGER,
+    SPACED_TRIGGER,
+    View,
+    clean_view,
+    fold_view,
+    views,
+)
 from monitor.pipeline.rules.validators import VALIDATORS
 
 # Most spans one rule reports for one post; a 1 MB post of repeated keys stays bounded.
 MAX_SPANS_PER_RULE = 100
 _LEXICAL = -1  # pre-filter owner tag: "run spaCy"
+_SUPPRESS = -2  # pre-filter owner tag: "a suppressor could match"
+_LEET = -3  # pre-filter owner tag: "the text may contain leetspeak"
+_SPACED = -4  # pre-filter owner tag: "the text may contain spaced-apart letters"
 
 
 @dataclass(slots=True)
@@ -83,6 +93,8 @@ class RuleEngine:
         self._lex = LexicalMatchers()
         self._always_lexical = False
         lexical_literals: list[str] = []
+        suppress_literals: list[str] = []
+        self._suppressible: set[str] = set()
         for lr in rules:
             rule = lr.rule
             if not rule.active or rule.id in off:
@@ -90,6 +102,11 @@ class RuleEngine:
             idx = len(self.rules)
             c = Compiled(lr)
             m = rule.match
+            # Suppressors only matter once something they suppress was found, so their words
+            # do not make every post about "hours" or "pay" go through the tokenizer.
+            literals = suppress_literals if rule.action == "suppress" else lexical_literals
+            if rule.action == "suppress":
+                self._suppressible.update(rule.suppresses)
             target = self._clean if m.view == "clean" else self._folded
             for i, pattern in enumerate(m.regex):
                 rx = compile_regex(pattern, lr, i)
@@ -101,11 +118,11 @@ class RuleEngine:
                 if words:
                     self._lex.add_phrases(f"{rule.id}|{name}", idx, f"organisation term ({name})",
                                           words)
-                    lexical_literals.extend(views(w)[1].text for w in words)
+                    literals.extend(views(w)[1].text for w in words)
                     c.lexical = True
             if m.phrases:
                 self._lex.add_phrases(f"{rule.id}|phrases", idx, "phrase", list(m.phrases))
-                lexical_literals.extend(views(p)[1].text for p in m.phrases)
+                literals.extend(views(p)[1].text for p in m.phrases)
                 c.lexical = True
             for k, pattern in enumerate(m.tokens):
                 self._lex.add_tokens(f"{rule.id}|tokens{k}", idx, f"token pattern {k + 1}",
@@ -114,31 +131,44 @@ class RuleEngine:
                 if anchors is None:
                     self._always_lexical = True
                 else:
-                    lexical_literals.extend(anchors)
+                    literals.extend(anchors)
                 c.lexical = True
             c.boost = compile_words(rule.context.boost)
             c.reduce = compile_words(rule.context.reduce)
             c.allow = tuple(a.lower() for a in rule.allow if a)
             self.rules.append(c)
-        alternation = literal_alternation(lexical_literals)
-        if alternation:
-            self._folded.add(alternation, _LEXICAL)
+        for owner, lits in ((_LEXICAL, lexical_literals), (_SUPPRESS, suppress_literals)):
+            alternation = literal_alternation(lits)
+            if alternation:
+                self._folded.add(alternation, owner)
+        self._clean.add(LEET_TRIGGER, _LEET)
+        self._clean.add(SPACED_TRIGGER, _SPACED)
         self._clean.compile()
         self._folded.compile()
 
     # -- matching -----------------------------------------------------------------------
 
     def _hits(self, text: str) -> dict[int, list[Hit]]:
-        clean, folded = views(text)
+        clean = clean_view(text)
         found: dict[int, list[Hit]] = {}
         regex_rules = set(self._clean.hits(clean.text))
+        leet, spaced = _LEET in regex_rules, _SPACED in regex_rules
+        regex_rules.difference_update((_LEET, _SPACED))
+        folded = fold_view(clean, leet, spaced) if leet or spaced else clean
         folded_hits = set(self._folded.hits(folded.text))
         run_lexical = self._always_lexical or _LEXICAL in folded_hits
+        maybe_suppress = _SUPPRESS in folded_hits
         folded_hits.discard(_LEXICAL)
+        folded_hits.discard(_SUPPRESS)
         for idx in sorted(regex_rules):
             self._regex_hits(idx, clean, found)
         for idx in sorted(folded_hits):
             self._regex_hits(idx, folded, found)
+        if not run_lexical and maybe_suppress:
+            run_lexical = any(
+                hits and self.rules[i].lr.rule.category in self._suppressible
+                for i, hits in found.items()
+            )
         if run_lexical and self._lex.size:
             for idx, label, s, e in self._lex.run(folded.text):
                 c = self.rules[idx]

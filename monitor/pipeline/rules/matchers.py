@@ -70,20 +70,25 @@ def literal_alternation(literals: Iterable[str]) -> str | None:
 
 
 def token_anchors(pattern: list[dict[str, Any]]) -> list[str] | None:
-    """Literal words that must occur for a token pattern to match, or None if there are none."""
+    """Literal words one of which must occur for a token pattern to match (None if none must).
+
+    Of the required tokens with literal values, the one whose shortest word is longest is
+    chosen: "idiot|moron" is a far better pre-filter than "you|u".
+    """
+    best: list[str] | None = None
     for spec in pattern:
-        op = spec.get("OP")
-        if op in ("?", "*", "!"):
+        if spec.get("OP") in ("?", "*", "!"):
             continue
         for key in _LITERAL_KEYS:
             value = spec.get(key)
+            words: list[str] = []
             if isinstance(value, str):
-                return [value]
-            if isinstance(value, dict) and isinstance(value.get("IN"), list):
+                words = [value]
+            elif isinstance(value, dict) and isinstance(value.get("IN"), list):
                 words = [v for v in value["IN"] if isinstance(v, str)]
-                if words:
-                    return words
-    return None
+            if words and (best is None or min(map(len, words)) > min(map(len, best))):
+                best = words
+    return best
 
 
 class PrefilterSet:

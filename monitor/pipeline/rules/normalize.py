@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Look-alike letters from Cyrillic, Greek and elsewhere that NFKC leaves alone.
 _CONFUSABLES: dict[str, str] = {
@@ -34,9 +35,8 @@ _CONFUSABLES: dict[str, str] = {
 # Leetspeak, applied only inside words that mix letters with these characters.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                        "@": "a", "$": "s"})
-_LEET_HINT = re.compile(r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]")
-_LEET_WORD = re.compile(r"[A-Za-z0-9@$]+")
-_HAS_ALPHA = re.compile(r"[A-Za-z]")
+_LEET_WORD = re.compile(r"[A-Za-z0-9@$]*(?:[A-Za-z][0-9@$]|[0-9@$][A-Za-z])[A-Za-z0-9@$]*")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Four or more single letters separated by one space, dot, dash, underscore or star.
 _SPACED = re.compile(r"\b[A-Za-z](?:[ ._*-][A-Za-z]){3,}\b")
 _SEPARATORS = frozenset(" ._*-")
@@ -66,55 +66,81 @@ def _drop(ch: str) -> bool:
     return cat in ("Cf", "Mn", "Me", "Cc") and ch not in "\n\t\r"
 
 
+@lru_cache(maxsize=65536)
+def _replacement(ch: str) -> str:
+    """What one non-ASCII character becomes in the clean view ("" when it is dropped)."""
+    o = ord(ch)
+    if 0xD800 <= o <= 0xDFFF:  # a lone surrogate cannot be encoded; keep its place
+        return "\ufffd"
+    mapped = _CONFUSABLES.get(ch)
+    if mapped is not None:
+        return mapped
+    out = []
+    for part in unicodedata.normalize("NFKD", ch):
+        if _drop(part):
+            continue
+        out.append(_CONFUSABLES.get(part, part))
+    return "".join(out)
+
+
 def clean_view(text: str) -> View:
     """NFKC/NFKD compatibility forms, accents, homoglyphs and invisible characters undone."""
     if text.isascii():
         return View(text, None)
+    changes = []
+    for m in _NON_ASCII.finditer(text):
+        ch = m.group(0)
+        rep = _replacement(ch)
+        if rep != ch:
+            changes.append((m.start(), rep))
+    if not changes:  # emoji, CJK and other text that needs no change keeps its offsets
+        return View(text, None)
     out: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
-        o = ord(ch)
-        if 0xD800 <= o <= 0xDFFF:  # a lone surrogate cannot be encoded; keep its place
-            out.append("\ufffd")
-            origin.append(i)
-            continue
-        if o < 128:
-            out.append(ch)
-            origin.append(i)
-            continue
-        mapped = _CONFUSABLES.get(ch)
-        if mapped is not None:
-            out.append(mapped)
-            origin.append(i)
-            continue
-        for part in unicodedata.normalize("NFKD", ch):
-            if _drop(part):
-                continue
-            part = _CONFUSABLES.get(part, part)
-            out.append(part)
-            origin.append(i)
+    pos = 0
+    for i, rep in changes:
+        out.append(text[pos:i])
+        origin.extend(range(pos, i))
+        out.append(rep)
+        origin.extend([i] * len(rep))
+        pos = i + 1
+    out.append(text[pos:])
+    origin.extend(range(pos, len(text)))
     return View("".join(out), origin)
 
 
 def _unleet(text: str) -> str:
     """Replace leet characters inside words that mix them with letters (length-preserving)."""
-    if not _LEET_HINT.search(text):
-        return text
-
-    def fix(m: re.Match[str]) -> str:
+    parts: list[str] = []
+    pos = 0
+    for m in _LEET_WORD.finditer(text):
         word = m.group(0)
         # Mentions, cashtags and plain numbers are not leetspeak.
-        if word[0] in "@$" or not _HAS_ALPHA.search(word):
-            return word
-        return word.translate(_LEET)
+        if word[0] in "@$":
+            continue
+        fixed = word.translate(_LEET)
+        if fixed != word:
+            parts.append(text[pos : m.start()])
+            parts.append(fixed)
+            pos = m.end()
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
 
-    return _LEET_WORD.sub(fix, text)
+
+# The same triggers as RE2 patterns, so the engine can test them inside its pre-filter set.
+LEET_TRIGGER = r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]"
+SPACED_TRIGGER = r"\b[A-Za-z](?:[ ._*-][A-Za-z]){3}\b"
 
 
-def fold_view(clean: View) -> View:
-    """The clean view with leetspeak undone and spaced-apart letters joined."""
-    text = _unleet(clean.text)
-    if not _SPACED.search(text):
+def fold_view(clean: View, leet: bool = True, spaced: bool = True) -> View:
+    """The clean view with leetspeak undone and spaced-apart letters joined.
+
+    ``leet`` and ``spaced`` may be False when a caller already knows there is nothing to undo.
+    """
+    text = _unleet(clean.text) if leet else clean.text
+    if not spaced or not _SPACED.search(text):
         return View(text, clean.origin)
     out: list[str] = []
     origin: list[int] = []

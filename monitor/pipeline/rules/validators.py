@@ -15,6 +15,7 @@ _HEX_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _DATE_LIKE = re.compile(r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d\d|\d\d?[-./]\d\d?[-./](?:19|20)\d\d"
                         r"|\d\d?:\d\d")
+_EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d", re.IGNORECASE)
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 # Lengths of IBANs by country (ISO 13616); unknown countries only need 15-34 characters.
 _IBAN_LENGTHS = {
@@ -89,12 +90,13 @@ def ssn(value: str) -> bool:
 
 def phone(value: str) -> bool:
     """Phone numbers: 7-15 digits, not a date or time, and possible in some numbering plan."""
-    digits = _NON_DIGIT.sub("", value)
+    main = _EXTENSION.split(value, maxsplit=1)[0]
+    digits = _NON_DIGIT.sub("", main)
     if not 7 <= len(digits) <= 15 or len(set(digits)) == 1 or _DATE_LIKE.search(value):
         return False
     if _SSN_SHAPE.match(value.strip()):
         return False
-    v = value.strip()
+    v = main.strip()
     if v.startswith("+"):
         try:
             return phonenumbers.is_possible_number(phonenumbers.parse(v, None))
