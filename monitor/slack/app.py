@@ -339,15 +339,21 @@ def serve(settings: Settings, store: Store) -> None:
         SocketModeHandler(sg.app, app_token).start()
         return
     import uvicorn
-    from fastapi import FastAPI, Request
-    from slack_bolt.adapter.fastapi import SlackRequestHandler
+
+    uvicorn.run(http_api(sg), host=settings.slack.http_host, port=settings.slack.http_port,
+                log_level="warning")
+
+
+def http_api(sg: SocialGuideApp) -> Any:
+    """The HTTP-mode ASGI app: ``POST /slack/events`` for commands, interactivity and events."""
+    from slack_bolt.adapter.starlette import SlackRequestHandler
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.routing import Route
 
     handler = SlackRequestHandler(sg.app)
-    api = FastAPI(title="socialguide slack")
 
-    @api.post("/slack/events")
     async def events(req: Request) -> Any:
         return await handler.handle(req)
 
-    uvicorn.run(api, host=settings.slack.http_host, port=settings.slack.http_port,
-                log_level="warning")
+    return Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
