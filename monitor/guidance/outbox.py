@@ -87,8 +87,9 @@ def budget_free_at(
     if len(sent) < budget:
         return None
     # The oldest nudges must age out of the window before another may go.
-    oldest = sent[len(sent) - budget] if budget > 0 else now
-    return max(now + timedelta(minutes=1), oldest + timedelta(days=7))
+    oldest = (sent[len(sent) - budget] if budget > 0 else None) or now
+    soonest: datetime = now + timedelta(minutes=1)
+    return max(soonest, oldest + timedelta(days=7))
 
 
 def _author_gate(s: Session, nudge: NudgeRow, now: datetime, grace: timedelta) -> datetime | None:

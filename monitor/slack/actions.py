@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -121,11 +122,11 @@ def _scrub_nudges(session: Session, account_id: int) -> int:
         NudgeRow.status.in_([NudgeStatus.PENDING.value, NudgeStatus.SENDING.value]),
     ).values(status=NudgeStatus.CANCELLED.value, last_error="account disconnected")
      .execution_options(synchronize_session=False))
-    n = session.execute(update(NudgeRow).where(
+    result: Any = session.execute(update(NudgeRow).where(
         NudgeRow.flag_id.in_(flag_ids), NudgeRow.body != ERASED_BODY,
-    ).values(body=ERASED_BODY, blocks=None).execution_options(synchronize_session=False)).rowcount
+    ).values(body=ERASED_BODY, blocks=None).execution_options(synchronize_session=False))
     session.expire_all()
-    return int(n or 0)
+    return int(result.rowcount or 0)
 
 
 # --- buttons ----------------------------------------------------------------------------
@@ -148,7 +149,8 @@ def _current(session: Session, flag_id: int) -> FlagRow:
 def _feedback(session: Session, flag: FlagRow, role: str, person: PersonRow, verdict: str,
               reason: str | None, now: datetime) -> None:
     live = [f for f in flag.findings if not f.shadow] or list(flag.findings)
-    for source in sorted({f.source for f in live}) or [None]:
+    sources: list[str | None] = [*sorted({f.source for f in live})] or [None]
+    for source in sources:
         cat = next((f.category for f in live if f.source == source), flag.category)
         session.add(FeedbackRow(flag_id=flag.id, source=source, category=cat, role=role,
                                 actor=person.email, verdict=verdict, reason=reason,

@@ -10,6 +10,7 @@ with that key instead of posting a second one.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -140,7 +141,8 @@ class SlackNotifier:
                 channel=channel, limit=200,
                 include_all_metadata=True, cursor=cursor,
             )
-            for m in resp.get("messages", []):
+            messages: list[dict[str, Any]] = resp.get("messages") or []
+            for m in messages:
                 meta = m.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
                 if (meta.get("event_type") == EVENT_TYPE
