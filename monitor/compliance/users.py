@@ -99,6 +99,4 @@ def authenticate(session: Session, username: str, password: str) -> UserRow | No
         return None
     if user is None or user.disabled or not user.password_hash:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
