@@ -208,8 +208,7 @@ class RuleEngine:
         score = rule.score
         ctx = rule.context
         if c.boost is not None or c.reduce is not None:
-            lo = max(0, start - ctx.window)
-            hi = min(len(view.text), end + ctx.window)
+            lo, hi = _window(view.text, start, end, ctx.window)
             around = view.text[lo:start] + " \x00 " + view.text[end:hi]
             if c.boost is not None:
                 m = c.boost.search(around)
@@ -282,6 +281,19 @@ class RuleEngine:
 
     def rule_ids(self) -> list[str]:
         return [c.id for c in self.rules]
+
+
+def _window(text: str, start: int, end: int, size: int) -> tuple[int, int]:
+    """``size`` characters either side of a match, widened (a little) to whole words."""
+    lo = max(0, start - size)
+    hi = min(len(text), end + size)
+    stop = max(0, lo - 20)
+    while lo > stop and text[lo - 1].isalnum():
+        lo -= 1
+    stop = min(len(text), hi + 20)
+    while hi < stop and text[hi].isalnum():
+        hi += 1
+    return lo, hi
 
 
 def _one_per_span(findings: list[Finding]) -> list[Finding]:

@@ -90,6 +90,9 @@ def load_file(path: Path) -> list[LoadedRule]:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
+        ctx, ctx_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if ctx and ctx_mark is not None:
+            problem += f" ({ctx} started on line {ctx_mark.line + 1})"
         raise RuleError(f"not valid YAML: {problem}", path, line) from None
     if data is None:
         return []
@@ -121,7 +124,9 @@ def load_file(path: Path) -> list[LoadedRule]:
         try:
             rule = Rule.model_validate(merged)
         except ValidationError as exc:
-            err = exc.errors()[0]
+            # An unknown field explains the "missing" error that usually comes with it.
+            errs = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+            err = errs[0]
             loc = tuple(err.get("loc", ()))
             fld = _field_name(loc)
             at = line

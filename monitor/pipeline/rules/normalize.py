@@ -38,7 +38,8 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _LEET_WORD = re.compile(r"[A-Za-z0-9@$]*(?:[A-Za-z][0-9@$]|[0-9@$][A-Za-z])[A-Za-z0-9@$]*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Four or more single letters separated by one space, dot, dash, underscore or star.
-_SPACED = re.compile(r"\b[A-Za-z](?:[ ._*-][A-Za-z]){3,}\b")
+# (The same separator throughout, so "a m.o.r.o.n" joins "moron", not "amoron".)
+_SPACED = re.compile(r"\b[A-Za-z]([ ._*-])[A-Za-z](?:\1[A-Za-z]){2,}\b")
 _SEPARATORS = frozenset(" ._*-")
 
 

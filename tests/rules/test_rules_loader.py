@@ -1,0 +1,104 @@
+"""Broken rule files are refused with file, line and field named; hostile regexes cannot hang."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from monitor.config import settings_from_dict
+from monitor.errors import RuleError
+from monitor.pipeline.factory import build_pipeline
+from monitor.pipeline.rules import RuleEngine, load_rules
+
+GOOD = """\
+rules:
+  - id: test.hostile
+    title: A pattern that backtracking engines take exponential time on
+    category: offensive
+    severity: low
+    status: stable
+    owner: Test
+    approved_by: Test
+    review_by: 2027-06-30
+    policy_section: "SMP §0 Test"
+    guidance: Consider this.
+    falsepositives: [none]
+    match:
+      regex: ['(a+)+$']
+    examples:
+      match: [aaaa, aa]
+      no_match: [b, c]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "broken.yaml"
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+def test_hostile_regex_runs_in_linear_time(tmp_path) -> None:
+    engine = RuleEngine(load_rules([_write(tmp_path, GOOD)]))
+    # Catastrophic for backtracking engines; RE2 answers at once (pytest-timeout guards).
+    assert engine.analyse("a" * 200_000 + "!").findings == []
+    assert engine.analyse("x aaaa").findings
+
+
+@pytest.mark.parametrize(
+    "old, new, line, field, words",
+    [
+        ("    title: A pattern", "    titel: A pattern", 3, "titel", "unknown field"),
+        ("    severity: low", "    severity: huge", 5, "severity", "unknown severity"),
+        ("      regex: ['(a+)+$']", "      regex: ['(a)\\1']", 14, "match.regex[0]", "RE2"),
+        ("      regex: ['(a+)+$']", "      regex: ['(?<=a)b']", 14, "match.regex[0]", "RE2"),
+        ("    review_by: 2027-06-30", "    review_by: someday", 9, "review_by", "date"),
+        ("      match: [aaaa, aa]", "      match: [aaaa]", 16, "examples.match", "at least 2"),
+        ("    guidance: Consider this.", "    guidance: [unclosed", 12, None, "started on line 11"),
+    ],
+)
+def test_broken_rule_file_names_file_line_and_field(tmp_path, old, new, line, field, words) -> None:
+    assert old in GOOD
+    path = _write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(RuleError) as err:
+        RuleEngine(load_rules([path]))
+    e = err.value
+    assert e.path == str(path) and e.line == line and e.field == field
+    assert words in str(e) and f"{path}:{line}" in str(e)
+
+
+def test_duplicate_ids_are_refused(tmp_path) -> None:
+    a = tmp_path / "a.yaml"
+    b = tmp_path / "b.yaml"
+    a.write_text(GOOD, encoding="utf-8")
+    b.write_text(GOOD, encoding="utf-8")
+    with pytest.raises(RuleError, match="duplicate rule id") as err:
+        load_rules([tmp_path])
+    assert err.value.path == str(b) and err.value.line == 2
+
+
+def test_build_pipeline_refuses_a_broken_rule_file(tmp_path, tmp_db_url) -> None:
+    path = _write(tmp_path, GOOD.replace("    status: stable", "    status: maybe"))
+    settings = settings_from_dict({"store": {"url": tmp_db_url}, "rules": {"paths": [str(path)]}})
+    with pytest.raises(RuleError) as err:
+        build_pipeline(settings)
+    assert err.value.line == 6 and err.value.field == "status"
+
+
+def test_config_paths_disabled_and_policy_terms_reach_the_pipeline(tmp_path, tmp_db_url) -> None:
+    from monitor.domain import Post
+
+    path = _write(tmp_path, GOOD)
+    settings = settings_from_dict({
+        "store": {"url": tmp_db_url},
+        "rules": {"paths": [str(path)], "disabled": ["cred.aws-access-key"]},
+        "policy": {"confidential": {"terms": ["Operation Nightjar"]}},
+    })
+    pipe = build_pipeline(settings)
+    (flag,) = pipe.analyse([Post(id="1", text="AKIAUJZDE8GXD6NCF10E Operation nightjar aaaa")])
+    sources = {f.source for f in flag.findings}
+    assert sources == {"rule:conf.codename", "rule:test.hostile"}
+    assert build_pipeline(settings).detectors[0].engine is pipe.detectors[0].engine  # cached
+    only = settings_from_dict({"rules": {"paths": [str(path)], "replace_bundled": True}})
+    assert build_pipeline(only).detectors[0].engine.rule_ids() == ["test.hostile"]
