@@ -92,6 +92,7 @@ def test_config_paths_disabled_and_policy_terms_reach_the_pipeline(tmp_path, tmp
     path = _write(tmp_path, GOOD)
     settings = settings_from_dict({
         "store": {"url": tmp_db_url},
+        "model": {"enabled": False},
         "rules": {"paths": [str(path)], "disabled": ["cred.aws-access-key"]},
         "policy": {"confidential": {"terms": ["Operation Nightjar"]}},
     })
@@ -100,5 +101,6 @@ def test_config_paths_disabled_and_policy_terms_reach_the_pipeline(tmp_path, tmp
     sources = {f.source for f in flag.findings}
     assert sources == {"rule:conf.codename", "rule:test.hostile"}
     assert build_pipeline(settings).detectors[0].engine is pipe.detectors[0].engine  # cached
-    only = settings_from_dict({"rules": {"paths": [str(path)], "replace_bundled": True}})
+    only = settings_from_dict({"model": {"enabled": False},
+                               "rules": {"paths": [str(path)], "replace_bundled": True}})
     assert build_pipeline(only).detectors[0].engine.rule_ids() == ["test.hostile"]
