@@ -7,7 +7,6 @@ post inside that window that is missing was deleted by its author.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,12 +17,13 @@ from atproto_client import exceptions as atx
 from atproto_client.request import Request
 
 from monitor.collectors.base import AccountRef, Cursor, FetchResult
-from monitor.collectors.common import parse_time
+from monitor.collectors.common import ClientPool, parse_time
 from monitor.config import BlueskySettings
 from monitor.domain import Post
 from monitor.errors import CollectorError, RateLimited
 
 PLATFORM = "bluesky"
+CATCH_UP_PAGES = 10
 
 
 class BlueskyCollector:
@@ -33,17 +33,13 @@ class BlueskyCollector:
 
     def __init__(self, settings: BlueskySettings):
         self.settings = settings
-        self._local = threading.local()
+        self._pool: ClientPool[Client] = ClientPool(self._new_client)
 
-    def _client(self) -> Client:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = Client(
-                base_url=self.settings.base_url.rstrip("/"),
-                request=Request(timeout=self.settings.timeout_seconds),
-            )
-            self._local.client = client
-        return client
+    def _new_client(self) -> Client:
+        return Client(
+            base_url=self.settings.base_url.rstrip("/"),
+            request=Request(timeout=self.settings.timeout_seconds),
+        )
 
     def fetch(self, account: AccountRef) -> FetchResult:
         c = account.cursor
@@ -55,8 +51,10 @@ class BlueskyCollector:
         times: list[datetime] = []
         reached_last = False
         page_cursor: str | None = None
-        with _boundary(account, self.settings.timeout_seconds):
-            client = self._client()
+        # The first cycle takes at most ``limit`` posts of history; later cycles catch up
+        # to the last stored post (up to CATCH_UP_PAGES pages) so no post falls in a gap.
+        cap = limit if c.last_uri is None else CATCH_UP_PAGES * max(1, min(100, limit))
+        with _boundary(account, self.settings.timeout_seconds), self._pool.client() as client:
             while True:
                 resp = client.get_author_feed(
                     actor=actor,
@@ -77,10 +75,10 @@ class BlueskyCollector:
                     if post.id == c.last_uri:
                         reached_last = True
                     # Posts from the last stored one on are known: only their ids matter.
-                    if not reached_last and len(result.posts) < limit:
+                    if not reached_last and len(result.posts) < cap:
                         result.posts.append(post)
                 page_cursor = resp.cursor
-                if reached_last or not page_cursor or len(result.posts) >= limit:
+                if reached_last or not page_cursor or len(result.posts) >= cap:
                     break
                 if c.last_uri is None:
                     break  # first cycle: the newest page is the history we take

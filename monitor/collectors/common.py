@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import html
+import queue
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from typing import Generic, TypeVar
 
 from monitor.domain import Post
+
+T = TypeVar("T")
 
 
 class _TextExtractor(HTMLParser):
@@ -22,7 +28,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("p", "div", "li", "blockquote"):
+        if tag in ("p", "blockquote"):
+            self.parts.append("\n\n")
+        elif tag in ("div", "li"):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -63,3 +71,26 @@ def oldest(posts: list[Post]) -> datetime | None:
     """The earliest creation time among posts (the start of a newest-first window)."""
     times = [p.created_at for p in posts if p.created_at is not None]
     return min(times) if times else None
+
+
+class ClientPool(Generic[T]):
+    """Reusable library clients, one per concurrent fetch, kept across cycles.
+
+    The client libraries are not documented as thread-safe; a pool gives each running fetch
+    its own client while tokens and connections survive from one cycle to the next.
+    """
+
+    def __init__(self, factory: Callable[[], T]):
+        self._factory = factory
+        self._idle: queue.SimpleQueue[T] = queue.SimpleQueue()
+
+    @contextmanager
+    def client(self) -> Iterator[T]:
+        try:
+            c = self._idle.get_nowait()
+        except queue.Empty:
+            c = self._factory()
+        try:
+            yield c
+        finally:
+            self._idle.put(c)

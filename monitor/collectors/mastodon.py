@@ -19,13 +19,14 @@ from mastodon import Mastodon
 from mastodon import errors as mx
 
 from monitor.collectors.base import AccountRef, Cursor, FetchResult
-from monitor.collectors.common import parse_time, strip_html
+from monitor.collectors.common import ClientPool, parse_time, strip_html
 from monitor.config import MastodonSettings
 from monitor.domain import Post
 from monitor.errors import CollectorError, RateLimited
 
 PLATFORM = "mastodon"
 PAGE_MAX = 40  # Mastodon's largest page
+CATCH_UP_PAGES = 10
 
 
 def split_handle(handle: str, fallback_base: str) -> tuple[str, str]:
@@ -60,23 +61,21 @@ class MastodonCollector:
 
     def __init__(self, settings: MastodonSettings):
         self.settings = settings
-        self._local = threading.local()
+        self._pools: dict[str, ClientPool[Mastodon]] = {}
+        self._lock = threading.Lock()
 
-    def _client(self, base: str) -> Mastodon:
-        clients: dict[str, Mastodon] | None = getattr(self._local, "clients", None)
-        if clients is None:
-            clients = self._local.clients = {}
-        client = clients.get(base)
-        if client is None:
-            client = Mastodon(
-                api_base_url=base,
-                ratelimit_method="throw",
-                request_timeout=self.settings.timeout_seconds,
-                version_check_mode="none",
-                user_agent="socialguide",
-            )
-            clients[base] = client
-        return client
+    def _pool(self, base: str) -> ClientPool[Mastodon]:
+        with self._lock:
+            pool = self._pools.get(base)
+            if pool is None:
+                pool = self._pools[base] = ClientPool(lambda: Mastodon(
+                    api_base_url=base,
+                    ratelimit_method="throw",
+                    request_timeout=self.settings.timeout_seconds,
+                    version_check_mode="none",
+                    user_agent="socialguide",
+                ))
+            return pool
 
     def fetch(self, account: AccountRef) -> FetchResult:
         c = account.cursor
@@ -86,8 +85,9 @@ class MastodonCollector:
         limit = self.settings.max_posts_per_account
         seen: list[str] = []
         times: list[datetime] = []
-        client = self._client(base)
-        with _boundary(account, self.settings.timeout_seconds, client):
+        with self._pool(base).client() as client, _boundary(
+            account, self.settings.timeout_seconds, client
+        ):
             user_id = account.platform_user_id
             if user_id is None:
                 found = client.account_lookup(user)
@@ -99,6 +99,9 @@ class MastodonCollector:
             )
             result.requests += 1
             reached = False
+            # History on the first cycle is capped at ``limit``; later cycles catch up to
+            # the last stored status (bounded) so no status falls in a gap.
+            cap = limit if c.since_id is None else CATCH_UP_PAGES * min(PAGE_MAX, limit)
             while True:
                 if not isinstance(page, list):
                     raise TypeError("statuses page is not a list")
@@ -110,9 +113,9 @@ class MastodonCollector:
                     if c.since_id is not None and not _newer(post.id, c.since_id):
                         reached = True
                     # Known statuses are read too: their text hash reveals edits.
-                    if len(result.posts) < limit:
+                    if len(result.posts) < cap:
                         result.posts.append(post)
-                if reached or c.since_id is None or len(result.posts) >= limit or not page:
+                if reached or c.since_id is None or len(result.posts) >= cap or not page:
                     break
                 page = client.fetch_next(page)
                 if page is None:

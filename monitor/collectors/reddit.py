@@ -7,7 +7,6 @@ analysed again, and items shown as ``[deleted]`` or missing from the window are 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,7 +17,7 @@ import prawcore
 import requests
 
 from monitor.collectors.base import AccountRef, Cursor, FetchResult
-from monitor.collectors.common import oldest, parse_time
+from monitor.collectors.common import ClientPool, oldest, parse_time
 from monitor.config import RedditSettings
 from monitor.domain import Post
 from monitor.errors import CollectorError, RateLimited
@@ -37,23 +36,20 @@ class RedditCollector:
         self.settings = settings
         self._id = client_id
         self._secret = client_secret
-        # praw objects are not shared between threads: one client per worker thread.
-        self._local = threading.local()
+        # praw objects are not shared between running fetches; each keeps its token.
+        self._pool: ClientPool[praw.Reddit] = ClientPool(self._new_client)
 
-    def _reddit(self) -> praw.Reddit:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = praw.Reddit(
+    def _new_client(self) -> praw.Reddit:
+        client = praw.Reddit(
                 client_id=self._id,
-                client_secret=self._secret,
-                user_agent=self.settings.user_agent,
-                oauth_url=self.settings.base_url.rstrip("/"),
-                reddit_url=self.settings.auth_url.rstrip("/"),
-                check_for_updates=False,
-                timeout=max(1, int(round(self.settings.timeout_seconds))),
-            )
-            client.read_only = True
-            self._local.client = client
+            client_secret=self._secret,
+            user_agent=self.settings.user_agent,
+            oauth_url=self.settings.base_url.rstrip("/"),
+            reddit_url=self.settings.auth_url.rstrip("/"),
+            check_for_updates=False,
+            timeout=max(1, int(round(self.settings.timeout_seconds))),
+        )
+        client.read_only = True
         return client
 
     def fetch(self, account: AccountRef) -> FetchResult:
@@ -61,8 +57,7 @@ class RedditCollector:
         result = FetchResult(cursor=Cursor(c.since_id, c.newest_id, c.last_uri, c.etag,
                                            c.last_modified))
         name = account.handle.removeprefix("u/").removeprefix("/u/").lstrip("@")
-        with _boundary(account, self.settings.timeout_seconds):
-            reddit = self._reddit()
+        with _boundary(account, self.settings.timeout_seconds), self._pool.client() as reddit:
             listing = reddit.redditor(name).overview.new(
                 limit=min(100, self.settings.max_posts_per_account), params={"raw_json": 1}
             )

@@ -7,7 +7,6 @@ cycle's :class:`~monitor.collectors.budget.ReadBudget`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ import tweepy
 
 from monitor.collectors.base import AccountRef, Cursor, FetchResult
 from monitor.collectors.budget import BudgetSpent, ReadBudget
-from monitor.collectors.common import parse_time
+from monitor.collectors.common import ClientPool, parse_time
 from monitor.config import XSettings
 from monitor.domain import Post
 from monitor.errors import CollectorError, RateLimited
@@ -53,16 +52,13 @@ class XCollector:
     def __init__(self, settings: XSettings, bearer_token: str):
         self.settings = settings
         self._token = bearer_token
-        self._local = threading.local()
+        self._pool: ClientPool[tweepy.Client] = ClientPool(self._new_client)
         # Set by the cycle before it starts; None means no cap.
         self.budget: ReadBudget | None = None
 
-    def _client(self) -> tweepy.Client:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = tweepy.Client(bearer_token=self._token, wait_on_rate_limit=False)
-            client.session = RewritingSession(self.settings.base_url, self.settings.timeout_seconds)
-            self._local.client = client
+    def _new_client(self) -> tweepy.Client:
+        client = tweepy.Client(bearer_token=self._token, wait_on_rate_limit=False)
+        client.session = RewritingSession(self.settings.base_url, self.settings.timeout_seconds)
         return client
 
     def fetch(self, account: AccountRef) -> FetchResult:
@@ -79,15 +75,15 @@ class XCollector:
                 f"read budget for this cycle is spent ({budget.limit if budget else 0} reads)"
             )
         try:
-            with _boundary(account, self.settings.timeout_seconds):
-                self._fetch(account, result, reserved, need_lookup)
+            with _boundary(account, self.settings.timeout_seconds), self._pool.client() as c:
+                self._fetch(c, account, result, reserved, need_lookup)
         finally:
             if budget is not None:
                 budget.settle(reserved, result.billed_reads)
         return result
 
-    def _fetch(self, account: AccountRef, result: FetchResult, reads: int, lookup: bool) -> None:
-        client = self._client()
+    def _fetch(self, client: tweepy.Client, account: AccountRef, result: FetchResult,
+               reads: int, lookup: bool) -> None:
         user_id = account.platform_user_id
         handle = account.handle.lstrip("@")
         if lookup:
