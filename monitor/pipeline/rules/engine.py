@@ -35,6 +35,7 @@ from monitor.pipeline.rules.validators import VALIDATORS
 MAX_SPANS_PER_RULE = 100
 _LEXICAL = -1  # pre-filter owner tag: "run spaCy"
 _SUPPRESS = -2  # pre-filter owner tag: "a suppressor could match"
+_FOLDED = 1 << 20  # combined pre-filter owners at or above this are folded-view rules
 _LEET = -3  # pre-filter owner tag: "the text may contain leetspeak"
 _SPACED = -4  # pre-filter owner tag: "the text may contain spaced-apart letters"
 
@@ -88,7 +89,9 @@ class RuleEngine:
         off = set(disabled)
         self.rules: list[Compiled] = []
         self.loaded = list(rules)
-        self._clean = PrefilterSet()
+        # One set over everything, run on the clean view; when the clean view needs no folding
+        # (most posts) its answer stands for the folded view too, so one pass suffices.
+        self._combined = PrefilterSet()
         self._folded = PrefilterSet()
         self._lex = LexicalMatchers()
         self._always_lexical = False
@@ -107,12 +110,15 @@ class RuleEngine:
             literals = suppress_literals if rule.action == "suppress" else lexical_literals
             if rule.action == "suppress":
                 self._suppressible.update(rule.suppresses)
-            target = self._clean if m.view == "clean" else self._folded
             for i, pattern in enumerate(m.regex):
                 rx = compile_regex(pattern, lr, i)
                 c.regexes.append(rx)
                 c.value_group.append(int((rx.groupindex or {}).get("value", 0)))
-                target.add(pattern, idx)
+                if m.view == "clean":
+                    self._combined.add(pattern, idx)
+                else:
+                    self._combined.add(pattern, idx + _FOLDED)
+                    self._folded.add(pattern, idx)
             for name in m.terms_from:
                 words = [t for t in terms.get(name, ()) if t.strip()]
                 if words:
@@ -141,9 +147,10 @@ class RuleEngine:
             alternation = literal_alternation(lits)
             if alternation:
                 self._folded.add(alternation, owner)
-        self._clean.add(LEET_TRIGGER, _LEET)
-        self._clean.add(SPACED_TRIGGER, _SPACED)
-        self._clean.compile()
+                self._combined.add(alternation, owner)
+        self._combined.add(LEET_TRIGGER, _LEET)
+        self._combined.add(SPACED_TRIGGER, _SPACED)
+        self._combined.compile()
         self._folded.compile()
 
     # -- matching -----------------------------------------------------------------------
@@ -151,11 +158,15 @@ class RuleEngine:
     def _hits(self, text: str) -> dict[int, list[Hit]]:
         clean = clean_view(text)
         found: dict[int, list[Hit]] = {}
-        regex_rules = set(self._clean.hits(clean.text))
-        leet, spaced = _LEET in regex_rules, _SPACED in regex_rules
-        regex_rules.difference_update((_LEET, _SPACED))
-        folded = fold_view(clean, leet, spaced) if leet or spaced else clean
-        folded_hits = set(self._folded.hits(folded.text))
+        combined = self._combined.hits(clean.text)
+        regex_rules = {h for h in combined if 0 <= h < _FOLDED}
+        if _LEET in combined or _SPACED in combined:
+            folded = fold_view(clean, _LEET in combined, _SPACED in combined)
+            folded_hits = set(self._folded.hits(folded.text))
+        else:
+            folded = clean
+            folded_hits = {h - _FOLDED if h >= _FOLDED else h for h in combined
+                           if h >= _FOLDED or h in (_LEXICAL, _SUPPRESS)}
         run_lexical = self._always_lexical or _LEXICAL in folded_hits
         maybe_suppress = _SUPPRESS in folded_hits
         folded_hits.discard(_LEXICAL)

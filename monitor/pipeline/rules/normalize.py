@@ -35,7 +35,8 @@ _CONFUSABLES: dict[str, str] = {
 # Leetspeak, applied only inside words that mix letters with these characters.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                        "@": "a", "$": "s"})
-_LEET_WORD = re.compile(r"[A-Za-z0-9@$]*(?:[A-Za-z][0-9@$]|[0-9@$][A-Za-z])[A-Za-z0-9@$]*")
+# Words that mix letters with leet characters, found without backtracking inside a word.
+_LEET_WORD = re.compile(r"\b[A-Za-z]+[0-9@$][A-Za-z0-9@$]*|\b[0-9]+[A-Za-z][A-Za-z0-9@$]*")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Four or more single letters separated by one space, dot, dash, underscore or star.
 # (The same separator throughout, so "a m.o.r.o.n" joins "moron", not "amoron".)
@@ -131,7 +132,7 @@ def _unleet(text: str) -> str:
 
 
 # The same triggers as RE2 patterns, so the engine can test them inside its pre-filter set.
-LEET_TRIGGER = r"[A-Za-z][0-9@$]|[0-9@$][A-Za-z]"
+LEET_TRIGGER = r"[A-Za-z][0-9@$]|[0-9][A-Za-z]"
 SPACED_TRIGGER = r"\b[A-Za-z](?:[ ._*-][A-Za-z]){3}\b"
 
 
