@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.store.audit import record
 from monitor.store.schema import FindingRow, FlagRow, PostRow, utcnow
+
+
+def _count(result: Any) -> int:
+    """Rows an UPDATE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(slots=True)
@@ -39,25 +45,25 @@ def erase_account(
     )
     targets = select(FlagRow.id).where(of_account, FlagRow.legal_hold.is_(False))
     res = ErasureResult(held_flags=len(held))
-    res.findings = session.execute(
+    res.findings = _count(session.execute(
         update(FindingRow)
         .where(FindingRow.flag_id.in_(targets), FindingRow.evidence.is_not(None))
         .values(evidence=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    res.flags = session.execute(
+    ))
+    res.flags = _count(session.execute(
         update(FlagRow)
         .where(FlagRow.id.in_(targets), or_(FlagRow.excerpt.is_not(None), FlagRow.erased_at.is_(None)))
         .values(excerpt=None, erased_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    res.posts = session.execute(
+    ))
+    res.posts = _count(session.execute(
         update(PostRow)
         .where(and_(PostRow.account_id == account_id, PostRow.id.not_in(held_posts)),
                or_(PostRow.text.is_not(None), PostRow.erased_at.is_(None)))
         .values(text=None, erased_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.expire_all()
     record(session, actor, "account.erased", "account", account_id, {
         "posts": res.posts, "flags": res.flags, "findings": res.findings,

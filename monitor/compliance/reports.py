@@ -157,10 +157,10 @@ def _rule_stats(session: Session, since: datetime, until: datetime) -> list[Rule
         .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < until)
         .order_by(FeedbackRow.created_at, FeedbackRow.id)
     )
-    for flag_id, source, role, actor, verdict in feedback:
+    for flag_id, fb_source, role, actor, verdict in feedback:
         if verdict not in ("confirmed", "not_a_concern"):
             continue
-        targets = [source] if source else sorted(sources_of.get(flag_id, ()))
+        targets = [fb_source] if fb_source else sorted(sources_of.get(flag_id, ()))
         for s in targets:
             latest[(flag_id, s, f"{role}:{actor}")] = verdict
     for (_flag, source, _who), verdict in latest.items():
@@ -180,7 +180,7 @@ def _nudges(session: Session, rep: Report, since: datetime, until: datetime) -> 
         .where(NudgeRow.status == "sent", NudgeRow.sent_at >= since, NudgeRow.sent_at < until)
     )
     for sent_at, rid, email, kind in rows:
-        if kind == "digest":
+        if kind == "digest" or sent_at is None:
             continue
         rep.nudges_sent += 1
         week = week_start(sent_at)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
@@ -13,6 +14,11 @@ from monitor.domain import CATEGORIES
 from monitor.store import Store
 from monitor.store.audit import record
 from monitor.store.schema import FindingRow, FlagRow, PostRow, utcnow
+
+
+def _count(result: Any) -> int:
+    """Rows an UPDATE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(slots=True)
@@ -50,19 +56,19 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
                 FlagRow.created_at < cutoff,
                 FlagRow.legal_hold.is_(False),
             )
-            out.findings += session.execute(
+            out.findings += _count(session.execute(
                 update(FindingRow)
                 .where(FindingRow.flag_id.in_(select(FlagRow.id).where(expired)),
                        FindingRow.evidence.is_not(None))
                 .values(evidence=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount
-            n = session.execute(
+            ))
+            n = _count(session.execute(
                 update(FlagRow)
                 .where(expired, FlagRow.erased_at.is_(None))
                 .values(excerpt=None, erased_at=now)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ))
             if n:
                 out.flags[category] = n
         # Flags in categories with unknown ids (other tools) fall back to the default.
@@ -70,8 +76,8 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
         other = and_(FlagRow.category.not_in(sorted(categories)),
                      FlagRow.created_at < default_cutoff, FlagRow.legal_hold.is_(False),
                      FlagRow.erased_at.is_(None))
-        n = session.execute(update(FlagRow).where(other).values(excerpt=None, erased_at=now)
-                            .execution_options(synchronize_session=False)).rowcount
+        n = _count(session.execute(update(FlagRow).where(other).values(excerpt=None, erased_at=now)
+                            .execution_options(synchronize_session=False)))
         if n:
             out.flags["other"] = n
         f = aliased(FlagRow)
@@ -80,7 +86,7 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
             f.post_id == PostRow.id, or_(f.erased_at.is_(None), f.legal_hold.is_(True))
         )
         post_time = func.coalesce(PostRow.created_at, PostRow.collected_at)
-        out.posts = session.execute(
+        out.posts = _count(session.execute(
             update(PostRow)
             .where(
                 PostRow.text.is_not(None),
@@ -89,7 +95,7 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
             )
             .values(text=None, erased_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
         record(session, "retention", "retention.purge", None, None, {
             "flags": out.flags, "findings": out.findings, "posts": out.posts,
             "now": now.isoformat(),

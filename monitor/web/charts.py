@@ -25,7 +25,7 @@ def stacked_bars(
     parts.append(f'<line x1="{pad_l}" y1="{pad_t + plot_h}" x2="{pad_l + plot_w}" '
                  f'y2="{pad_t + plot_h}" class="axisline"/>')
     for i, x in enumerate(labels):
-        y = pad_t + plot_h
+        y: float = pad_t + plot_h
         for k, key in enumerate(keys):
             n = series[x].get(key, 0)
             if not n:
