@@ -152,6 +152,8 @@ class LexicalMatchers:
         doc: Doc = self.nlp.make_doc(text)
         out: list[tuple[int, str, int, int]] = []
         for matcher in (self.phrases, self.tokens):
+            if not len(matcher):
+                continue
             for match_id, start, end in matcher(doc):
                 rule_index, label = self.labels[match_id]
                 span = doc[start:end]
