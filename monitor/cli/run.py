@@ -1,9 +1,79 @@
-"""CLI commands for collectors and the daemon (owned by the collectors work)."""
+"""``socialguide run [--once]``: the collection daemon, or one cycle for cron users."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from monitor.cli.common import ConfigOption, cli_errors, err_console, open_store, settings_from
+from monitor.collect import CycleReport
+from monitor.config import Settings
+from monitor.store import Store
+
+
+def print_report(report: CycleReport, sent: int | None = None) -> None:
+    """The cycle report as people read it: per platform, then what was skipped and why."""
+    table = Table(title="Collection cycle", show_lines=False)
+    for col in ("platform", "accounts", "requests", "posts read", "errors"):
+        table.add_column(col, justify="left" if col == "platform" else "right")
+    platforms = sorted(set(report.accounts_by_platform) | set(report.by_platform))
+    for p in platforms:
+        table.add_row(p, str(report.accounts_by_platform[p]), str(report.requests_by_platform[p]),
+                      str(report.by_platform[p]), str(report.errors[p]))
+    err_console.print(table)
+    flags = ", ".join(f"{c} {n}" for c, n in sorted(report.flags.items())) or "none"
+    err_console.print(
+        f"posts: {report.posts_new} new, {report.posts_edited} edited, "
+        f"{report.posts_deleted} deleted by their authors; flags: {flags}; "
+        f"nudges planned: {report.nudges_planned}"
+        + (f"; nudges delivered: {sent}" if sent is not None else "")
+        + f"; {report.seconds:.1f}s", markup=False)
+    for platform, reads in sorted(report.billed_reads.items()):
+        err_console.print(f"{platform}: {reads} billed reads this cycle", markup=False)
+    for platform, reason in sorted(report.platforms_skipped.items()):
+        err_console.print(f"skipped platform {platform}: {reason}", markup=False)
+    if report.skipped:
+        skipped = Table(title="Skipped accounts")
+        skipped.add_column("account")
+        skipped.add_column("reason")
+        for key, reason in sorted(report.skipped.items()):
+            skipped.add_row(key, reason)
+        err_console.print(skipped)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add ``run`` to the main app."""
+
+    @app.command("run")
+    def run(
+        once: Annotated[bool, typer.Option(
+            "--once", help="Collect every enabled platform once, deliver due nudges, exit.")] = False,
+        config: ConfigOption = None,
+    ) -> None:
+        """Run the collectors on their schedule (or once, for cron) and deliver nudges."""
+        with cli_errors():
+            settings = settings_from(config)
+            store = open_store(settings)
+            try:
+                if once:
+                    _once(settings, store)
+                else:
+                    from monitor.daemon import run_daemon
+
+                    run_daemon(settings, store)
+            finally:
+                store.dispose()
+
+
+def _once(settings: Settings, store: Store) -> None:
+    from monitor.collect import run_cycle
+    from monitor.collectors.registry import build_collectors
+    from monitor.guidance.outbox import deliver_due
+    from monitor.pipeline.factory import build_pipeline
+    from monitor.scheduler import build_notifier
+
+    report = run_cycle(store, settings, build_pipeline(settings), build_collectors(settings))
+    delivered = deliver_due(store, build_notifier(settings), settings)
+    print_report(report, delivered.sent)
