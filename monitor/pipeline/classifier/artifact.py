@@ -26,24 +26,14 @@ from monitor.pipeline.classifier.model import Head, TextModel
 
 ARTIFACT_NAME = "tweeteval.skops"
 MANIFEST_NAME = "manifest.json"
-FORMAT = 1
+FORMAT = 3
 MODEL_NAME = "tweeteval"
 MODEL_VERSION = "1"
 RETRAIN = "socialguide model train"
 
 # Everything the artifact may contain beyond builtins; anything else is refused.
-TRUSTED_TYPES: list[str] = [
-    "builtins.slice",
-    "numpy.dtype",
-    "numpy.float32",
-    "numpy.float64",
-    "numpy.int64",
-    "numpy.ndarray",
-    "numpy.core.multiarray._reconstruct",
-    "numpy._core.multiarray._reconstruct",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-]
+# The artifact holds only plain arrays: the vectorizers are rebuilt from code and these arrays.
+TRUSTED_TYPES: list[str] = ["numpy.ndarray"]
 
 
 _BUILTINS = {f"builtins.{t}" for t in ("dict", "list", "str", "int", "float", "tuple", "bool")}
@@ -102,8 +92,7 @@ def save_model(model: TextModel, out_dir: Path, extra: dict[str, Any] | None = N
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
-        "word": model.space.word,
-        "char": model.space.char,
+        **model.space.to_arrays(),
         "heads": {
             c: {
                 "coef": h.coef.astype(np.float32),
@@ -194,22 +183,21 @@ def load_model(directory: Path) -> LoadedModel:
 
 
 def _from_payload(payload: Any, artifact: Path) -> TextModel:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     try:
-        word, char, heads = payload["word"], payload["char"], payload["heads"]
-        if not (isinstance(word, TfidfVectorizer) and isinstance(char, TfidfVectorizer)):
-            raise TypeError("vectorizers of the wrong type")
-        space = FeatureSpace(word, char)
+        if payload["format"] != FORMAT:
+            raise ValueError(f"format {payload['format']}")
+        space = FeatureSpace.from_arrays(
+            {k: np.asarray(payload[k]) for k in ("word_vocab", "word_idf", "char_vocab", "char_idf")}
+        )
         built = {
             c: Head(np.asarray(h["coef"], dtype=np.float32), float(h["intercept"]),
                     float(h["platt"][0]), float(h["platt"][1]))
-            for c, h in heads.items()
+            for c, h in payload["heads"].items()
         }
         for c, h in built.items():
             if h.coef.shape != (space.n_features,):
                 raise ValueError(f"head '{c}' has {h.coef.shape} weights for {space.n_features} features")
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, UnicodeDecodeError) as exc:
         raise ModelError(f"{artifact}: unexpected model structure ({exc}); refusing to load") from None
     return TextModel(space, built)
 

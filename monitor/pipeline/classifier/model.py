@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import re2
 from scipy.sparse import csr_matrix
 
 from monitor.pipeline.classifier.features import MAX_CHARS, TOKEN_PATTERN, FeatureSpace
 
-_TOKEN = re2.compile(TOKEN_PATTERN)
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 @dataclass
@@ -71,23 +71,17 @@ class TextModel:
 
         head = self.heads[category]
         post_cols = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
-        seen: dict[str, Contribution] = {}
-        matches = [
-            (m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(text[:MAX_CHARS])
-        ]
-        uniq = list(dict.fromkeys(normalize(t) for t, _, _ in matches if normalize(t)))
-        if not uniq:
-            return []
-        token_rows = self.space.transform(uniq)
         weight_of: dict[str, float] = {}
-        for i, tok in enumerate(uniq):
-            r = token_rows.getrow(i)
-            w = sum(post_cols.get(j, 0.0) * float(head.coef[j]) for j in r.indices.tolist())
-            weight_of[tok] = w
-        for raw, start, end in matches:
-            tok = normalize(raw)
-            w = weight_of.get(tok, 0.0)
-            if w > 0 and tok not in seen:
-                seen[tok] = Contribution(raw, (start, end), w)
-        ranked = sorted(seen.values(), key=lambda c: (-c.weight, c.span))
+        best: dict[str, Contribution] = {}
+        for m in _TOKEN.finditer(text[:MAX_CHARS]):
+            tok = normalize(m.group(0))
+            if not tok or tok in best:
+                continue
+            w = weight_of.get(tok)
+            if w is None:
+                w = sum(post_cols.get(j, 0.0) * float(head.coef[j]) for j in self.space.columns(tok))
+                weight_of[tok] = w
+            if w > 0:
+                best[tok] = Contribution(m.group(0), (m.start(), m.end()), w)
+        ranked = sorted(best.values(), key=lambda c: (-c.weight, c.span))
         return ranked[:k]
