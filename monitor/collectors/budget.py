@@ -12,25 +12,35 @@ class ReadBudget:
         self.limit = limit
         self.spent = 0
         self._reserved = 0
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
 
-    def reserve(self, wanted: int) -> int:
-        """Grant up to ``wanted`` reads from what is left (0 when the budget is spent)."""
-        with self._lock:
-            left = self.limit - self.spent - self._reserved
-            granted = max(0, min(wanted, left))
-            self._reserved += granted
-            return granted
+    def reserve(self, wanted: int, minimum: int = 1) -> int:
+        """Grant up to ``wanted`` reads (at least ``minimum``), or 0 when the budget is spent.
+
+        While other fetches hold reservations that may come back unused, wait for them
+        rather than skip an account the budget could still cover.
+        """
+        with self._cond:
+            while True:
+                left = self.limit - self.spent - self._reserved
+                if left >= minimum:
+                    granted = min(wanted, left)
+                    self._reserved += granted
+                    return granted
+                if self._reserved == 0:
+                    return 0
+                self._cond.wait(timeout=5.0)
 
     def settle(self, reserved: int, used: int) -> None:
         """Turn a reservation into spending: ``used`` reads are billed, the rest return."""
-        with self._lock:
+        with self._cond:
             self._reserved -= reserved
             self.spent += used
+            self._cond.notify_all()
 
     @property
     def exhausted(self) -> bool:
-        with self._lock:
+        with self._cond:
             return self.spent + self._reserved >= self.limit
 
 

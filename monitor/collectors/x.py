@@ -67,10 +67,9 @@ class XCollector:
         page_size = max(5, min(100, self.settings.max_posts_per_account))
         wanted = page_size + (1 if need_lookup else 0)
         budget = self.budget
-        reserved = budget.reserve(wanted) if budget is not None else wanted
-        if reserved < 5 + (1 if need_lookup else 0):
-            if budget is not None:
-                budget.settle(reserved, 0)
+        minimum = 5 + (1 if need_lookup else 0)  # X's smallest page, plus the lookup
+        reserved = budget.reserve(wanted, minimum) if budget is not None else wanted
+        if reserved < minimum:
             raise BudgetSpent(
                 f"read budget for this cycle is spent ({budget.limit if budget else 0} reads)"
             )
