@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from monitor.config import PolicySettings, Settings
+from monitor.config import ConfidentialTerms, DisparagementTerms, PolicySettings, Settings
 from monitor.pipeline.rules.engine import Analysis, RuleEngine, RulesDetector
 from monitor.pipeline.rules.loader import LoadedRule, load_rules, rule_files
 from monitor.pipeline.rules.model import POLICY_TERMS, Rule
@@ -29,8 +29,9 @@ __all__ = [
 EXAMPLE_POLICY = PolicySettings(
     company_names=["Northwind Labs", "Northwind", "@northwindlabs"],
     disclaimers=["views are my own", "not speaking for my employer"],
-    confidential={"terms": ["Project Falcon", "Bluebird"], "customers_under_nda": ["Contoso Bank"]},
-    disparagement={"competitors": ["Globex"], "customers": ["Contoso Bank"]},
+    confidential=ConfidentialTerms(terms=["Project Falcon", "Bluebird"],
+                                   customers_under_nda=["Contoso Bank"]),
+    disparagement=DisparagementTerms(competitors=["Globex"], customers=["Contoso Bank"]),
 )
 
 

@@ -110,15 +110,15 @@ class RuleEngine:
             literals = suppress_literals if rule.action == "suppress" else lexical_literals
             if rule.action == "suppress":
                 self._suppressible.update(rule.suppresses)
-            for i, pattern in enumerate(m.regex):
-                rx = compile_regex(pattern, lr, i)
+            for i, regex in enumerate(m.regex):
+                rx = compile_regex(regex, lr, i)
                 c.regexes.append(rx)
                 c.value_group.append(int((rx.groupindex or {}).get("value", 0)))
                 if m.view == "clean":
-                    self._combined.add(pattern, idx)
+                    self._combined.add(regex, idx)
                 else:
-                    self._combined.add(pattern, idx + _FOLDED)
-                    self._folded.add(pattern, idx)
+                    self._combined.add(regex, idx + _FOLDED)
+                    self._folded.add(regex, idx)
             for name in m.terms_from:
                 words = [t for t in terms.get(name, ()) if t.strip()]
                 if words:
