@@ -83,12 +83,18 @@ def _load_accounts(store: Store, settings: Settings) -> int:
     return created
 
 
-def run_demo(folder: Path, console: Console, now: datetime | None = None) -> DemoResult:
-    """Run the demo into ``folder``; a second run finds everything already there."""
+def run_demo(
+    folder: Path, console: Console, now: datetime | None = None, store_url: str | None = None
+) -> DemoResult:
+    """Run the demo into ``folder``; a second run finds everything already there.
+
+    ``store_url`` puts the demo's data in another database (e.g. PostgreSQL) instead of the
+    SQLite file in ``folder``; that database is migrated first.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    settings = demo_settings(folder)
+    settings = demo_settings(folder, {"store": {"url": store_url}} if store_url else None)
     _write_config(folder, settings)
-    store = Store(settings.store.url)
+    store = Store(settings.store.url, auto_upgrade=True)
     result = DemoResult(db_path=folder / "socialguide.db")
     now = now or utcnow()
     try:

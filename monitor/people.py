@@ -110,6 +110,11 @@ def _validate(row: dict[str, str | None], line: int) -> PersonRecord:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"timezone {tz!r} is not an IANA time zone (like Europe/Berlin)") from None
+    # The store's column widths, which PostgreSQL enforces (SQLite would accept anything).
+    for key, value, most in (("email", email, 320), ("manager_email", manager or "", 320),
+                             ("name", get("name"), 200), ("team", get("team"), 200)):
+        if len(value) > most:
+            raise ValueError(f"{key} is longer than {most} characters")
     return PersonRecord(line, email, get("name") or None, slack_id, manager, get("team") or None, tz)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from monitor.config import Settings, settings_from_dict
 from monitor.store import Store
+from tests.pg import pg_database, pg_url  # noqa: F401 (one PostgreSQL server per session)
 
 _real_connect = socket.socket.connect
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from monitor.store.db import without_nul
 from monitor.store.schema import AuditEventRow, FlagRow, utcnow
 
 GENESIS = "0" * 64
@@ -85,12 +86,13 @@ def record(
         select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
     ).first()
     prev_hash = last.hash if last else GENESIS
+    # The hash covers what the database gives back, and PostgreSQL cannot keep U+0000.
     row = AuditEventRow(
         at=utcnow(),
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id) if subject_id is not None else None,
+        actor=without_nul(actor),
+        action=without_nul(action),
+        subject_type=without_nul(subject_type) if subject_type is not None else None,
+        subject_id=without_nul(str(subject_id)) if subject_id is not None else None,
         details=details,
         prev_hash=prev_hash,
     )

@@ -38,6 +38,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def without_nul(value: str) -> str:
+    """The text as PostgreSQL can hold it: U+0000 becomes U+FFFD (same length, same offsets)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _scrub(params: Any) -> Any:
+    if isinstance(params, str):
+        return without_nul(params)
+    if isinstance(params, dict):
+        return {k: _scrub(v) if isinstance(v, str) else v for k, v in params.items()}
+    if isinstance(params, list | tuple):
+        return type(params)(_scrub(v) for v in params)
+    return params
+
+
+def _pg_no_nul(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+) -> tuple[str, Any]:
+    # PostgreSQL text cannot hold U+0000 (SQLite can): a post carrying one would fail to store
+    # on every cycle. Replacing it keeps the text's length, so finding spans stay valid.
+    return statement, _scrub(parameters)
+
+
 class Store:
     """The one handle on the database.
 
@@ -66,6 +89,8 @@ class Store:
             raise StoreError(f"cannot open store {_redact(url)}: {exc}") from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        elif self.dialect == "postgresql":
+            event.listen(self.engine, "before_cursor_execute", _pg_no_nul, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if auto_upgrade is None:
             auto_upgrade = self.dialect == "sqlite"

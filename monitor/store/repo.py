@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from monitor.collectors.base import AccountRef, Cursor
 from monitor.domain import SEVERITY_ORDER, Flag, FlagStatus, Post
-from monitor.errors import NotFoundError
+from monitor.errors import InputError, NotFoundError
 from monitor.store import audit
 from monitor.store.schema import (
     AccountRow,
@@ -25,6 +25,7 @@ from monitor.store.schema import (
 )
 
 SYSTEM = "system"
+HANDLE_MAX = 512
 
 
 def text_hash(text: str) -> str:
@@ -86,6 +87,9 @@ def add_account_with_consent(
     An account already owned by someone else is refused: nobody opts in another's account.
     """
     handle = handle.strip()
+    if len(handle) > HANDLE_MAX:
+        # The column's width, which PostgreSQL enforces (SQLite would store anything).
+        raise InputError(f"{platform} handle is longer than {HANDLE_MAX} characters")
     account = session.scalar(
         select(AccountRow).where(AccountRow.platform == platform, AccountRow.handle == handle)
     )

@@ -154,13 +154,15 @@ class PostRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    post_id: Mapped[str] = mapped_column(String(512))
+    # Unbounded: PostgreSQL enforces VARCHAR lengths (SQLite never does), and feed ids, links
+    # and display names from the platforms have no length we could rely on.
+    post_id: Mapped[str] = mapped_column(Text().with_variant(String(512), "sqlite"))
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
-    author: Mapped[str | None] = mapped_column(String(512))
+    author: Mapped[str | None] = mapped_column(Text().with_variant(String(512), "sqlite"))
     text: Mapped[str | None] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(Text().with_variant(String(2048), "sqlite"))
     # SHA-256 of the text: an edit changes it, and the post is analysed again.
     content_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,160 @@
+"""The demo's collection cycle, flag log and outbox on PostgreSQL: same invariants as on SQLite."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlalchemy import func, select
+
+from monitor.collect import run_cycle
+from monitor.collectors.registry import build_collectors
+from monitor.config import settings_from_dict
+from monitor.demo import run_demo
+from monitor.errors import InputError
+from monitor.people import apply_people, check_managers, read_people_csv
+from monitor.pipeline.factory import build_pipeline
+from monitor.store import Store, audit, repo
+from monitor.store.schema import (
+    AccountRow,
+    AuditEventRow,
+    FlagRow,
+    NudgeRow,
+    PersonRow,
+    PostRow,
+)
+from tests.pg_support import pg_store  # noqa: F401 (fixture)
+
+NOW = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+
+
+def _counts(store: Store) -> dict[str, int]:
+    with store.session() as s:
+        return {
+            "posts": s.scalar(select(func.count(PostRow.id))) or 0,
+            "flags": s.scalar(select(func.count(FlagRow.id))) or 0,
+            "nudges": s.scalar(select(func.count(NudgeRow.id))) or 0,
+            "sent": s.scalar(select(func.count(NudgeRow.id))
+                             .where(NudgeRow.status == "sent")) or 0,
+            "audit": s.scalar(select(func.count(AuditEventRow.id))) or 0,
+        }
+
+
+def test_demo_flow_on_postgresql_stores_once_flags_and_nudges(
+    pg_database: str, tmp_path: Path
+) -> None:
+    console = Console(file=io.StringIO(), width=120)
+    first = run_demo(tmp_path / "demo", console, now=NOW, store_url=pg_database)
+    assert (first.cycle.posts_read, first.cycle.accounts) == (46, 11)
+    assert first.cycle.skipped == {} and not first.cycle.errors
+    assert first.accounts_new == 11 and first.people > 0
+    store = Store(pg_database, auto_upgrade=False)
+    try:
+        after_first = _counts(store)
+        assert after_first["posts"] == 45  # 46 records: one is an edit of an earlier post
+        assert after_first["flags"] >= 4 and after_first["sent"] >= 4
+        assert {"credentials", "pii"} <= set(first.flags_by_category)
+        with store.session() as s:
+            # The account that never opted in was never read.
+            assert s.scalar(select(PostRow).where(PostRow.author == "patdoe.bsky.social")) is None
+            assert s.scalar(select(AccountRow)
+                            .where(AccountRow.handle == "patdoe.bsky.social")) is None
+            deleted = s.scalar(select(PostRow).where(PostRow.post_id == "reddit-riley_sells-4"))
+            assert deleted is not None and deleted.deleted_at is not None
+            for flag in s.scalars(select(FlagRow).where(FlagRow.post_id == deleted.id,
+                                                       FlagRow.status != "shadow")):
+                assert flag.resolution == "removed_by_author"
+            managers = s.scalars(select(NudgeRow).where(NudgeRow.role == "manager",
+                                                         NudgeRow.status == "sent")).all()
+            assert managers, "no coaching note went out after the grace window"
+            for n in managers:
+                flag = s.get(FlagRow, n.flag_id)
+                assert flag is not None and flag.resolution != "self_resolved"
+            assert first.self_resolved == 1
+            # Every nudge went out once: one per (flag, role) and no key twice.
+            keys = s.scalars(select(NudgeRow.idempotency_key)).all()
+            assert len(keys) == len(set(keys))
+            report = audit.verify(s)
+            assert report.ok, [str(p) for p in report.problems]
+            assert report.flags_checked == after_first["flags"]
+    finally:
+        store.dispose()
+
+    second = run_demo(tmp_path / "demo", console, now=NOW, store_url=pg_database)
+    assert second.cycle.posts_read == 0 and second.accounts_new == 0
+    assert second.now_delivery.sent == 0 and second.later_delivery.sent == 0
+    store = Store(pg_database, auto_upgrade=False)
+    try:
+        after_second = _counts(store)
+    finally:
+        store.dispose()
+    for key in ("posts", "flags", "nudges", "sent"):
+        assert after_second[key] == after_first[key], key
+    assert "postgresql" in (tmp_path / "demo" / "config.toml").read_text(encoding="utf-8")
+
+
+def test_people_import_and_cycle_store_awkward_posts(
+    pg_store: Store, pg_database: str, tmp_path: Path  # noqa: F811
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email,name,slack_id,manager_email,team,timezone\n"
+                      "boss@example.com,Boss,UBOSS1,,Ops,UTC\n"
+                      "ann@example.com,Ann,UANN01,boss@example.com,Ops,Europe/Berlin\n",
+                      encoding="utf-8")
+    long_id = "https://feeds.example.org/item/" + "z" * 900
+    lines = [
+        {"id": "nul-1", "platform": "bluesky", "account": "ann.bsky.social",
+         "text": "zero\u0000width my password is hunter2hunter2", "created_at": "2026-11-08T10:00:00Z"},
+        {"id": long_id, "platform": "bluesky", "account": "ann.bsky.social",
+         "text": "a long id", "url": "https://example.org/" + "u" * 3000,
+         "created_at": "2026-11-08T11:00:00Z"},
+        {"id": "plain", "platform": "bluesky", "account": "ann.bsky.social", "text": "hello"},
+    ]
+    replay = tmp_path / "posts.jsonl"
+    replay.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    settings = settings_from_dict(
+        {"store": {"url": pg_database}, "platforms": {"replay": {"enabled": True,
+                                                                  "path": str(replay)}}},
+        source="test")
+    result = read_people_csv(people)
+    assert not result.errors
+    with pg_store.session() as s:
+        check_managers(s, result, "people.csv")
+        apply_people(s, result, actor="test")
+    with pg_store.session() as s:
+        ann = repo.require_person(s, "ann@example.com")
+        assert ann.manager_id is not None
+        repo.add_account_with_consent(s, ann, "bluesky", "ann.bsky.social", "1", "h", None,
+                                      actor="test")
+        with pytest.raises(InputError, match="longer than 512"):
+            repo.add_account_with_consent(s, ann, "rss", "https://x.example/" + "f" * 600, "1",
+                                          "h", None, actor="test")
+    pipeline = build_pipeline(settings)
+    report = run_cycle(pg_store, settings, pipeline, build_collectors(settings), now=NOW)
+    assert report.errors == {} and report.skipped == {}
+    assert (report.posts_read, report.posts_new) == (3, 3)
+    with pg_store.session() as s:
+        acc = s.scalar(select(AccountRow).where(AccountRow.handle == "ann.bsky.social"))
+        assert acc is not None and acc.last_error is None
+        assert s.scalar(select(PostRow.post_id).where(PostRow.post_id == long_id)) == long_id
+        assert s.scalar(select(func.count(PostRow.id))) == 3
+    again = run_cycle(pg_store, settings, pipeline, build_collectors(settings), now=NOW)
+    assert (again.posts_read, again.posts_new) == (0, 0)
+    with pg_store.session() as s:
+        assert s.scalar(select(func.count(PersonRow.id))) == 2
+        assert audit.verify(s).ok
+
+
+def test_people_import_refuses_values_wider_than_the_columns(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email,name,slack_id,manager_email,team,timezone\n"
+                      f"a@example.com,{'N' * 201},UA0001,,Ops,UTC\n"
+                      f"b@example.com,B,UB0001,,{'T' * 201},UTC\n", encoding="utf-8")
+    result = read_people_csv(people)
+    assert [e.line for e in result.errors] == [2, 3]
+    assert "name is longer than 200" in str(result.errors[0])
+    assert "team is longer than 200" in str(result.errors[1])
