@@ -258,7 +258,7 @@ def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform
     errors = report.errors[platform] - errors_before
     good = not claimed or errors < len(claimed)
     seconds = time.perf_counter() - t0
-    stats = {
+    stats: dict[str, int | float] = {
         "accounts": len(claimed),
         "posts": report.posts_read - before[0],
         "flags": sum(report.flags.values()) - before[1],
@@ -272,8 +272,8 @@ def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform
     with store.session() as s:
         s.add(CycleRow(platform=platform, worker=owner, started_at=started,
                        finished_at=utcnow(), ok=good, stats=stats))
-    metrics.observe_platform(platform, posts=stats["posts"], flags={}, errors=errors,
-                             requests=stats["requests"], seconds=seconds, good=good)
+    metrics.observe_platform(platform, posts=int(stats["posts"]), flags={}, errors=errors,
+                             requests=int(stats["requests"]), seconds=seconds, good=good)
     log.info("collected %s: %s", platform, stats, extra={"platform": platform})
 
 
@@ -395,14 +395,15 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
         for p in o.result.posts:
             want.setdefault(p.platform, set()).add(p.id)
     known: dict[tuple[str, str], tuple[str | None, bool]] = {}
+    erased_at: object
     for platform, ids in want.items():
         id_list = list(ids)
         for i in range(0, len(id_list), 500):
-            for pid, digest, erased in s.execute(
+            for pid, digest, erased_at in s.execute(
                 select(PostRow.post_id, PostRow.content_hash, PostRow.erased_at).where(
                     PostRow.platform == platform, PostRow.post_id.in_(id_list[i : i + 500]))
             ):
-                known[(platform, pid)] = (digest, erased is not None)
+                known[(platform, pid)] = (digest, erased_at is not None)
     out = []
     fresh: list[tuple] = []  # type: ignore[type-arg]
     for o in outcomes:

@@ -183,5 +183,5 @@ def _boundary(account: AccountRef, timeout: float, client: Mastodon) -> Iterator
 
 
 def _status(exc: Exception) -> str:
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
     return str(args[1]) if len(args) > 1 else "?"

@@ -61,7 +61,8 @@ def _entry_time(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
         t = entry.get(key)
         if t:
-            return datetime(*t[:6], tzinfo=UTC)
+            y, mo, d, h, mi, sec = (int(v) for v in t[:6])
+            return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
     return None
 
 

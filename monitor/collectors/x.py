@@ -34,14 +34,15 @@ class RewritingSession(requests.Session):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
+                *args: Any, **kwargs: Any) -> Any:
         if isinstance(url, str):
             for host in _HOSTS:
                 if url.startswith(host):
                     url = self.base_url + url[len(host):]
                     break
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
 
 
 class XCollector:
