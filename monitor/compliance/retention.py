@@ -76,6 +76,14 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
         other = and_(FlagRow.category.not_in(sorted(categories)),
                      FlagRow.created_at < default_cutoff, FlagRow.legal_hold.is_(False),
                      FlagRow.erased_at.is_(None))
+        # Their findings' evidence goes with them (it quotes the same text).
+        out.findings += _count(session.execute(
+            update(FindingRow)
+            .where(FindingRow.flag_id.in_(select(FlagRow.id).where(other)),
+                   FindingRow.evidence.is_not(None))
+            .values(evidence=None)
+            .execution_options(synchronize_session=False)
+        ))
         n = _count(session.execute(update(FlagRow).where(other).values(excerpt=None, erased_at=now)
                             .execution_options(synchronize_session=False)))
         if n:

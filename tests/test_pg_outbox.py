@@ -1,0 +1,111 @@
+"""The outbox with several workers: each due nudge is sent exactly once, whoever claims it."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from monitor.config import Settings, settings_from_dict
+from monitor.guidance.outbox import DeliveryReport, deliver_due
+from monitor.store import Store
+from monitor.store.schema import NudgeRow, PersonRow
+from tests import factories as fx
+
+NOW = datetime(2026, 11, 4, 12, 0, tzinfo=UTC)  # outside the default quiet hours
+NUDGES = 60
+WORKERS = 2
+
+
+class RecordingNotifier:
+    """Records every send, from any thread."""
+
+    def __init__(self, sent: list[int], lock: threading.Lock):
+        self.sent, self.lock = sent, lock
+
+    def send(self, nudge: NudgeRow, recipient: PersonRow | None) -> str:
+        with self.lock:
+            self.sent.append(nudge.id)
+        return f"test:{nudge.id}"
+
+
+def _due_nudges(store: Store) -> list[int]:
+    with store.session() as s:
+        ids = []
+        for i in range(NUDGES):
+            p = fx.person(s, f"p{i}@example.com", team="Ops")
+            f = fx.flag(s, p, f"my password is hunter{i}hunter", audit=False)
+            ids.append(fx.nudge(s, f, p, status="pending", sent_at=None).id)
+    return ids
+
+
+def _race(url: str, settings: Settings) -> tuple[list[int], list[DeliveryReport]]:
+    sent: list[int] = []
+    lock = threading.Lock()
+    reports: list[DeliveryReport] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(WORKERS)
+
+    def worker() -> None:
+        store = Store(url, auto_upgrade=False)  # a worker process has its own engine
+        try:
+            start.wait()
+            reports.append(deliver_due(store, RecordingNotifier(sent, lock), settings, now=NOW))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            store.dispose()
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    return sent, reports
+
+
+def _check(store: Store, ids: list[int], sent: list[int], reports: list[DeliveryReport]) -> None:
+    twice = sorted(n for n, c in Counter(sent).items() if c > 1)
+    assert twice == [], f"{len(twice)} nudges were sent more than once"
+    assert sorted(sent) == sorted(ids)
+    assert sum(r.sent for r in reports) == NUDGES
+    with store.session() as s:
+        rows = s.scalars(select(NudgeRow).where(NudgeRow.id.in_(ids))).all()
+        assert {r.status for r in rows} == {"sent"}
+        assert all(r.attempts == 1 and r.external_ref == f"test:{r.id}" for r in rows)
+
+
+OUTBOX_RACE = ("monitor/guidance/outbox.py deliver_due reads a nudge's status and then writes "
+               "'sending' without locking the row or checking the status in the UPDATE, so two "
+               "workers that read it before either commits both send it")
+
+
+@pytest.mark.xfail(strict=True, reason=OUTBOX_RACE)
+def test_two_workers_never_send_a_nudge_twice_postgresql(pg_database: str) -> None:
+    store = Store(pg_database, auto_upgrade=True)
+    try:
+        ids = _due_nudges(store)
+        settings = settings_from_dict({"store": {"url": pg_database}}, source="test")
+        sent, reports = _race(pg_database, settings)
+        _check(store, ids, sent, reports)
+        # A later run finds nothing left to do.
+        again, _ = _race(pg_database, settings)
+        assert again == []
+    finally:
+        store.dispose()
+
+
+@pytest.mark.xfail(strict=True, reason=OUTBOX_RACE)
+def test_two_workers_never_send_a_nudge_twice_sqlite(tmp_db_url: str) -> None:
+    store = Store(tmp_db_url)
+    try:
+        ids = _due_nudges(store)
+        settings = settings_from_dict({"store": {"url": tmp_db_url}}, source="test")
+        sent, reports = _race(tmp_db_url, settings)
+        _check(store, ids, sent, reports)
+    finally:
+        store.dispose()
