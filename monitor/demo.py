@@ -7,7 +7,6 @@ without credentials or network.
 
 from __future__ import annotations
 
-import csv
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import func, select
 
+from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
 from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings, settings_from_dict
@@ -69,17 +69,13 @@ def _write_config(folder: Path, settings: Settings) -> None:
 
 
 def _load_accounts(store: Store, settings: Settings) -> int:
-    created = 0
-    with (demo_dir() / "accounts.csv").open(newline="", encoding="utf-8") as fh, \
-            store.session() as s:
-        for row in csv.DictReader(fh):
-            owner = repo.require_person(s, row["email"])
-            _, new = repo.add_account_with_consent(
-                s, owner, row["platform"], row["handle"], row["policy_version"],
-                notice_hash=repo.text_hash(f"demo notice {row['policy_version']}"),
-                reference=row["consent_reference"], actor=ACTOR,
-            )
-            created += int(new)
+    path = demo_dir() / "accounts.csv"
+    rows, errors = read_accounts_csv(path)
+    with store.session() as s:
+        ready = check_accounts(s, rows, errors, str(path))
+        if errors:
+            raise errors[0]
+        created, _ = apply_accounts(s, ready, settings, actor=ACTOR)
     return created
 
 

@@ -7,7 +7,6 @@ store, never in the scheduler's (in-memory) job store.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from monitor import metrics
 from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.base import Collector
 from monitor.config import Settings
-from monitor.guidance.notifier import ConsoleNotifier, Notifier
+from monitor.guidance.notifier import Notifier
 from monitor.guidance.outbox import DeliveryReport, deliver_due
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store
@@ -32,20 +31,11 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 300
 
 
-def optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A function from a module that may not be installed in this build; None if absent."""
-    try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        return None
-
-
 def build_notifier(settings: Settings) -> Notifier:
-    """The Slack notifier when Slack is enabled (and available), else the console."""
-    factory = optional("monitor.slack.notifier", "build_notifier")
-    if factory is not None:
-        return factory(settings)  # type: ignore[no-any-return]
-    return ConsoleNotifier()
+    """The Slack notifier when Slack is enabled, else the console."""
+    from monitor.slack.notifier import build_notifier as slack_or_console
+
+    return slack_or_console(settings)
 
 
 @dataclass
@@ -80,18 +70,16 @@ class Jobs:
         return self._guard("deliver", run)
 
     def digests(self) -> Any:
-        """Queue the weekly manager digests (when that part is installed)."""
-        fn = optional("monitor.guidance.digest", "send_digests")
-        if fn is None:
-            return None
-        return self._guard("digests", lambda: fn(self.store, self.settings, utcnow()))
+        """Queue the weekly manager digests."""
+        from monitor.guidance.digest import send_digests
+
+        return self._guard("digests", lambda: send_digests(self.store, self.settings, utcnow()))
 
     def purge(self) -> Any:
-        """Apply the retention policy (when that part is installed)."""
-        fn = optional("monitor.compliance.retention", "purge")
-        if fn is None:
-            return None
-        return self._guard("purge", lambda: fn(self.store, self.settings, utcnow()))
+        """Apply the retention policy."""
+        from monitor.compliance.retention import purge
+
+        return self._guard("purge", lambda: purge(self.store, self.settings, utcnow()))
 
     def _guard(self, job: str, fn: Callable[[], Any]) -> Any:
         # A failing job is logged and counted; the scheduler keeps the others running.

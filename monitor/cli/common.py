@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +56,22 @@ def _configure_logging(settings: Settings) -> None:
     from monitor.logs import configure_logging
 
     configure_logging(settings.log.level, json_format=settings.log.json_format)
+
+
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help="Import the valid rows even if some rows are bad."),
+]
+
+
+def report_bad_rows(errors: Sequence[SocialGuideError], skip_invalid: bool) -> None:
+    """Print every bad row (by line); stop with exit 1 unless the caller may skip them."""
+    for err in sorted(errors, key=lambda e: getattr(e, "line", 0) or 0):
+        err_console.print(str(err), markup=False)
+    if errors and not skip_invalid:
+        err_console.print(f"nothing imported: {len(errors)} bad row(s); fix them or pass "
+                          "--skip-invalid", markup=False)
+        raise typer.Exit(code=1)
 
 
 def stderr_is_tty() -> bool:

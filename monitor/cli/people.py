@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli.common import ConfigOption, cli_errors, err_console, open_store, settings_from
+from monitor.cli.common import (
+    ConfigOption,
+    SkipInvalidOption,
+    cli_errors,
+    err_console,
+    open_store,
+    report_bad_rows,
+    settings_from,
+)
 from monitor.people import apply_people, check_managers, read_people_csv
 
 people_app = typer.Typer(help="Manage the people socialguide knows (employees, managers).",
@@ -19,8 +27,7 @@ people_app = typer.Typer(help="Manage the people socialguide knows (employees, m
 def import_people(
     file: Annotated[Path, typer.Argument(help="CSV with columns email, slack_id, manager_email, "
                                               "team, timezone (and optionally name).")],
-    skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Import the valid rows even if some rows are bad.")] = False,
+    skip_invalid: SkipInvalidOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Import or update people; every bad row is reported with its line number."""
@@ -30,13 +37,7 @@ def import_people(
         store = open_store(settings)
         with store.session() as s:
             check_managers(s, result, str(file))
-            for err in sorted(result.errors, key=lambda e: e.line or 0):
-                err_console.print(f"{err}", markup=False)
-            if result.errors and not skip_invalid:
-                err_console.print(
-                    f"nothing imported: {len(result.errors)} bad row(s); fix them or pass "
-                    "--skip-invalid", markup=False)
-                raise typer.Exit(code=1)
+            report_bad_rows(result.errors, skip_invalid)
             apply_people(s, result, actor=f"cli:{getpass.getuser()}")
     err_console.print(
         f"people: {result.created} created, {result.updated} updated"
