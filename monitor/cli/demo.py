@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -61,14 +63,29 @@ def _summary(console: Console, r: DemoResult) -> None:
         f"{r.later_delivery.cancelled + r.now_delivery.cancelled} cancelled."
     )
     console.print(f"Database: {r.db_path.resolve()}")
+    sg = _command_name()
     console.print("Try next:")
-    console.print('  socialguide scan - <<< \'{"id": "1", "text": "my key is AKIAZ4QW7PL2XR5NB3TD"}\'')
-    console.print('  socialguide rules explain "call me at (415) 555-0142"')
+    console.print(f'  {sg} scan - <<< \'{{"id": "1", "text": "my key is AKIAZ4QW7PL2XR5NB3TD"}}\'')
+    console.print(f'  {sg} rules explain "call me at (415) 555-0142"')
     cfg = r.db_path.parent / "config.toml"
-    console.print(f"  socialguide accounts list --config {cfg}")
-    console.print(f"  socialguide log verify --config {cfg}")
-    console.print(f"  socialguide web --config {cfg}")
-    console.print("  socialguide --help")
+    console.print(f"  {sg} accounts list --config {cfg}")
+    console.print(f"  {sg} log verify --config {cfg}")
+    console.print(f"  {sg} users add you@example.com --role compliance --config {cfg}")
+    console.print(f"  SOCIALGUIDE_WEB_SECRET=change-me {sg} web --config {cfg}")
+    console.print(f"  {sg} --help")
+
+
+def _command_name() -> str:
+    """``socialguide`` if it is on PATH, else the path to it inside the virtualenv."""
+    if shutil.which("socialguide"):
+        return "socialguide"
+    candidate = Path(sys.executable).parent / "socialguide"
+    if candidate.exists():
+        try:
+            return str(candidate.relative_to(Path.cwd()))
+        except ValueError:
+            return str(candidate)
+    return "socialguide"
 
 
 def register(app: typer.Typer) -> None:
