@@ -59,9 +59,11 @@ def list_accounts(
     with cli_errors():
         settings = settings_from(config)
         store = open_store(settings)
-        table = Table(title="Accounts")
-        for col in ("owner", "platform", "handle", "consent", "policy", "last collected"):
-            table.add_column(col)
+        table = Table(title="Accounts", box=None, pad_edge=False)
+        for col in ("owner", "handle"):
+            table.add_column(col, overflow="fold", ratio=1)
+        for col in ("platform", "consent", "policy", "last collected"):
+            table.add_column(col, no_wrap=True)
         table.add_column("last error", overflow="ellipsis", no_wrap=True, max_width=20)
         errors: list[str] = []
         with store.session() as s:
@@ -75,12 +77,12 @@ def list_accounts(
                 if consent is None:
                     state, policy = "none", ""
                 elif consent.withdrawn_at is None:
-                    state = f"active since {consent.given_at:%Y-%m-%d}"
+                    state = f"active {consent.given_at:%Y-%m-%d}"
                     policy = consent.policy_version
                 else:
                     state = f"withdrawn {consent.withdrawn_at:%Y-%m-%d}"
                     policy = consent.policy_version
-                table.add_row(person.email, acc.platform, acc.handle, state, policy,
+                table.add_row(person.email, acc.handle, acc.platform, state, policy,
                               f"{acc.last_collected_at:%Y-%m-%d %H:%M}"
                               if acc.last_collected_at else "never",
                               acc.last_error or "")
