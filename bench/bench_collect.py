@@ -25,12 +25,23 @@ POSTS_PER_ACCOUNT = 2
 LATENCY = 0.05
 
 
+def _spread(total: int) -> dict[str, int]:
+    """SPREAD scaled to ``total`` accounts (BENCH_COLLECT_ACCOUNTS, for quick profiling)."""
+    full = sum(SPREAD.values())
+    return {p: max(1, n * total // full) for p, n in SPREAD.items()}
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 def _handle(platform: str, i: int) -> str:
     return {"bluesky": f"user{i}.bsky.social", "mastodon": f"user{i}", "rss": f"feeds/blog{i}.xml",
             "reddit": f"user{i}", "x": f"user{i}"}[platform]
 
 
-def _serve(conn: Any, total: int) -> None:
+def _serve(conn: Any, spread: dict[str, int]) -> None:
     from tests.fakes.bluesky_api import FakeBluesky
     from tests.fakes.mastodon_api import FakeMastodon
     from tests.fakes.reddit_api import FakeReddit
@@ -42,17 +53,17 @@ def _serve(conn: Any, total: int) -> None:
              "rss": FakeFeeds(latency=LATENCY, record=False),
              "reddit": FakeReddit(latency=LATENCY, record=False),
              "x": FakeX(latency=LATENCY, record=False)}
-    for platform, n in SPREAD.items():
+    for platform, n in spread.items():
         for i in range(n):
             h = _handle(platform, i).removeprefix("feeds/")
             for k in range(POSTS_PER_ACCOUNT):
                 fakes[platform].add_post(h, f"post {k} by {h}: quarterly plans look good")
     conn.send({p: f.start().base_url for p, f in fakes.items()})
     conn.recv()  # wait for "stop"
-    conn.send({p: f.request_count for p, f in fakes.items()})
+    conn.send(({p: f.request_count for p, f in fakes.items()}, _cpu()))
 
 
-def _seed(store: Any, n_accounts: int) -> None:
+def _seed(store: Any, spread: dict[str, int]) -> None:
     from sqlalchemy import insert
 
     from monitor.store.schema import AccountRow, ConsentRow, PersonRow, utcnow
@@ -62,7 +73,7 @@ def _seed(store: Any, n_accounts: int) -> None:
         s.execute(insert(PersonRow), [{"id": i + 1, "email": f"p{i}@example.com", "name": f"P{i}",
                                        "team": "T", "timezone": "UTC"} for i in range(1000)])
         rows, consents, aid = [], [], 0
-        for platform, n in SPREAD.items():
+        for platform, n in spread.items():
             for i in range(n):
                 aid += 1
                 rows.append({"id": aid, "owner_id": aid % 1000 + 1, "platform": platform,
@@ -81,9 +92,10 @@ def main() -> None:
     from monitor.store import Store
     from tests.fakes import reddit_api, x_api
 
-    total = sum(SPREAD.values())
+    spread = _spread(int(os.environ.get("BENCH_COLLECT_ACCOUNTS", sum(SPREAD.values()))))
+    total = sum(spread.values())
     parent, child = mp.Pipe()
-    proc = mp.get_context("fork").Process(target=_serve, args=(child, total), daemon=True)
+    proc = mp.get_context("fork").Process(target=_serve, args=(child, spread), daemon=True)
     proc.start()
     urls = parent.recv()
     os.environ.update({"X_BEARER_TOKEN": x_api.TOKEN, "REDDIT_CLIENT_ID": reddit_api.CLIENT_ID,
@@ -105,18 +117,22 @@ def main() -> None:
             "scheduler": {"collect_workers": 64, "worker_id": "bench"},
         })
         store = Store(url)
-        _seed(store, total)
+        _seed(store, spread)
         collectors = build_collectors(settings)
         pipeline = build_pipeline(settings)
-        print(f"collect: {total} consented accounts ({', '.join(f'{p} {n}' for p, n in SPREAD.items())}), "
+        print(f"collect: {total} consented accounts ({', '.join(f'{p} {n}' for p, n in spread.items())}), "
               f"{LATENCY * 1000:.0f} ms latency per request, "
-              f"{settings.scheduler.collect_workers} fetch threads")
+              f"{settings.scheduler.collect_workers} fetch threads; the fake servers run in a "
+              f"separate process, so the CPU figures below are the bot's own")
         for label in ("first cycle (history)", "second cycle (steady state)"):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), _cpu()
             report = run_cycle(store, settings, pipeline, collectors)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, _cpu() - c0
             per = report.requests / max(1, report.accounts)
-            print(f"  {label}: {wall:.1f} s wall, {report.accounts} accounts, "
+            load = os.getloadavg()[0]
+            print(f"  {label}: {wall:.1f} s wall, {cpu:.1f} s CPU "
+                  f"({cpu / max(1, report.accounts) * 1000:.2f} ms per account), "
+                  f"load {load:.1f}, {report.accounts} accounts, "
                   f"{report.requests} requests ({per:.2f} per account), "
                   f"{report.posts_new} new posts, {len(report.skipped)} skipped, "
                   f"{total / wall:.0f} accounts/s; target < 60 s: "
@@ -125,8 +141,9 @@ def main() -> None:
         print(f"  peak memory (collector process RSS): {peak_mb:.0f} MB")
         store.dispose()
     parent.send("stop")
-    served = parent.recv()
-    print(f"  requests served by the fakes: {sum(served.values())}")
+    served, fake_cpu = parent.recv()
+    print(f"  requests served by the fakes: {sum(served.values())} "
+          f"(their own process: {fake_cpu:.1f} s CPU over both cycles)")
     proc.terminate()
 
 
