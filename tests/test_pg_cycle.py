@@ -31,6 +31,8 @@ from tests.pg_support import pg_store  # noqa: F401 (fixture)
 
 NOW = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
 
+pytestmark = pytest.mark.postgres
+
 
 def _counts(store: Store) -> dict[str, int]:
     with store.session() as s:
@@ -130,7 +132,7 @@ def test_people_import_and_cycle_store_awkward_posts(
         assert ann.manager_id is not None
         repo.add_account_with_consent(s, ann, "bluesky", "ann.bsky.social", "1", "h", None,
                                       actor="test")
-        with pytest.raises(InputError, match="longer than 512"):
+        with pytest.raises(InputError, match="handle is longer than 512"):
             repo.add_account_with_consent(s, ann, "rss", "https://x.example/" + "f" * 600, "1",
                                           "h", None, actor="test")
     pipeline = build_pipeline(settings)

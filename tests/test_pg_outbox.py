@@ -1,4 +1,4 @@
-"""The outbox with several workers: each due nudge is sent exactly once, whoever claims it."""
+"""Outbox jobs with several workers: each due nudge is sent once, each digest queued once."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from monitor.config import Settings, settings_from_dict
+from monitor.guidance.digest import DigestReport, send_digests
 from monitor.guidance.outbox import DeliveryReport, deliver_due
 from monitor.store import Store
 from monitor.store.schema import NudgeRow, PersonRow
@@ -79,12 +80,7 @@ def _check(store: Store, ids: list[int], sent: list[int], reports: list[Delivery
         assert all(r.attempts == 1 and r.external_ref == f"test:{r.id}" for r in rows)
 
 
-OUTBOX_RACE = ("monitor/guidance/outbox.py deliver_due reads a nudge's status and then writes "
-               "'sending' without locking the row or checking the status in the UPDATE, so two "
-               "workers that read it before either commits both send it")
-
-
-@pytest.mark.xfail(strict=True, reason=OUTBOX_RACE)
+@pytest.mark.postgres
 def test_two_workers_never_send_a_nudge_twice_postgresql(pg_database: str) -> None:
     store = Store(pg_database, auto_upgrade=True)
     try:
@@ -99,7 +95,6 @@ def test_two_workers_never_send_a_nudge_twice_postgresql(pg_database: str) -> No
         store.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=OUTBOX_RACE)
 def test_two_workers_never_send_a_nudge_twice_sqlite(tmp_db_url: str) -> None:
     store = Store(tmp_db_url)
     try:
@@ -107,5 +102,45 @@ def test_two_workers_never_send_a_nudge_twice_sqlite(tmp_db_url: str) -> None:
         settings = settings_from_dict({"store": {"url": tmp_db_url}}, source="test")
         sent, reports = _race(tmp_db_url, settings)
         _check(store, ids, sent, reports)
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgres
+def test_two_workers_queue_each_digest_once_and_neither_fails(pg_database: str) -> None:
+    store = Store(pg_database, auto_upgrade=True)
+    managers = 30
+    try:
+        with store.session() as s:
+            for i in range(managers):
+                m = fx.person(s, f"m{i}@example.com", team=f"T{i}")
+                e = fx.person(s, f"e{i}@example.com", manager=m, team=f"T{i}")
+                fx.flag(s, e, created_at=NOW.replace(day=2), audit=False)
+        settings = settings_from_dict({"store": {"url": pg_database}}, source="test")
+        reports: list[DigestReport] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(WORKERS)
+
+        def worker() -> None:
+            own = Store(pg_database, auto_upgrade=False)
+            try:
+                start.wait()
+                reports.append(send_digests(own, settings, NOW, force=True))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                own.dispose()
+
+        threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [type(e).__name__ for e in errors] == []
+        assert sum(r.queued for r in reports) == managers
+        with store.session() as s:
+            keys = s.scalars(select(NudgeRow.idempotency_key)
+                             .where(NudgeRow.kind == "digest")).all()
+        assert len(keys) == len(set(keys)) == managers
     finally:
         store.dispose()

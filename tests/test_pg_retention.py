@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from monitor.compliance.erasure import erase_account
@@ -22,6 +23,8 @@ from monitor.store.schema import (
 )
 from tests import factories as fx
 from tests.pg_support import pg_store  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.postgres
 
 
 def _settings(url: str):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
@@ -17,6 +18,8 @@ from monitor.store.schema import AuditEventRow, Base, PostRow
 from tests.pg_support import pg_config, pg_store  # noqa: F401 (fixtures)
 
 runner = CliRunner()
+
+pytestmark = pytest.mark.postgres
 
 
 def test_db_upgrade_creates_exactly_the_models_and_twice_is_harmless(

@@ -26,6 +26,8 @@ from tests.web_support import World, build_world, client, csrf_of, sign_in
 
 runner = CliRunner()
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def env(pg_settings: Settings, pg_store: Store) -> tuple[Settings, Store, World]:  # noqa: F811

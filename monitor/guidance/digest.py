@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config import Settings
 from monitor.domain import FlagStatus
@@ -82,9 +83,18 @@ def send_digests(
                     details.append((f.category, who, f.excerpt[:280]))
             subject, body = templates.digest_message(
                 settings, manager.team or "your team", dict(counts), selfish, len(flags), details)
-            s.add(NudgeRow(flag_id=None, recipient_id=manager.id, recipient_email=manager.email,
-                           role="manager", kind="digest", subject=subject, body=body,
-                           idempotency_key=key, not_before=now, created_at=now))
+            # Another worker on the same trigger may queue it first: then this one does nothing.
+            pg = s.get_bind().dialect.name == "postgresql"
+            insert = postgresql.insert if pg else sqlite.insert
+            queued = s.scalar(insert(NudgeRow).values(
+                flag_id=None, recipient_id=manager.id, recipient_email=manager.email,
+                role="manager", kind="digest", subject=subject, body=body,
+                idempotency_key=key, not_before=now, created_at=now,
+            ).on_conflict_do_nothing(index_elements=["idempotency_key"])
+             .returning(NudgeRow.id))
+            if queued is None:
+                report.already += 1
+                continue
             report.queued += 1
             report.managers.append(manager.id)
     return report

@@ -8,9 +8,10 @@ import random
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
@@ -126,6 +127,27 @@ def _due_ids(store: Store, now: datetime, limit: int) -> tuple[list[int], set[in
     return [*stale, *pending], set(stale)
 
 
+def _claim(s: Session, nid: int, expected: str, now: datetime) -> NudgeRow | None:
+    """Lock the nudge for this transaction if it is still in ``expected``; else None.
+
+    Several workers read the same due ids: only the one holding the row may decide about it.
+    PostgreSQL skips rows another worker holds (FOR UPDATE SKIP LOCKED); on SQLite a
+    conditional write takes the database's write lock, so the others wait, then see it gone.
+    """
+    cond = [NudgeRow.id == nid, NudgeRow.status == expected]
+    if expected == NudgeStatus.SENDING.value:
+        cond.append(or_(NudgeRow.lease_until.is_(None), NudgeRow.lease_until <= now))
+    if s.get_bind().dialect.name == "postgresql":
+        return s.scalars(
+            select(NudgeRow).where(*cond).with_for_update(skip_locked=True)
+        ).first()
+    result: Any = s.execute(update(NudgeRow).where(*cond).values(status=expected)
+                            .execution_options(synchronize_session=False))
+    if not result.rowcount:
+        return None
+    return s.get(NudgeRow, nid, populate_existing=True)
+
+
 def deliver_due(
     store: Store,
     notifier: Notifier,
@@ -148,10 +170,10 @@ def deliver_due(
     ids, stale = _due_ids(store, now, limit)
     for nid in ids:
         with store.session() as s:
-            nudge = s.get(NudgeRow, nid)
             expected = NudgeStatus.SENDING.value if nid in stale else NudgeStatus.PENDING.value
-            if nudge is None or nudge.status != expected:
-                continue
+            nudge = _claim(s, nid, expected, now)
+            if nudge is None:
+                continue  # another worker has it, or had it first
             if nid in stale:
                 report.reconciled += 1
                 log.warning("nudge %s was left 'sending' (crash?); checking before resending",

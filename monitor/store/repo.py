@@ -25,7 +25,6 @@ from monitor.store.schema import (
 )
 
 SYSTEM = "system"
-HANDLE_MAX = 512
 
 
 def text_hash(text: str) -> str:
@@ -87,9 +86,11 @@ def add_account_with_consent(
     An account already owned by someone else is refused: nobody opts in another's account.
     """
     handle = handle.strip()
-    if len(handle) > HANDLE_MAX:
-        # The column's width, which PostgreSQL enforces (SQLite would store anything).
-        raise InputError(f"{platform} handle is longer than {HANDLE_MAX} characters")
+    # The columns' widths, which PostgreSQL enforces (SQLite would store anything).
+    for what, value, most in (("handle", handle, 512), ("policy version", policy_version, 64),
+                              ("consent reference", reference or "", 256)):
+        if len(value) > most:
+            raise InputError(f"{platform} {what} is longer than {most} characters")
     account = session.scalar(
         select(AccountRow).where(AccountRow.platform == platform, AccountRow.handle == handle)
     )
