@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
@@ -125,6 +125,15 @@ class Store:
         try:
             yield s
             s.commit()
+        except DBAPIError as exc:
+            s.rollback()
+            if _missing_table(exc):
+                # Only SQLite migrates itself; say what to run instead of a stack trace.
+                raise StoreError(
+                    f"{self.redacted_url} has no socialguide tables (or an old schema): "
+                    f"run `socialguide db upgrade` first ({str(exc.orig).splitlines()[0]})"
+                ) from exc
+            raise
         except BaseException:
             s.rollback()
             raise
@@ -133,6 +142,14 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _missing_table(exc: DBAPIError) -> bool:
+    """Whether the database said a table (or column) is not there: a schema not migrated."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if code in ("42P01", "42703"):  # undefined_table, undefined_column
+        return True
+    return "no such table" in str(exc.orig)
 
 
 def _redact(url: str) -> str:
