@@ -144,3 +144,30 @@ def test_two_workers_queue_each_digest_once_and_neither_fails(pg_database: str) 
         assert len(keys) == len(set(keys)) == managers
     finally:
         store.dispose()
+
+
+@pytest.mark.postgres
+def test_nudges_due_at_once_go_first_as_on_sqlite(pg_database: str) -> None:
+    # SQLite sorts NULL first, PostgreSQL last: a nudge with no not_before must not wait
+    # behind a full page of dated ones.
+    store = Store(pg_database, auto_upgrade=True)
+    try:
+        with store.session() as s:
+            dated = []
+            for i in range(3):
+                p = fx.person(s, f"d{i}@example.com")
+                f = fx.flag(s, p, audit=False)
+                dated.append(fx.nudge(s, f, p, status="pending", sent_at=None,
+                                      not_before=NOW.replace(hour=9)).id)
+            p = fx.person(s, "now@example.com")
+            f = fx.flag(s, p, audit=False)
+            at_once = fx.nudge(s, f, p, status="pending", sent_at=None).id
+        settings = settings_from_dict({"store": {"url": pg_database}}, source="test")
+        sent: list[int] = []
+        deliver_due(store, RecordingNotifier(sent, threading.Lock()), settings, now=NOW,
+                    limit=1)
+        assert sent == [at_once]
+        deliver_due(store, RecordingNotifier(sent, threading.Lock()), settings, now=NOW)
+        assert sent == [at_once, *dated]
+    finally:
+        store.dispose()

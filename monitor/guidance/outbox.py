@@ -114,7 +114,8 @@ def _due_ids(store: Store, now: datetime, limit: int) -> tuple[list[int], set[in
             select(NudgeRow.id)
             .where(NudgeRow.status == NudgeStatus.PENDING.value,
                    (NudgeRow.not_before.is_(None)) | (NudgeRow.not_before <= now))
-            .order_by(NudgeRow.not_before, NudgeRow.id)
+            # NULL ("at once") first on every database; PostgreSQL would put it last.
+            .order_by(NudgeRow.not_before.asc().nulls_first(), NudgeRow.id)
             .limit(limit)
         ).all()
         stale = s.scalars(
