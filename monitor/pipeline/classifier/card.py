@@ -49,8 +49,11 @@ def write_card(out_dir: Path, manifest: dict[str, Any], report: dict[str, Any]) 
         f"- Trained: {report['trained_at']} (seed {report['seed']}; the same command gives the same weights)",
         f"- Libraries: {libs}",
         f"- Artifact: `{manifest['artifact']}` (skops, SHA-256 `{manifest['sha256']}`)",
-        f"- Features: word 1-3 grams + character 2-5 grams (word-bounded), sublinear TF-IDF, "
-        f"{report['features']['n_features']} features shared by all categories",
+        f"- Features: word 1-3 grams + character 2-5 grams (word-bounded), hashed with numpy into "
+        f"{report['features']['hash_buckets']['word']:,} + {report['features']['hash_buckets']['char']:,} "
+        f"buckets (fixed 64-bit hashes, no vocabulary); buckets seen in fewer than "
+        f"{report['features']['min_df']} training texts are dropped; sublinear TF-IDF, "
+        f"{report['features']['n_features']} kept buckets shared by all categories",
         "- Classifier per category: logistic regression on naive-Bayes log-count-ratio weighted "
         "features (NB-LR), balanced class weights, C chosen by 5-fold cross-validation on train; "
         "Platt calibration fitted on the out-of-fold scores of train",

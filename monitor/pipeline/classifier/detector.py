@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from monitor.domain import Finding, Post
 from monitor.pipeline.classifier.artifact import LoadedModel
 from monitor.pipeline.classifier.features import MAX_CHARS, normalize
+from monitor.pipeline.classifier.model import Contribution
 
 # Longest token quoted in an explanation.
 MAX_TOKEN = 40
@@ -51,16 +52,19 @@ class ModelDetector:
             return out
         texts = [p.text if isinstance(p.text, str) else "" for p in posts]
         X = self.model.features([normalize(t) for t in texts])
+        hits: list[tuple[int, str, float]] = []
         for category, probs in self.model.proba(X).items():
             floor = self.shadow_thresholds[category]
             for i in (probs >= floor).nonzero()[0].tolist():
-                if not texts[i].strip():
-                    continue
-                out[i].append(self._finding(category, float(probs[i]), texts[i], X.getrow(i)))
+                if texts[i].strip():
+                    hits.append((i, category, float(probs[i])))
+        hits.sort(key=lambda h: h[0])  # findings in post order, categories in model order
+        why = self.model.explain(texts, X, [(i, c) for i, c, _ in hits], self.top_k)
+        for (i, category, score), top in zip(hits, why, strict=True):
+            out[i].append(self._finding(category, score, texts[i], top))
         return out
 
-    def _finding(self, category: str, score: float, text: str, row: object) -> Finding:
-        top = self.model.explain(text, row, category, self.top_k)  # type: ignore[arg-type]
+    def _finding(self, category: str, score: float, text: str, top: list[Contribution]) -> Finding:
         spans = [c.span for c in top] or [(0, min(len(text), MAX_CHARS))]
         return Finding(
             category=category,

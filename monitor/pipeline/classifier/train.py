@@ -18,7 +18,15 @@ from sklearn.model_selection import StratifiedKFold
 
 from monitor.pipeline.classifier.data import Labelled
 from monitor.pipeline.classifier.evaluate import choose_thresholds, evaluate
-from monitor.pipeline.classifier.features import FeatureSpace, normalize
+from monitor.pipeline.classifier.features import (
+    CHAR_BITS,
+    CHAR_NGRAMS,
+    MIN_DF,
+    WORD_BITS,
+    WORD_NGRAMS,
+    FeatureSpace,
+    normalize,
+)
 from monitor.pipeline.classifier.model import Head, TextModel
 
 SEED = 20260101
@@ -108,8 +116,9 @@ def train(cfg: TrainConfig, say: Progress = lambda _: None) -> TrainResult:
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": cfg.seed,
         "features": {
-            "word_ngrams": [1, 3], "char_wb_ngrams": [2, 5], "sublinear_tf": True,
-            "n_features": space.n_features,
+            "word_ngrams": list(WORD_NGRAMS), "char_wb_ngrams": list(CHAR_NGRAMS),
+            "hash_buckets": {"word": 1 << WORD_BITS, "char": 1 << CHAR_BITS}, "min_df": MIN_DF,
+            "sublinear_tf": True, "n_features": space.n_features,
         },
         "categories": {},
     }
