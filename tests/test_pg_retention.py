@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from monitor.compliance.erasure import erase_account
 from monitor.compliance.retention import purge
@@ -11,6 +13,7 @@ from monitor.config import settings_from_dict
 from monitor.slack.actions import disconnect
 from monitor.store import Store
 from monitor.store.audit import record, verify
+from monitor.store.repo import set_flag_status
 from monitor.store.schema import (
     AuditEventRow,
     ConsentRow,
@@ -147,4 +150,95 @@ def test_slack_disconnect_withdraws_erases_and_clears_the_outbox(pg_store: Store
         assert nudges[ids[0]].status == "cancelled"
         assert nudges[ids[1]].status == "sent"
         assert all("secret" not in n.body for n in nudges.values())
+        assert verify(s).ok
+
+
+def _wait_until_blocked(store: Store, sessions: int = 1) -> None:
+    """Until ``sessions`` other connections of this database wait on a lock (no sleeping)."""
+    with store.engine.connect() as conn:
+        while conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )).scalar_one() < sessions:
+            conn.rollback()
+
+
+def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) -> None:  # noqa: F811
+    # The collector holds the audit chain's lock and then changes a flag of the account being
+    # erased; erasure must not hold that flag's row while it waits for the chain.
+    with pg_store.session() as s:
+        p = fx.person(s, "a@example.com")
+        acct = fx.account(s, p)
+        fid = fx.flag(s, p, "secret words", acct=acct).id
+        acct_id = acct.id
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def collector() -> None:
+        try:
+            with pg_store.session() as s:
+                record(s, "system", "cycle.note", None, None, {})  # now holds the chain
+                holding.set()
+                _wait_until_blocked(pg_store)  # erasure is waiting for us
+                flag = s.get(FlagRow, fid)
+                assert flag is not None
+                set_flag_status(s, flag, "resolved", "system", resolution="removed_by_author")
+        except BaseException as exc:
+            errors.append(exc)
+
+    def eraser() -> None:
+        try:
+            holding.wait()
+            with pg_store.session() as s:
+                erase_account(s, acct_id, "slack:U1")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=collector), threading.Thread(target=eraser)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [type(e).__name__ for e in errors] == []
+    with pg_store.session() as s:
+        flag = s.get(FlagRow, fid)
+        assert flag is not None and flag.status == "resolved" and flag.excerpt is None
+        assert verify(s).ok
+
+
+def test_retention_purge_while_the_collector_appends_neither_deadlocks(pg_store: Store) -> None:  # noqa: F811
+    with pg_store.session() as s:
+        p = fx.person(s, "a@example.com")
+        fid = fx.flag(s, p, "call 555-0100", category="pii", created_at=fx.days_ago(40)).id
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def collector() -> None:
+        try:
+            with pg_store.session() as s:
+                record(s, "system", "cycle.note", None, None, {})
+                holding.set()
+                _wait_until_blocked(pg_store)
+                flag = s.get(FlagRow, fid)
+                assert flag is not None
+                set_flag_status(s, flag, "resolved", "system", resolution="removed_by_author")
+        except BaseException as exc:
+            errors.append(exc)
+
+    def purger() -> None:
+        try:
+            holding.wait()
+            purge(pg_store, _settings(pg_store.url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=collector), threading.Thread(target=purger)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [type(e).__name__ for e in errors] == []
+    with pg_store.session() as s:
+        flag = s.get(FlagRow, fid)
+        assert flag is not None and flag.status == "resolved" and flag.excerpt is None
         assert verify(s).ok

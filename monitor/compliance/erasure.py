@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.store.audit import record
+from monitor.store.audit import lock_chain, record
 from monitor.store.schema import FindingRow, FlagRow, PostRow, utcnow
 
 
@@ -37,6 +37,7 @@ def erase_account(
     chain remain whole; only text goes. Runs in the caller's transaction.
     """
     now = now or utcnow()
+    lock_chain(session)  # before the row locks below: see lock_chain
     post_ids = select(PostRow.id).where(PostRow.account_id == account_id)
     of_account = or_(FlagRow.account_id == account_id, FlagRow.post_id.in_(post_ids))
     held = list(session.scalars(select(FlagRow.id).where(of_account, FlagRow.legal_hold)))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from monitor.config import Settings
 from monitor.domain import CATEGORIES
 from monitor.store import Store
-from monitor.store.audit import record
+from monitor.store.audit import lock_chain, record
 from monitor.store.schema import FindingRow, FlagRow, PostRow, utcnow
 
 
@@ -48,6 +48,7 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
     now = now or utcnow()
     out = PurgeResult()
     with store.session() as session:
+        lock_chain(session)  # before the row locks below: see lock_chain
         categories = set(CATEGORIES) | set(settings.retention.days)
         for category in sorted(categories):
             cutoff = now - timedelta(days=retention_days(settings, category))

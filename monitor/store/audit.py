@@ -55,10 +55,17 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-def _lock_chain(session: Session) -> None:
-    # Appends must be serialised or two writers would both chain onto the same tail.
+def lock_chain(session: Session) -> None:
+    """Hold the chain's append lock until this transaction ends (PostgreSQL; SQLite has one writer).
+
+    Appends must be serialised or two writers would both chain onto the same tail. A
+    transaction that locks rows and then appends takes this first: a writer holding the chain
+    and then wanting those rows would otherwise deadlock with it.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(748120331)"))
+        # No autoflush: pending row changes must not take their row locks before this one.
+        with session.no_autoflush:
+            session.execute(text("SELECT pg_advisory_xact_lock(748120331)"))
 
 
 def record(
@@ -76,12 +83,12 @@ def record(
     back. Record the entry after changing the flag, in the same transaction.
     """
     details = dict(details or {})
+    lock_chain(session)  # before the flush below writes (and locks) the caller's changes
     if subject_type == "flag" and subject_id is not None and action not in READ_ACTIONS:
         session.flush()
         flag = session.get(FlagRow, int(subject_id))
         if flag is not None:
             details.setdefault("flag_state", flag_state_hash(flag))
-    _lock_chain(session)
     last = session.execute(
         select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
     ).first()

@@ -308,6 +308,7 @@ def set_flag_status(
 ) -> None:
     """Move a flag through the review workflow; every change is an audit event."""
     now = now or utcnow()
+    audit.lock_chain(session)  # before the flush below locks the flag's row
     before = flag.status
     flag.status = status
     if resolution is not None:
