@@ -114,12 +114,17 @@ def check_accounts(
 def apply_accounts(
     session: Session, ready: list[tuple[AccountLine, PersonRow]], settings: Settings, actor: str
 ) -> tuple[int, int]:
-    """Record each account's consent; returns (consents recorded, already active)."""
+    """Record each account's consent; returns (consents recorded, already active).
+
+    The operator checked the HR form, which names the employee and their handle: that
+    import is the proof of ownership ("hr_import"), so no profile code is asked for.
+    """
     created = existing = 0
     for row, person in ready:
         _, new = repo.add_account_with_consent(
             session, person, row.platform, row.handle, row.policy_version,
-            notice_hash_for(settings, row.platform, row.handle), row.reference, actor)
+            notice_hash_for(settings, row.platform, row.handle), row.reference, actor,
+            verified_by="hr_import")
         created += new
         existing += not new
     return created, existing

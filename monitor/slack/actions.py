@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from monitor import ownership
 from monitor.compliance.erasure import erase_account
 from monitor.config import Settings
 from monitor.domain import FlagStatus, NudgeStatus
@@ -85,12 +86,74 @@ def normalise_handle(settings: Settings, platform: str, handle: str) -> tuple[st
 def connect(
     session: Session, person: PersonRow, platform: str, handle: str, policy_version: str,
     notice_hash: str, now: datetime,
-) -> tuple[AccountRow, bool]:
-    """Record the account and the consent (the person is always the owner)."""
+) -> tuple[AccountRow, bool, str | None]:
+    """Record the account and the consent (the person is always the owner).
+
+    Returns (account, consent created, code): the code, for an account not yet proven to be
+    the person's, goes in its public profile; until then nothing is collected. An earlier,
+    never-verified claim by someone else does not block the real owner: it is replaced.
+    """
+    existing = session.scalar(select(AccountRow).where(AccountRow.platform == platform,
+                                                       AccountRow.handle == handle))
+    if existing is not None and existing.owner_id != person.id and existing.verified_at is None:
+        _replace_claim(session, existing, person, now)
     account, created = repo.add_account_with_consent(
         session, person, platform, handle, policy_version, notice_hash,
-        reference=f"slack:{person.slack_id}", actor=actor_of(person))
-    return account, created
+        reference=f"slack:{person.slack_id}", actor=actor_of(person), verified_by=None)
+    code = None
+    if account.verified_at is None:
+        code = ownership.issue_code(session, account, actor_of(person))
+    return account, created, code
+
+
+def _replace_claim(session: Session, account: AccountRow, person: PersonRow,
+                   now: datetime) -> None:
+    """Hand an unverified account to a new claimant: the old claim's consent ends."""
+    audit.lock_chain(session)
+    consents = session.scalars(select(ConsentRow).where(
+        ConsentRow.account_id == account.id, ConsentRow.withdrawn_at.is_(None))).all()
+    for c in consents:
+        c.withdrawn_at = now
+    previous = account.owner_id
+    account.owner_id = person.id
+    account.verification_code_hash = None
+    session.flush()
+    audit.record(session, actor_of(person), "account.claim_replaced", "account", account.id,
+                 {"platform": account.platform, "previous_owner": previous,
+                  "owner": person.id, "consents": [c.id for c in consents]})
+    # Posts collected before ownership checks existed belong to the old claim: erase them.
+    erase_account(session, account.id, actor_of(person), now=now)
+    _scrub_nudges(session, account.id)
+
+
+def _own_account(session: Session, person: PersonRow, account_id: int) -> AccountRow:
+    account = session.get(AccountRow, account_id)
+    if account is None or account.owner_id != person.id or \
+            repo.active_consent(session, account.id) is None:
+        raise NotFoundError("that account is not one of yours")
+    return account
+
+
+def verify(session: Session, person: PersonRow, account_id: int, settings: Settings,
+           now: datetime) -> Outcome:
+    """Look for the account's code in its public profile; only its owner may ask."""
+    # Imported here: the platform client libraries are heavy and only this needs them.
+    from monitor.collectors.profile import profile_text
+
+    account = _own_account(session, person, account_id)
+    check = ownership.verify(session, account,
+                             lambda platform, handle: profile_text(settings, platform, handle),
+                             actor_of(person), now)
+    return Outcome(check.verified, check.message)
+
+
+def renew_code(session: Session, person: PersonRow, account_id: int) -> str:
+    """A new code for one of the person's unverified accounts (the old one stops working)."""
+    account = _own_account(session, person, account_id)
+    if account.verified_at is not None:
+        raise InputError(f"{account.platform} {account.handle} is already verified")
+    code = ownership.issue_code(session, account, actor_of(person))
+    return ownership.instructions(account.platform, account.handle, code)
 
 
 def disconnect(session: Session, person: PersonRow, account_id: int, now: datetime) -> Outcome:
@@ -269,7 +332,8 @@ def home_data(session: Session, person: PersonRow) -> tuple[list[dict], list[dic
             continue
         accounts.append({"id": acc.id, "platform": acc.platform, "handle": acc.handle,
                          "given": c.given_at.date().isoformat(),
-                         "policy_version": c.policy_version})
+                         "policy_version": c.policy_version,
+                         "verified": acc.verified_at is not None})
     flags = [
         {"id": f.id, "created": f.created_at.date().isoformat(), "platform": f.platform,
          "category": f.category, "status": f.status, "excerpt": f.excerpt}

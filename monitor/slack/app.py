@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shlex
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from monitor import ownership
 from monitor.config import Settings, optional_secret, secret
 from monitor.errors import ConfigError, InputError, NotFoundError, SocialGuideError
 from monitor.slack import actions, blocks
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 HELP = (
     "`/socialguide connect <platform> <handle>` - connect a public account (you will see "
     "what is collected first)\n"
+    "`/socialguide verify <platform> <handle>` - check the code in the account's public "
+    "profile (proof that it is yours)\n"
     "`/socialguide disconnect <platform> <handle>` - stop and erase what was kept\n"
     "`/socialguide status` - your accounts and open flags\n"
     "`/socialguide help` - this text\n"
@@ -106,6 +110,8 @@ class SocialGuideApp:
         a.action(blocks.MANAGER_TALKED)(self._button("manager", "talked"))
         a.action(blocks.MANAGER_ASK)(self._button("manager", "ask"))
         a.action(blocks.DISCONNECT)(self.on_disconnect_button)
+        a.action(blocks.VERIFY)(self.on_verify_button)
+        a.action(blocks.NEW_CODE)(self.on_new_code_button)
         a.event("app_home_opened")(self.on_home)
         a.error(self.on_error)
 
@@ -144,11 +150,24 @@ class SocialGuideApp:
                     outcome = actions.disconnect(s, person, account.id, self.clock())
                 ack(text=outcome.message)
                 self.publish_home(user_id)
+            elif verb == "verify" and len(words) == 3:
+                platform, handle = actions.normalise_handle(self.settings, words[1], words[2])
+                with self.store.session() as s:
+                    person = resolve_person(s, self.client, user_id)
+                    account = next((x for x in person.accounts
+                                    if x.platform == platform and x.handle == handle), None)
+                    if account is None:
+                        raise NotFoundError(f"you have no connected {platform} account {handle}")
+                    outcome = actions.verify(s, person, account.id, self.settings, self.clock())
+                ack(text=outcome.message)
+                self.publish_home(user_id)
             elif verb == "status":
                 with self.store.session() as s:
                     person = resolve_person(s, self.client, user_id)
                     accounts, flags, _ = actions.home_data(s, person)
-                lines = [f"- {a['platform']} {a['handle']} (since {a['given']})" for a in accounts]
+                lines = [f"- {a['platform']} {a['handle']} (since {a['given']})"
+                         + ("" if a["verified"] else " - waiting for verification")
+                         for a in accounts]
                 open_flags = [f for f in flags if f["status"] in ("open", "acknowledged")]
                 ack(text=("Connected accounts:\n" + "\n".join(lines) if lines
                           else "No accounts connected.")
@@ -186,15 +205,24 @@ class SocialGuideApp:
         try:
             with self.store.session() as s:
                 person = resolve_person(s, self.client, user_id)
-                _, created = actions.connect(s, person, platform, handle,
-                                             self.settings.policy.version, current, self.clock())
+                account, created, code = actions.connect(
+                    s, person, platform, handle, self.settings.policy.version, current,
+                    self.clock())
+                account_id = account.id
         except SocialGuideError as exc:
             ack(response_action="errors", errors={blocks.CONSENT_BLOCK: str(exc)[:150]})
             return
         text = (f"Connected {platform} {handle}. You can disconnect it any time from the Home "
                 "tab." if created else f"{platform} {handle} was already connected.")
-        ack(response_action="update", view=blocks.done_modal("Connected", text))
-        self.publish_home(user_id)
+        if code is None:
+            ack(response_action="update", view=blocks.done_modal("Connected", text))
+            self.publish_home(user_id)
+            return
+        step = ownership.instructions(platform, handle, code)
+        ack(response_action="update", view=blocks.done_modal("Almost done", f"{text}\n\n{step}"))
+        # The code is shown here and in a DM (which stays); only its hash is stored.
+        self._dm(user_id, step, blocks.verify_blocks(step, account_id))
+        self.publish_home(user_id, notice=step)
 
     # --- buttons on nudges --------------------------------------------------------------
 
@@ -254,6 +282,13 @@ class SocialGuideApp:
         else:
             self._tell(user_id, None, outcome.message)
 
+    def _dm(self, user_id: str, text: str, message_blocks: list[dict[str, Any]]) -> None:
+        try:
+            ch = self.client.conversations_open(users=user_id)["channel"]["id"]
+            self.client.chat_postMessage(channel=ch, text=text, blocks=message_blocks)
+        except SlackApiError as exc:
+            log.warning("could not send a DM: %s", exc.response.get("error"))
+
     def _tell(self, user_id: str, channel: str | None, text: str) -> None:
         try:
             if channel:
@@ -278,6 +313,31 @@ class SocialGuideApp:
             self.publish_home(user_id, notice=outcome.message)
         except SocialGuideError as exc:
             self.publish_home(user_id, notice=f"Sorry, that did not work: {exc}")
+
+    def on_verify_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        self._account_button(body, lambda s, person: actions.verify(
+            s, person, int(action["value"]), self.settings, self.clock()).message)
+
+    def on_new_code_button(self, ack: Ack, body: dict[str, Any],
+                           action: dict[str, Any]) -> None:
+        ack()
+        self._account_button(body, lambda s, person: actions.renew_code(
+            s, person, int(action["value"])))
+
+    def _account_button(self, body: dict[str, Any],
+                        act: Callable[[Any, PersonRow], str]) -> None:
+        """Run an account button; answer where it was pressed (a DM or App Home)."""
+        user_id = body["user"]["id"]
+        try:
+            with self.store.session() as s:
+                message = act(s, resolve_person(s, self.client, user_id))
+        except SocialGuideError as exc:
+            message = f"Sorry, that did not work: {exc}"
+        channel, _ = _message_ref(body)
+        if channel:
+            self._tell(user_id, channel, message)
+        self.publish_home(user_id, notice=message)
 
     def on_home(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
@@ -329,14 +389,30 @@ def build_app(settings: Settings, store: Store, client: WebClient | None = None,
                           signing or "unused-in-socket-mode", clock)
 
 
-def serve(settings: Settings, store: Store) -> None:
-    """Run until interrupted, in the configured mode."""
-    sg = build_app(settings, store)
-    if settings.slack.mode == "socket":
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+def socket_mode_handler(settings: Settings, sg: SocialGuideApp) -> Any:
+    """Bolt's Socket Mode adapter (slack_sdk's built-in WebSocket client) for the app.
 
-        app_token = secret(settings.slack.app_token_env, what="Slack app-level token (xapp-)")
-        SocketModeHandler(sg.app, app_token).start()
+    The app-level ``xapp-`` token comes from the environment variable the config names; it
+    asks the configured Web API (``apps.connections.open``) for the WebSocket URL.
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app_token = secret(settings.slack.app_token_env, what="Slack app-level token (xapp-)")
+    return SocketModeHandler(sg.app, app_token, web_client=sg.client)
+
+
+def serve(settings: Settings, store: Store, stop: threading.Event | None = None,
+          client: WebClient | None = None) -> None:
+    """Run until interrupted (or until ``stop`` is set), in the configured mode."""
+    sg = build_app(settings, store, client)
+    if settings.slack.mode == "socket":
+        handler = socket_mode_handler(settings, sg)
+        handler.connect()
+        log.info("connected to Slack in Socket Mode")
+        try:
+            (stop or threading.Event()).wait()
+        finally:
+            handler.close()
         return
     import uvicorn
 

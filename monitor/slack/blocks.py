@@ -12,6 +12,8 @@ AUTHOR_ASK = "sg_author_ask"
 MANAGER_TALKED = "sg_manager_talked"
 MANAGER_ASK = "sg_manager_ask"
 DISCONNECT = "sg_disconnect"
+VERIFY = "sg_verify"
+NEW_CODE = "sg_new_code"
 CONSENT_VIEW = "sg_consent"
 REASON_VIEW = "sg_reason"
 CONSENT_BLOCK = "sg_consent_ack"
@@ -97,6 +99,13 @@ def consent_modal(notice: str, metadata: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def verify_blocks(text: str, account_id: int) -> list[dict[str, Any]]:
+    """The ownership step: what to do with the code, and the Verify / New code buttons."""
+    v = str(account_id)
+    return [_section(escape(text)), {"type": "actions", "block_id": f"verify:{v}", "elements": [
+        _button("Verify", VERIFY, v, "primary"), _button("New code", NEW_CODE, v)]}]
+
+
 def done_modal(title: str, text: str) -> dict[str, Any]:
     return {"type": "modal", "title": {"type": "plain_text", "text": title[:24]},
             "close": {"type": "plain_text", "text": "Close"},
@@ -133,11 +142,14 @@ def home_view(
     if not accounts:
         blocks.append(_section("No accounts connected. " + escape(help_text)))
     for a in accounts:
+        state = "" if a.get("verified", True) else (
+            "\nNot verified yet: nothing is collected until the code we sent you is in this "
+            "account's public profile and you press Verify.")
         blocks.append({
             "type": "section",
             "text": {"type": "mrkdwn", "text": escape(
                 f"{a['platform']}: {a['handle']} - consent given {a['given']} "
-                f"(policy {a['policy_version']})")},
+                f"(policy {a['policy_version']})" + state)},
             "accessory": {
                 **_button("Disconnect", DISCONNECT, str(a["id"]), "danger"),
                 "confirm": {
@@ -150,6 +162,10 @@ def home_view(
                 },
             },
         })
+        if not a.get("verified", True):
+            blocks.append({"type": "actions", "block_id": f"verify:{a['id']}", "elements": [
+                _button("Verify", VERIFY, str(a["id"]), "primary"),
+                _button("New code", NEW_CODE, str(a["id"]))]})
     blocks += [{"type": "divider"},
                {"type": "header", "text": {"type": "plain_text", "text": "Flags on your posts"}}]
     if not flags:

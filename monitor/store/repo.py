@@ -80,10 +80,14 @@ def add_account_with_consent(
     notice_hash: str,
     reference: str | None,
     actor: str,
+    *,
+    verified_by: str | None = "hr_import",
 ) -> tuple[AccountRow, bool]:
     """Create (or re-consent) an account for its owner; returns (account, created_consent).
 
     An account already owned by someone else is refused: nobody opts in another's account.
+    ``verified_by`` names how ownership was proven: an operator's HR-form import vouches
+    for it ("hr_import"); Slack passes None and the owner proves it with a profile code.
     """
     handle = handle.strip()
     # The columns' widths, which PostgreSQL enforces (SQLite would store anything).
@@ -100,7 +104,10 @@ def add_account_with_consent(
         account = AccountRow(owner_id=owner.id, platform=platform, handle=handle)
         session.add(account)
         session.flush()
+    prove = verified_by is not None and account.verified_at is None
     if active_consent(session, account.id) is not None:
+        if prove:
+            mark_verified(session, account, str(verified_by), actor)
         return account, False
     consent = ConsentRow(
         account_id=account.id,
@@ -120,18 +127,33 @@ def add_account_with_consent(
         {"platform": platform, "policy_version": policy_version, "notice_hash": notice_hash,
          "reference": reference, "consent_id": consent.id},
     )
+    if prove:
+        mark_verified(session, account, str(verified_by), actor)
     return account, True
 
 
+def mark_verified(session: Session, account: AccountRow, method: str, actor: str,
+                  now: datetime | None = None) -> None:
+    """Record that the owner proved the account is theirs (an audit event, no code in it)."""
+    audit.lock_chain(session)  # before the flush below locks the account's row
+    account.verified_at = now or utcnow()
+    account.verification_method = method
+    account.verification_code_hash = None
+    session.flush()
+    audit.record(session, actor, "account.verified", "account", account.id,
+                 {"platform": account.platform, "method": method})
+
+
 def consented_accounts(session: Session, platform: str | None = None) -> list[AccountRef]:
-    """Every account with an active consent, with its cursor: the only accounts collected."""
+    """Every verified account with an active consent, with its cursor: the only ones collected."""
     has_consent = exists().where(
         and_(ConsentRow.account_id == AccountRow.id, ConsentRow.withdrawn_at.is_(None))
     )
     q = (
         select(AccountRow, CursorRow)
         .outerjoin(CursorRow, CursorRow.account_id == AccountRow.id)
-        .where(has_consent)
+        # Consent and proof of ownership: an unverified handle may be someone else's.
+        .where(has_consent, AccountRow.verified_at.is_not(None))
         .order_by(AccountRow.id)
     )
     if platform is not None:

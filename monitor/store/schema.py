@@ -101,6 +101,12 @@ class AccountRow(Base):
     # Last per-account collection error, shown to the employee and in the cycle report.
     last_error: Mapped[str | None] = mapped_column(Text)
     last_collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Proof that the owner controls the account; nothing is collected before it.
+    # Method: "profile_code" (a code in the public profile) or "hr_import" (an operator).
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verification_method: Mapped[str | None] = mapped_column(String(32))
+    # SHA-256 of the pending code (salted with the account id), never the code itself.
+    verification_code_hash: Mapped[str | None] = mapped_column(String(64))
 
     owner: Mapped[PersonRow] = relationship(back_populates="accounts")
     consents: Mapped[list[ConsentRow]] = relationship(back_populates="account")

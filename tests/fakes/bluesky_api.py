@@ -8,12 +8,17 @@ from typing import Any
 from tests.fakes.platform_base import Answer, FakePlatform
 
 FEED = "/xrpc/app.bsky.feed.getAuthorFeed"
+PROFILE = "/xrpc/app.bsky.actor.getProfile"
 
 
 class FakeBluesky(FakePlatform):
     """Public author feeds, newest first; deleted posts simply disappear (as on Bluesky)."""
 
     name = "bluesky"
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.bios: dict[str, str] = {}  # handle -> profile description
 
     def did(self, handle: str) -> str:
         return "did:plc:" + handle.lower().replace(".", "")[:24]
@@ -35,6 +40,8 @@ class FakeBluesky(FakePlatform):
 
     def route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
               body: bytes) -> Answer:
+        if path == PROFILE:
+            return self._profile(query.get("actor", ""))
         if path != FEED:
             return Answer(404, {"error": "MethodNotImplemented", "message": "no such method"})
         actor = query.get("actor", "")
@@ -48,6 +55,14 @@ class FakeBluesky(FakePlatform):
         if start + limit < len(tl):
             out["cursor"] = str(start + limit)
         return Answer(200, out)
+
+    def _profile(self, actor: str) -> Answer:
+        if self.timeline(actor) is None:
+            return Answer(400, {"error": "InvalidRequest", "message": "Profile not found"})
+        return Answer(200, {"did": self.did(actor), "handle": actor.lower(),
+                            "displayName": actor, "description": self.bios.get(actor.lower(), ""),
+                            "followersCount": 0, "followsCount": 0, "postsCount": 0,
+                            "labels": []})
 
     def _view(self, handle: str, p: Any) -> dict[str, Any]:
         when = p.created_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")

@@ -18,6 +18,7 @@ class FakeMastodon(FakePlatform):
     def __init__(self, **kw: Any):
         super().__init__(**kw)
         self.ids: dict[str, str] = {}
+        self.bios: dict[str, str] = {}  # handle -> note (HTML, as Mastodon serves it)
 
     def add_account(self, handle: str) -> None:
         super().add_account(handle)
@@ -82,7 +83,7 @@ class FakeMastodon(FakePlatform):
     def _account(self, name: str) -> dict[str, Any]:
         return {"id": self.ids[name], "username": name, "acct": name, "display_name": name,
                 "locked": False, "bot": False, "created_at": "2024-01-01T00:00:00.000Z",
-                "note": "", "url": f"{self.base_url}/@{name}", "avatar": "", "header": "",
+                "note": self.bios.get(name, ""), "url": f"{self.base_url}/@{name}", "avatar": "", "header": "",
                 "followers_count": 0, "following_count": 0, "statuses_count": 0,
                 "emojis": [], "fields": []}
 

@@ -19,6 +19,7 @@ class FakeReddit(FakePlatform):
     def __init__(self, **kw: Any):
         super().__init__(**kw)
         self.tokens_issued = 0
+        self.bios: dict[str, str] = {}  # user -> profile description
 
     def delete_post(self, handle: str, post_id: str) -> None:
         """Reddit keeps a deleted item in listings, with ``[deleted]`` as author and text."""
@@ -53,6 +54,15 @@ class FakeReddit(FakePlatform):
         if headers.get("authorization") != "bearer fake-reddit-access":
             return Answer(401, {"message": "Unauthorized", "error": 401})
         parts = path.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "user" and parts[2] == "about":
+            if self.timeline(parts[1]) is None:
+                return Answer(404, {"message": "Not Found", "error": 404}, rl)
+            name = parts[1].lower()
+            return Answer(200, {"kind": "t2", "data": {
+                "name": parts[1], "id": "u" + name, "created_utc": 1700000000.0,
+                "subreddit": {"display_name": f"u_{parts[1]}", "title": "",
+                              "public_description": self.bios.get(name, ""),
+                              "subreddit_type": "user"}}}, rl)
         if len(parts) == 3 and parts[0] == "user" and parts[2] == "overview":
             tl = self.timeline(parts[1])
             if tl is None:

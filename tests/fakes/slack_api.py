@@ -48,6 +48,8 @@ class FakeSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     deleted_channels: set[str] = field(default_factory=set)
     revoked: bool = False
+    # What ``apps.connections.open`` hands out (a FakeSocketMode URL); None refuses it.
+    socket_url: str | None = None
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,6 +102,11 @@ class FakeSlack:
 
     def api_auth_test(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1"}
+
+    def api_apps_connections_open(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.socket_url is None:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.socket_url}
 
     def api_users_lookupByEmail(self, p: dict[str, Any]) -> dict[str, Any]:
         for u in self.users.values():

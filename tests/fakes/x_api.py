@@ -18,6 +18,7 @@ class FakeX(FakePlatform):
     def __init__(self, **kw: Any):
         super().__init__(**kw)
         self.user_ids: dict[str, str] = {}
+        self.bios: dict[str, str] = {}  # handle -> description
 
     def add_account(self, handle: str) -> None:
         super().add_account(handle)
@@ -76,8 +77,10 @@ class FakeX(FakePlatform):
                     "title": "Not Found Error", "resource_type": "user", "parameter": "username",
                     "resource_id": parts[4],
                     "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
-            return Answer(200, {"data": {"id": self.user_ids[name], "name": name,
-                                         "username": name}})
+            user = {"id": self.user_ids[name], "name": name, "username": name}
+            if "description" in query.get("user.fields", "").split(","):
+                user["description"] = self.bios.get(name, "")
+            return Answer(200, {"data": user})
         if len(parts) == 4 and parts[:2] == ["2", "users"] and parts[3] == "tweets":
             handle = self._handle_of_id(parts[2])
             if handle is None:
