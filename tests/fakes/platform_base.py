@@ -177,6 +177,9 @@ class FakePlatform:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle on, the body waits for the
+            # client's delayed ACK (~40 ms), a stall no real server adds to ``latency``.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802
                 fake._serve(self, "GET")
