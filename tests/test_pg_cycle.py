@@ -354,9 +354,13 @@ def test_a_worker_that_claims_after_another_reads_from_the_new_cursor(
 
 
 def _wait_until_blocked(store: Store) -> None:
+    polls = 0
     with store.engine.connect() as conn:
         while conn.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock'"
         )).scalar_one() < 1:
             conn.rollback()
+            polls += 1
+            # A guard, not a timing assertion: the other side died before it could wait.
+            assert polls < 200_000, "the other transaction never waited for a lock"

@@ -155,12 +155,16 @@ def test_slack_disconnect_withdraws_erases_and_clears_the_outbox(pg_store: Store
 
 def _wait_until_blocked(store: Store, sessions: int = 1) -> None:
     """Until ``sessions`` other connections of this database wait on a lock (no sleeping)."""
+    polls = 0
     with store.engine.connect() as conn:
         while conn.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
             "AND wait_event_type = 'Lock'"
         )).scalar_one() < sessions:
             conn.rollback()
+            polls += 1
+            # A guard, not a timing assertion: the other side died before it could wait.
+            assert polls < 200_000, "the other transaction never waited for a lock"
 
 
 def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) -> None:  # noqa: F811
