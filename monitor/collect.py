@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor import metrics
@@ -354,22 +354,44 @@ def _write(s: Session, settings: Settings, pipeline: Pipeline, outcomes: list[_O
     to_analyse = _upsert(s, ok_consented, report)
     if to_analyse:
         _analyse(s, settings, pipeline, to_analyse, report, now)
-    accounts = {a.id: a for a in s.scalars(
-        select(AccountRow).where(AccountRow.id.in_([o.account.id for o in ok_consented])))}
     for o in ok_consented:
         assert o.result is not None
-        res = o.result
-        if res.deleted_ids:
-            report.posts_deleted += repo.mark_deleted(s, o.account.platform, res.deleted_ids, now)
-        if res.window_start is not None and res.window_ids is not None:
-            report.posts_deleted += _window_deletions(s, o.account, res, now)
-        acc = accounts.get(o.account.id)
-        if acc is not None:
-            if res.platform_user_id:
-                acc.platform_user_id = res.platform_user_id
-            acc.last_error = None
-            acc.last_collected_at = now
-        repo.save_cursor(s, o.account.id, res.cursor)
+        if o.result.deleted_ids:
+            report.posts_deleted += repo.mark_deleted(s, o.account.platform,
+                                                      o.result.deleted_ids, now)
+    report.posts_deleted += _window_deletions(s, ok_consented, now)
+    _save_accounts(s, ok_consented, now)
+
+
+def _save_accounts(s: Session, outcomes: list[_Outcome], now: datetime) -> None:
+    """Cursors and account state of a batch, in one executemany per table (not per account)."""
+    if not outcomes:
+        return
+    accounts: list[dict[str, object]] = []
+    cursors: list[dict[str, object]] = []
+    for o in outcomes:
+        assert o.result is not None
+        res, c = o.result, o.result.cursor
+        row: dict[str, object] = {"id": o.account.id, "last_error": None,
+                                  "last_collected_at": now}
+        if res.platform_user_id:
+            row["platform_user_id"] = res.platform_user_id
+        accounts.append(row)
+        cursors.append({"account_id": o.account.id, "since_id": c.since_id,
+                        "newest_id": c.newest_id, "last_uri": c.last_uri, "etag": c.etag,
+                        "last_modified": c.last_modified, "failures": 0,
+                        "next_attempt_at": None})
+    ids = [o.account.id for o in outcomes]
+    have = set(s.scalars(select(CursorRow.account_id)
+                         .where(CursorRow.account_id.in_(ids))).all())
+    missing = [c for c in cursors if c["account_id"] not in have]
+    if missing:
+        s.execute(insert(CursorRow), missing)
+    present = [c for c in cursors if c["account_id"] in have]
+    # ORM bulk UPDATE by primary key: one statement per distinct set of columns.
+    if present:
+        s.execute(update(CursorRow), present)
+    s.execute(update(AccountRow), accounts)
 
 
 def _consented(s: Session, ids: list[int]) -> set[int]:
@@ -381,7 +403,7 @@ def _consented(s: Session, ids: list[int]) -> set[int]:
 
 
 def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[tuple]:  # type: ignore[type-arg]
-    """Store new and edited posts; return (post, row, account id) for those to analyse.
+    """Store new and edited posts; return (post, row or new row id, account id) to analyse.
 
     Known posts are looked up in bulk: in steady state most of a page is unchanged.
     """
@@ -424,17 +446,21 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
                     report.posts_edited += 1
                     out.append((post, stored.row, o.account.id))
                 continue
-            row = PostRow(platform=post.platform, post_id=post.id, account_id=o.account.id,
-                          author=post.author, text=post.text, url=post.url,
-                          content_hash=digest, created_at=post.created_at,
-                          collected_at=utcnow())
-            s.add(row)
             known[k] = (digest, False)
-            fresh.append((post, row, o.account.id))
+            fresh.append((post, digest, o.account.id))
     if fresh:
-        s.flush()
+        # One executemany for the batch's new posts; rows are loaded later only for posts
+        # that get a flag (few), so no ORM object is built per post.
+        stamp = utcnow()
+        ids = s.scalars(
+            insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True),
+            [{"platform": p.platform, "post_id": p.id, "account_id": aid, "author": p.author,
+              "text": p.text, "url": p.url, "content_hash": digest,
+              "created_at": p.created_at, "collected_at": stamp}
+             for p, digest, aid in fresh],
+        ).all()
         report.posts_new += len(fresh)
-        out.extend(fresh)
+        out.extend((p, pk, aid) for (p, _, aid), pk in zip(fresh, ids, strict=True))
     return out
 
 
@@ -442,9 +468,15 @@ def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tup
              report: CycleReport, now: datetime) -> None:
     flags = pipeline.analyse([p for p, _, _ in items])
     owners: dict[int, tuple[AccountRow, PersonRow | None]] = {}
-    for flag, (_, row, account_id) in zip(flags, items, strict=True):
+    # New posts arrive as primary keys: load the rows of those that got findings, at once.
+    wanted = [r for f, (_, r, _) in zip(flags, items, strict=True)
+              if isinstance(r, int) and (f.findings or f.shadow_findings)]
+    loaded = ({r.id: r for r in s.scalars(select(PostRow).where(PostRow.id.in_(wanted)))}
+              if wanted else {})
+    for flag, (_, ref, account_id) in zip(flags, items, strict=True):
         if not flag.findings and not flag.shadow_findings:
             continue
+        row = loaded[ref] if isinstance(ref, int) else ref
         if account_id not in owners:
             acc = s.get(AccountRow, account_id)
             assert acc is not None
@@ -462,17 +494,37 @@ def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tup
             report.shadow_flags += 1
 
 
-def _window_deletions(s: Session, account: AccountRef, res: FetchResult, now: datetime) -> int:
-    """Stored posts inside a complete newest-first listing that the listing no longer shows."""
-    assert res.window_start is not None and res.window_ids is not None
-    seen = set(res.window_ids)
-    stored = s.scalars(
-        select(PostRow.post_id).where(
-            PostRow.account_id == account.id,
-            PostRow.platform == account.platform,
-            PostRow.created_at >= res.window_start,
-            PostRow.deleted_at.is_(None),
-        )
-    ).all()
-    gone = [pid for pid in stored if pid not in seen]
-    return repo.mark_deleted(s, account.platform, gone, now) if gone else 0
+def _window_deletions(s: Session, outcomes: list[_Outcome], now: datetime) -> int:
+    """Stored posts inside a complete newest-first listing that the listing no longer shows.
+
+    One query for the whole batch: each account's stored, undeleted posts since the oldest
+    window start, then filtered per account.
+    """
+    windows = {o.account.id: o for o in outcomes
+               if o.result is not None and o.result.window_start is not None
+               and o.result.window_ids is not None}
+    if not windows:
+        return 0
+    starts = [o.result.window_start for o in windows.values()]  # type: ignore[union-attr]
+    stored: dict[int, list[tuple[str, str, datetime | None]]] = {}
+    ids = list(windows)
+    for i in range(0, len(ids), 500):
+        for aid, platform, pid, created in s.execute(
+            select(PostRow.account_id, PostRow.platform, PostRow.post_id, PostRow.created_at)
+            .where(PostRow.account_id.in_(ids[i : i + 500]),
+                   PostRow.created_at >= min(starts),  # type: ignore[type-var]
+                   PostRow.deleted_at.is_(None))
+        ):
+            stored.setdefault(aid, []).append((platform, pid, created))
+    n = 0
+    for aid, rows in stored.items():
+        o = windows[aid]
+        res = o.result
+        assert res is not None and res.window_start is not None and res.window_ids is not None
+        seen = set(res.window_ids)
+        gone = [pid for platform, pid, created in rows
+                if platform == o.account.platform and created is not None
+                and created >= res.window_start and pid not in seen]
+        if gone:
+            n += repo.mark_deleted(s, o.account.platform, gone, now)
+    return n
