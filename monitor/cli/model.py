@@ -56,7 +56,13 @@ def train_cmd(
     """Train the offensive and hate models from the shipped TweetEval train split."""
     from monitor.pipeline.classifier.artifact import save_model
     from monitor.pipeline.classifier.card import write_card, write_report
-    from monitor.pipeline.classifier.data import TASKS, Labelled, load_feedback, load_split
+    from monitor.pipeline.classifier.data import (
+        TASKS,
+        Labelled,
+        load_feedback,
+        load_hard_negatives,
+        load_split,
+    )
     from monitor.pipeline.classifier.train import TrainConfig, train
 
     with cli_errors():
@@ -64,6 +70,7 @@ def train_cmd(
         target = out or _model_dir(settings.model.dir)
         cats = list(TASKS)
         tr = {c: load_split(c, "train", data_dir).head(limit) for c in cats}
+        hard = load_hard_negatives()
         va = {c: load_split(c, "val", data_dir).head(limit) for c in cats}
         feedback: dict[str, Labelled] = {}
         if with_feedback:
@@ -75,7 +82,7 @@ def train_cmd(
             finally:
                 store.dispose()
         with _progress("model train") as say:
-            result = train(TrainConfig(train=tr, val=va, feedback=feedback), say)
+            result = train(TrainConfig(train=tr, val=va, feedback=feedback, hard_negatives=hard), say)
             say(f"writing {target}")
             manifest_path = save_model(result.model, target, extra={
                 "trained_at": result.report["trained_at"],
@@ -116,8 +123,9 @@ def eval_cmd(
     from monitor.errors import ModelError
     from monitor.pipeline.classifier.artifact import load_model
     from monitor.pipeline.classifier.data import load_eval_file
-    from monitor.pipeline.classifier.evaluate import evaluate
+    from monitor.pipeline.classifier.evaluate import at_threshold, evaluate
     from monitor.pipeline.classifier.features import normalize
+    from monitor.pipeline.classifier.gate import gate_mask
 
     with cli_errors():
         settings = settings_from(config)
@@ -134,7 +142,11 @@ def eval_cmd(
             "shadow": settings.model.shadow_thresholds.get(category, 0.5),
             "nudge": settings.model.thresholds.get(category, 0.9),
         }
-        report = evaluate(np.asarray(labelled.labels), p, thresholds)
+        y = np.asarray(labelled.labels)
+        report = evaluate(y, p, {k: v for k, v in thresholds.items() if k != "nudge"})
+        # What can actually nudge: posts the gate lets through, at or above the threshold.
+        report["at"]["nudge"] = at_threshold(
+            y, np.where(gate_mask(category, labelled.texts), p, 0.0), thresholds["nudge"])
         report["category"] = category
         report["model"] = {"name": loaded.source_name(category), "version": loaded.version}
         if as_json:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from monitor.pipeline.classifier.gate import ADDRESSED_ONLY
+
 CARD_NAME = "MODEL_CARD.md"
 REPORT_NAME = "eval_report.json"
 
@@ -76,7 +78,16 @@ def write_card(out_dir: Path, manifest: dict[str, Any], report: dict[str, Any]) 
         if "thresholds" in e:
             t = e["thresholds"]
             lines += ["", f"Chosen thresholds (`[model.thresholds]` / `[model.shadow_thresholds]`): "
-                          f"nudge {t['nudge']}, shadow {t['shadow']}."]
+                          f"nudge {t['nudge']}, shadow {t['shadow']}. The nudge threshold is the lowest "
+                          f"at which validation precision stays >= {report.get('nudge_precision', 0.95)} "
+                          f"(found: {t.get('nudge_from_validation', t['nudge'])})"
+                          + (f", raised if needed above the highest hard-negative score "
+                             f"({t['hard_negative_max']}, see data/hard-negatives/)"
+                             if "hard_negative_max" in t else "") + "."]
+            if c in ADDRESSED_ONLY:
+                lines += ["", "The nudge row counts only posts that address someone (a second-person "
+                              "word or an @mention): a model-only finding on any other post stays in "
+                              "the shadow log whatever its score (`monitor/pipeline/classifier/gate.py`)."]
         lines.append("")
     lines += [
         "## Known limits and biases",
@@ -92,6 +103,9 @@ def write_card(out_dir: Path, manifest: dict[str, Any], report: dict[str, Any]) 
         "by models trained on these corpora; findings are guidance for a person, never a verdict.",
         "- Thresholds are chosen on the same validation split the metrics are reported on, so the "
         "precision at the nudge threshold is optimistic.",
+        "- Sarcasm, quoting and reclaimed words are beyond a bag of n-grams; idioms with violent or "
+        "hateful words (\"I could murder a pizza\") can score high, which is why model-only findings "
+        "need a high threshold and, for offensive, an addressee before they nudge.",
         "",
     ]
     path = out_dir / CARD_NAME

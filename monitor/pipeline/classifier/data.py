@@ -71,6 +71,15 @@ def load_split(category: str, split: str, root: Path | None = None) -> Labelled:
     return load_pair(folder / f"{split}_text.txt", folder / f"{split}_labels.txt")
 
 
+HARD_NEGATIVES = "hard-negatives/idioms.txt"
+
+
+def load_hard_negatives(root: Path | None = None) -> list[str]:
+    """Harmless idioms with trigger words that no model-only finding may nudge on."""
+    path = (root or data_dir()) / HARD_NEGATIVES
+    return [t for t in _read_lines(path) if t.strip()]
+
+
 def _label(value: object, category: str, path: str, line: int) -> int:
     if isinstance(value, bool):
         return int(value)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from monitor.domain import Finding, Post
 from monitor.pipeline.classifier.artifact import LoadedModel
 from monitor.pipeline.classifier.features import MAX_CHARS, normalize
+from monitor.pipeline.classifier.gate import may_nudge
 from monitor.pipeline.classifier.model import Contribution
 
 # Longest token quoted in an explanation.
@@ -27,7 +28,8 @@ GUIDANCE = {
 
 class ModelDetector:
     """Scores posts in batches; findings at or above the shadow threshold are returned, and
-    those below the nudge threshold are marked ``shadow`` (logged, never nudged)."""
+    those below the nudge threshold, or that the nudge gate holds back (an ``offensive`` post
+    that addresses nobody), are marked ``shadow`` (logged, never nudged)."""
 
     name = "model"
 
@@ -74,7 +76,7 @@ class ModelDetector:
             spans=sorted(spans),
             guidance=GUIDANCE.get(category, ""),
             policy_section=POLICY_SECTION.get(category),
-            shadow=score < self.thresholds[category],
+            shadow=score < self.thresholds[category] or not may_nudge(category, text),
             explanation=[c.token[:MAX_TOKEN] for c in top],
             version=self.loaded.version,
         )

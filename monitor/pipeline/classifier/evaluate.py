@@ -16,6 +16,11 @@ from sklearn.metrics import (
 MIN_NUDGE_HITS = 20
 
 
+def at_threshold(y: np.ndarray, p: np.ndarray, t: float) -> dict[str, Any]:
+    """Per-class metrics when ``p >= t`` is predicted positive."""
+    return _at(np.asarray(y, dtype=int), np.asarray(p, dtype=float), t)
+
+
 def _at(y: np.ndarray, p: np.ndarray, t: float) -> dict[str, Any]:
     pred = (p >= t).astype(int)
     prec, rec, f1, sup = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=0)
@@ -66,15 +71,20 @@ def evaluate(y: np.ndarray, p: np.ndarray, thresholds: dict[str, float] | None =
     return out
 
 
-def choose_thresholds(y: np.ndarray, p: np.ndarray, precision: float) -> tuple[float, float]:
+def choose_thresholds(
+    y: np.ndarray, p: np.ndarray, precision: float, gate: np.ndarray | None = None
+) -> tuple[float, float]:
     """(nudge, shadow): the lowest threshold whose precision reaches ``precision`` with at least
-    :data:`MIN_NUDGE_HITS` hits, and the threshold with the best macro-F1 (never above nudge)."""
+    :data:`MIN_NUDGE_HITS` hits, counting only posts the nudge ``gate`` lets through, and the
+    threshold with the best macro-F1 (never above nudge)."""
     y = np.asarray(y, dtype=int)
+    p = np.asarray(p, dtype=float)
+    gated = p if gate is None else np.where(gate, p, 0.0)
     grid = np.round(np.arange(0.30, 0.991, 0.01), 2)
     # Walk down from the top so every threshold above the chosen one is precise too.
     nudge = 0.99
     for t in grid[::-1]:
-        pred = p >= t
+        pred = gated >= t
         if int(pred.sum()) < MIN_NUDGE_HITS:
             continue
         if float(y[pred].mean()) < precision:

@@ -17,7 +17,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from monitor.pipeline.classifier.data import Labelled
-from monitor.pipeline.classifier.evaluate import choose_thresholds, evaluate
+from monitor.pipeline.classifier.evaluate import at_threshold, choose_thresholds, evaluate
 from monitor.pipeline.classifier.features import (
     CHAR_BITS,
     CHAR_NGRAMS,
@@ -27,11 +27,14 @@ from monitor.pipeline.classifier.features import (
     FeatureSpace,
     normalize,
 )
+from monitor.pipeline.classifier.gate import gate_mask
 from monitor.pipeline.classifier.model import Head, TextModel
 
 SEED = 20260101
 # Precision on validation that a nudge-level finding must reach.
-NUDGE_PRECISION = 0.90
+NUDGE_PRECISION = 0.95
+# A nudge threshold sits at least this far above the highest hard-negative score.
+HARD_NEGATIVE_MARGIN = 0.02
 Progress = Callable[[str], None]
 
 
@@ -46,6 +49,8 @@ class TrainConfig:
     folds: int = 5
     seed: int = SEED
     nudge_precision: float = NUDGE_PRECISION
+    # Harmless sentences no model-only finding may nudge on (data/hard-negatives/).
+    hard_negatives: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +120,7 @@ def train(cfg: TrainConfig, say: Progress = lambda _: None) -> TrainResult:
     report: dict[str, Any] = {
         "trained_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "seed": cfg.seed,
+        "nudge_precision": cfg.nudge_precision,
         "features": {
             "word_ngrams": list(WORD_NGRAMS), "char_wb_ngrams": list(CHAR_NGRAMS),
             "hash_buckets": {"word": 1 << WORD_BITS, "char": 1 << CHAR_BITS}, "min_df": MIN_DF,
@@ -136,8 +142,18 @@ def train(cfg: TrainConfig, say: Progress = lambda _: None) -> TrainResult:
             X = space.transform([normalize(t) for t in val.texts])
             p = heads[c].proba(X)
             y = np.asarray(val.labels)
-            nudge, shadow = choose_thresholds(y, p, cfg.nudge_precision)
-            entry["thresholds"] = {"nudge": nudge, "shadow": shadow}
-            entry["validation"] = evaluate(y, p, thresholds={"0.5": 0.5, "shadow": shadow, "nudge": nudge})
+            gate = gate_mask(c, val.texts)
+            nudge, shadow = choose_thresholds(y, p, cfg.nudge_precision, gate)
+            entry["thresholds"] = {"nudge": nudge, "shadow": shadow, "nudge_from_validation": nudge}
+            if cfg.hard_negatives:
+                hn = heads[c].proba(space.transform([normalize(t) for t in cfg.hard_negatives]))
+                hn = np.where(gate_mask(c, cfg.hard_negatives), hn, 0.0)
+                worst = float(hn.max())
+                floor = min(0.99, float(np.ceil((worst + HARD_NEGATIVE_MARGIN) * 100) / 100))
+                entry["thresholds"].update(nudge=max(nudge, floor), hard_negative_max=round(worst, 4))
+                nudge = entry["thresholds"]["nudge"]
+            entry["validation"] = evaluate(y, p, thresholds={"0.5": 0.5, "shadow": shadow})
+            # The nudge row counts what can actually nudge: gated posts at or above the threshold.
+            entry["validation"]["at"]["nudge"] = at_threshold(y, np.where(gate, p, 0.0), nudge)
         report["categories"][c] = entry
     return TrainResult(model, report)
