@@ -66,10 +66,10 @@ class ModelSettings(Section):
     # Folder holding the model artifacts; empty means the bundled ``models/``.
     dir: str = ""
     # Probability at or above which a model-only finding may nudge.
-    thresholds: dict[str, float] = Field(default_factory=lambda: {"offensive": 0.83, "hate": 0.89})
+    thresholds: dict[str, float] = Field(default_factory=lambda: {"offensive": 0.96, "hate": 0.96})
     # Probability at or above which a model-only finding is kept in the shadow log.
     shadow_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"offensive": 0.48, "hate": 0.41}
+        default_factory=lambda: {"offensive": 0.44, "hate": 0.44}
     )
 
     @field_validator("thresholds", "shadow_thresholds")
