@@ -96,7 +96,7 @@ def rss_profile(settings: RssSettings, handle: str) -> str:
     finally:
         collector.close()
     if resp.status_code == 429:
-        raise RateLimited("rate limited (429)", **who)
+        raise RateLimited("rate limited (429)", platform="rss", account=handle)
     if resp.status_code != 200:
         raise CollectorError(f"feed server answered HTTP {resp.status_code}", **who)
     if len(resp.content) > rss.MAX_FEED_BYTES:

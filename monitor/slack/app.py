@@ -29,6 +29,11 @@ from monitor.store import Store, repo
 from monitor.store.schema import PersonRow, utcnow
 
 log = logging.getLogger(__name__)
+# Bolt copies the root logger's level into its own loggers when an App is built, and at
+# DEBUG it logs every response body (quoted posts, ownership codes): give it a base logger
+# whose level never goes below INFO.
+bolt_log = logging.getLogger("slack_bolt.socialguide")
+bolt_log.setLevel(logging.INFO)
 
 HELP = (
     "`/socialguide connect <platform> <handle>` - connect a public account (you will see "
@@ -94,6 +99,7 @@ class SocialGuideApp:
             before_authorize=LoggedRequestVerification(signing_secret),
             process_before_response=True,
             ignoring_self_events_enabled=True,
+            logger=bolt_log,
         )
         self._register()
 
