@@ -78,6 +78,8 @@ def list_accounts(
                     state, policy = "none", ""
                 elif consent.withdrawn_at is None:
                     state = f"active {consent.given_at:%Y-%m-%d}"
+                    if acc.verified_at is None:
+                        state += ", unverified"  # not collected until the owner proves it
                     policy = consent.policy_version
                 else:
                     state = f"withdrawn {consent.withdrawn_at:%Y-%m-%d}"
