@@ -94,9 +94,7 @@ class MastodonCollector:
                 result.requests += 1
                 user_id = str(found["id"])
                 result.platform_user_id = user_id
-            page: Any = client.account_statuses(
-                user_id, exclude_reblogs=True, limit=min(PAGE_MAX, limit)
-            )
+            page: Any = client.fetch_next(_statuses_request(user_id, min(PAGE_MAX, limit)))
             result.requests += 1
             reached = False
             # History on the first cycle is capped at ``limit``; later cycles catch up to
@@ -129,6 +127,23 @@ class MastodonCollector:
             result.window_ids = seen
             result.window_start = min(times) if times else None
         return result
+
+
+def _statuses_request(user_id: str, limit: int) -> dict[str, Any]:
+    """``account_statuses(user_id, exclude_reblogs=True, limit=…)`` without typed entities.
+
+    This is Mastodon.py's persisted-pagination form of the same request (same session, rate
+    limit and error handling, ``Link`` paging with ``fetch_next``), except that statuses
+    become untyped attribute dicts instead of ``Status`` entities: the typed cast cost
+    ~2 ms of CPU per status (a third of that untyped), the collector reads five fields, and
+    the cast made Mastodon the most expensive platform of a cycle.
+    """
+    return {"_pagination_method": "GET",
+            "_pagination_endpoint": f"/api/v1/accounts/{user_id}/statuses",
+            # Untyped dicts with attribute access, for this page and the pages after it.
+            "_mastopy_type": "PaginatableList[AttribAccessDict]",
+            "exclude_reblogs": "1",  # Mastodon.py's encoding of True
+            "limit": limit}
 
 
 def _post(status: Any, account: AccountRef) -> Post:

@@ -52,6 +52,9 @@ def test_mastodon_catches_up_over_link_pages(world: World) -> None:
     report = world.cycle(settings)
     assert report.posts_new == 5
     assert len(fm.requests) == 2 and "max_id" in fm.requests[1].query
+    # Every page asks for the author's own posts only, at the configured page size.
+    assert [(r.query.get("exclude_reblogs"), r.query.get("limit")) for r in fm.requests] == [
+        ("1", "3"), ("1", "3")]
     assert cursor(world.store, aid).since_id == fm.posts["dave"][0].id
 
 
