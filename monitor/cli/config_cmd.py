@@ -26,7 +26,10 @@ def check(
         from monitor.pipeline.factory import build_pipeline
 
         # Building the pipeline also validates the rule packs and model the config points at.
-        build_pipeline(settings)
+        pipeline = build_pipeline(settings)
+    for detector in pipeline.detectors:
+        if hasattr(detector, "describe"):
+            err_console.print(detector.describe())
     enabled = [n for n, p in settings.platforms if getattr(p, "enabled", False)]
     err_console.print(
         f"config OK: {settings.source or 'bundled defaults'}; store {settings.store.url.split('://')[0]}; "

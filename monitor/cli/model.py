@@ -105,6 +105,54 @@ def train_cmd(
         err_console.print(table)
 
 
+@model_app.command("train-embeddings")
+def train_embeddings_cmd(
+    model_dir: Annotated[Path | None, typer.Option(
+        "--model-dir", help="The n-gram model folder to add the cascade to (default: [model].dir "
+        "or the bundled models/).", file_okay=False)] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=20, help="Use only the first N examples of each split (quick checks).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train the optional embeddings cascade (needs `pip install 'socialguide[embeddings]'`)."""
+    from monitor.errors import ModelError
+    from monitor.pipeline.classifier.artifact import load_model
+    from monitor.pipeline.classifier.data import TASKS, load_hard_negatives, load_split
+    from monitor.pipeline.classifier.embeddings import extra_installed, minilm_encoder, save_stack
+    from monitor.pipeline.classifier.stack_train import train_stack
+
+    with cli_errors():
+        if not extra_installed():
+            raise ModelError("the embeddings extra is not installed: install a CPU build of torch, "
+                             "then `pip install 'socialguide[embeddings]'`")
+        settings = settings_from(config)
+        target = model_dir or _model_dir(settings.model.dir)
+        loaded = load_model(target)
+        cats = list(TASKS)
+        report_path = target / "eval_report.json"
+        ngram_c = ({c: float(e.get("C", 4.0)) for c, e in json.loads(report_path.read_text())["categories"].items()}
+                   if report_path.is_file() else {})
+        with _progress("model train-embeddings") as say:
+            heads, report = train_stack(
+                loaded, {c: load_split(c, "train").head(limit) for c in cats},
+                {c: load_split(c, "val").head(limit) for c in cats}, minilm_encoder(),
+                load_hard_negatives(), ngram_c, say)
+            save_stack(target, heads, loaded, {"thresholds": {c: e.get("thresholds") for c, e in
+                                                              report["categories"].items()},
+                                               "report": report})
+        table = Table("category", "val macro-F1 @0.5 (n-gram)", "cascade", "stack everywhere",
+                      "unsure share", "nudge thr", "P @nudge", "R @nudge", title=f"cascade written to {target}")
+        for c, e in report["categories"].items():
+            v = e.get("validation", {}).get("at", {})
+            yes = v.get("nudge", {}).get("classes", {}).get("yes", {})
+            table.add_row(c, str(e.get("ngram_only", {}).get("macro_f1", "-")),
+                          str(v.get("0.5", {}).get("macro_f1", "-")),
+                          str(e.get("stack_everywhere", {}).get("macro_f1", "-")),
+                          str(e.get("unsure_share", "-")), str(e.get("thresholds", {}).get("nudge", "-")),
+                          str(yes.get("precision", "-")), str(yes.get("recall", "-")))
+        err_console.print(table)
+
+
 @model_app.command("eval")
 def eval_cmd(
     data: Annotated[Path, typer.Option(

@@ -25,8 +25,13 @@ def model_detectors(settings: Settings) -> list[Detector]:
     from monitor.pipeline.classifier.detector import ModelDetector
     from monitor.resources import models_dir
 
-    loaded = load_model_cached(Path(settings.model.dir) if settings.model.dir else models_dir())
-    return [ModelDetector(loaded, settings.model.thresholds, settings.model.shadow_thresholds)]
+    directory = Path(settings.model.dir) if settings.model.dir else models_dir()
+    loaded = load_model_cached(directory)
+    # The embeddings cascade only when its extra is installed and its artifact exists.
+    from monitor.pipeline.classifier.embeddings import cascade_for
+
+    return [ModelDetector(loaded, settings.model.thresholds, settings.model.shadow_thresholds,
+                          cascade=cascade_for(directory, loaded))]
 
 
 def build_pipeline(settings: Settings) -> Pipeline:

@@ -204,18 +204,33 @@ def load_model(directory: Path) -> LoadedModel:
             f"({str(manifest['sha256'])[:16]}...); the file was altered or is foreign, refusing to load"
         )
     _check_versions(manifest, directory / MANIFEST_NAME)
+    return LoadedModel(_from_payload(read_arrays(artifact), artifact), manifest, directory)
+
+
+def read_arrays(artifact: Path) -> Any:
+    """The plain payload of a skops file of dicts, lists, numbers and arrays; anything else,
+    or a broken file, is a :class:`ModelError`."""
     try:
         with zipfile.ZipFile(artifact) as zf:
             schema = json.loads(zf.read("schema.json"))
             untrusted = _types_in(schema) - set(TRUSTED_TYPES) - _BUILTINS
             if untrusted:
                 raise ModelError(f"{artifact}: contains untrusted types {sorted(untrusted)}; refusing to load")
-            payload = _read_node(schema, zf)
+            return _read_node(schema, zf)
     except ModelError:
         raise
     except Exception as exc:  # a foreign or broken zip, a malformed schema or array
         raise ModelError(f"{artifact}: not a readable skops file ({exc}); refusing to load") from None
-    return LoadedModel(_from_payload(payload, artifact), manifest, directory)
+
+
+def write_arrays(payload: dict[str, Any], artifact: Path) -> str:
+    """Write ``payload`` with skops (atomically); returns the file's SHA-256."""
+    import skops.io as sio
+
+    tmp = artifact.with_suffix(".tmp")
+    sio.dump(payload, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    os.replace(tmp, artifact)
+    return _sha256(artifact)
 
 
 def _from_payload(payload: Any, artifact: Path) -> TextModel:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from monitor.domain import Finding, Post
 from monitor.pipeline.classifier.artifact import LoadedModel
+from monitor.pipeline.classifier.embeddings import ENCODER, Cascade
 from monitor.pipeline.classifier.features import MAX_CHARS, normalize
 from monitor.pipeline.classifier.gate import may_nudge
 from monitor.pipeline.classifier.model import Contribution
@@ -39,14 +40,25 @@ class ModelDetector:
         thresholds: dict[str, float],
         shadow_thresholds: dict[str, float],
         top_k: int = 3,
+        cascade: Cascade | None = None,
     ):
         self.loaded = loaded
         self.model = loaded.model
         self.top_k = top_k
+        self.cascade = cascade
+        if cascade is not None:  # its scores differ: its own validation-chosen thresholds apply
+            thresholds, shadow_thresholds = cascade.thresholds, cascade.shadow_thresholds
         self.thresholds = {c: thresholds.get(c, 0.9) for c in self.model.categories}
         self.shadow_thresholds = {
             c: min(shadow_thresholds.get(c, 0.5), self.thresholds[c]) for c in self.model.categories
         }
+
+    def describe(self) -> str:
+        """One line for ``config check`` and logs: which model, which stage, which thresholds."""
+        stage = (f"n-gram model + {ENCODER} cascade for calibrated scores in {self.cascade.band}"
+                 if self.cascade else "n-gram model (embeddings cascade not active)")
+        return (f"classifier: {self.loaded.path} v{self.loaded.version}, {stage}; nudge thresholds "
+                f"{self.thresholds}, shadow {self.shadow_thresholds}")
 
     def detect(self, posts: Sequence[Post]) -> list[list[Finding]]:
         out: list[list[Finding]] = [[] for _ in posts]
@@ -55,7 +67,9 @@ class ModelDetector:
         texts = [p.text if isinstance(p.text, str) else "" for p in posts]
         X = self.model.features([normalize(t) for t in texts])
         hits: list[tuple[int, str, float]] = []
-        for category, probs in self.model.proba(X).items():
+        scores = (self.cascade.proba(self.model, texts, X) if self.cascade is not None
+                  else self.model.proba(X))
+        for category, probs in scores.items():
             floor = self.shadow_thresholds[category]
             for i in (probs >= floor).nonzero()[0].tolist():
                 if texts[i].strip():
