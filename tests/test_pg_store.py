@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.domain import Post
 from monitor.store import Store, audit, repo
-from monitor.store.schema import AuditEventRow, Base, PostRow
+from monitor.store.schema import AccountRow, AuditEventRow, Base, PostRow
 from tests.pg_support import pg_config, pg_store  # noqa: F401 (fixtures)
 
 runner = CliRunner()
@@ -114,3 +114,31 @@ def test_long_post_ids_urls_and_authors_are_stored(pg_store: Store) -> None:  # 
         assert repo.upsert_post(s, post, None).status == "unchanged"
         row = s.scalars(select(PostRow)).one()
         assert row.post_id == long_id and row.url == post.url and row.author == post.author
+
+
+def test_data_migrations_run_on_postgresql(pg_database: str) -> None:
+    # 0004 vouches for accounts an operator imported and leaves Slack-connected ones unproven.
+    store = Store(pg_database, auto_upgrade=False)
+    try:
+        store.upgrade("0002_compliance")
+        store.upgrade("0003_posts_text")
+        with store.engine.begin() as conn:
+            conn.execute(text("INSERT INTO people (id, email, timezone, created_at, updated_at) "
+                              "VALUES (1, 'a@example.com', 'UTC', now(), now())"))
+            for i, ref in ((1, "HR-7"), (2, "slack:UALICE"), (3, None)):
+                conn.execute(text("INSERT INTO accounts (id, owner_id, platform, handle, "
+                                  "created_at) VALUES (:i, 1, 'bluesky', :h, now())"),
+                             {"i": i, "h": f"h{i}.bsky.social"})
+                conn.execute(text("INSERT INTO consents (account_id, policy_version, "
+                                  "notice_hash, reference, given_at) "
+                                  "VALUES (:a, '1', 'h', :r, now())"), {"a": i, "r": ref})
+        store.upgrade()
+        assert store.current_revisions() == store.head_revisions()
+        with store.session() as s:
+            rows = {a.handle: (a.verification_method, a.verified_at is not None)
+                    for a in s.scalars(select(AccountRow))}
+        assert rows == {"h1.bsky.social": ("hr_import", True),
+                        "h2.bsky.social": (None, False),
+                        "h3.bsky.social": ("hr_import", True)}
+    finally:
+        store.dispose()
