@@ -30,6 +30,7 @@ from monitor.collectors.base import AccountRef, Collector, FetchResult
 from monitor.collectors.budget import BudgetSpent, ReadBudget
 from monitor.collectors.registry import unavailable
 from monitor.config import Settings
+from monitor.domain import Post
 from monitor.errors import CollectorError, RateLimited
 from monitor.guidance.planner import plan_nudges
 from monitor.pipeline.core import Pipeline
@@ -426,7 +427,7 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
                     PostRow.platform == platform, PostRow.post_id.in_(id_list[i : i + 500]))
             ):
                 known[(platform, pid)] = (digest, erased_at is not None)
-    out = []
+    out: list[tuple[Post, PostRow | int, int]] = []
     fresh: list[tuple] = []  # type: ignore[type-arg]
     for o in outcomes:
         assert o.result is not None
@@ -452,7 +453,7 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
         # One executemany for the batch's new posts; rows are loaded later only for posts
         # that get a flag (few), so no ORM object is built per post.
         stamp = utcnow()
-        ids = s.scalars(
+        new_ids = s.scalars(
             insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True),
             [{"platform": p.platform, "post_id": p.id, "account_id": aid, "author": p.author,
               "text": p.text, "url": p.url, "content_hash": digest,
@@ -460,7 +461,7 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
              for p, digest, aid in fresh],
         ).all()
         report.posts_new += len(fresh)
-        out.extend((p, pk, aid) for (p, _, aid), pk in zip(fresh, ids, strict=True))
+        out.extend((p, pk, aid) for (p, _, aid), pk in zip(fresh, new_ids, strict=True))
     return out
 
 
@@ -515,7 +516,8 @@ def _window_deletions(s: Session, outcomes: list[_Outcome], now: datetime) -> in
                    PostRow.created_at >= min(starts),  # type: ignore[type-var]
                    PostRow.deleted_at.is_(None))
         ):
-            stored.setdefault(aid, []).append((platform, pid, created))
+            if aid is not None:
+                stored.setdefault(aid, []).append((platform, pid, created))
     n = 0
     for aid, rows in stored.items():
         o = windows[aid]

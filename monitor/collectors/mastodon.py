@@ -90,11 +90,16 @@ class MastodonCollector:
         ):
             user_id = account.platform_user_id
             if user_id is None:
-                found = client.account_lookup(user)
+                found: Any = client.fetch_next(
+                    _untyped("/api/v1/accounts/lookup", acct=user))  # type: ignore[arg-type]
                 result.requests += 1
                 user_id = str(found["id"])
                 result.platform_user_id = user_id
-            page: Any = client.fetch_next(_statuses_request(user_id, min(PAGE_MAX, limit)))
+            # account_statuses(user_id, exclude_reblogs=True, limit=…), untyped.
+            page: Any = client.fetch_next(_untyped(  # type: ignore[arg-type]
+                f"/api/v1/accounts/{user_id}/statuses", "PaginatableList[AttribAccessDict]",
+                exclude_reblogs="1",  # Mastodon.py's encoding of True
+                limit=min(PAGE_MAX, limit)))
             result.requests += 1
             reached = False
             # History on the first cycle is capped at ``limit``; later cycles catch up to
@@ -129,21 +134,20 @@ class MastodonCollector:
         return result
 
 
-def _statuses_request(user_id: str, limit: int) -> dict[str, Any]:
-    """``account_statuses(user_id, exclude_reblogs=True, limit=…)`` without typed entities.
+def _untyped(endpoint: str, type_name: str = "AttribAccessDict",
+             **params: object) -> dict[str, object]:
+    """A GET of Mastodon.py's whose answer is not cast into typed entities.
 
-    This is Mastodon.py's persisted-pagination form of the same request (same session, rate
-    limit and error handling, ``Link`` paging with ``fetch_next``), except that statuses
-    become untyped attribute dicts instead of ``Status`` entities: the typed cast cost
-    ~2 ms of CPU per status (a third of that untyped), the collector reads five fields, and
-    the cast made Mastodon the most expensive platform of a cycle.
+    This is Mastodon.py's persisted-pagination form of the request (``fetch_next`` on it
+    uses the same session, rate limits, errors and ``Link`` paging as ``account_lookup`` or
+    ``account_statuses``), with an untyped element type: statuses and accounts become
+    attribute dicts instead of ``Status``/``Account`` entities. The typed cast cost ~2 ms of
+    CPU per status (a third of that untyped), the collector reads five fields, and the cast
+    made Mastodon the most expensive platform of a cycle.
     """
-    return {"_pagination_method": "GET",
-            "_pagination_endpoint": f"/api/v1/accounts/{user_id}/statuses",
-            # Untyped dicts with attribute access, for this page and the pages after it.
-            "_mastopy_type": "PaginatableList[AttribAccessDict]",
-            "exclude_reblogs": "1",  # Mastodon.py's encoding of True
-            "limit": limit}
+    # The type name is kept in the pagination info, so later pages stay untyped too.
+    return {"_pagination_method": "GET", "_pagination_endpoint": endpoint,
+            "_mastopy_type": type_name, **params}
 
 
 def _post(status: Any, account: AccountRef) -> Post:
