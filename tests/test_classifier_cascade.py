@@ -21,6 +21,7 @@ from monitor.cli import app
 from monitor.domain import Post
 from monitor.errors import ModelError
 from monitor.pipeline.classifier.artifact import load_model, save_model
+from monitor.pipeline.classifier.card import write_cascade_section
 from monitor.pipeline.classifier.data import load_hard_negatives, load_split
 from monitor.pipeline.classifier.detector import ModelDetector
 from monitor.pipeline.classifier.embeddings import (
@@ -68,6 +69,9 @@ def stacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                 {c: 2.0 for c in CATS}, folds=3)
     save_stack(out, heads, loaded, {"thresholds": {c: e["thresholds"] for c, e in
                                                    report["categories"].items()}, "report": report})
+    (out / "MODEL_CARD.md").write_text("# Model card\n\nn-gram model facts\n")
+    write_cascade_section(out, report, "stand-in")
+    write_cascade_section(out, report, "stand-in")  # replaces, never duplicates
     return out
 
 
@@ -80,6 +84,9 @@ def test_stack_training_reports_cascade_and_thresholds(stacked: Path) -> None:
         assert 0.0 < e["thresholds"]["shadow"] <= e["thresholds"]["nudge"] <= 0.99
         assert e["thresholds"]["nudge"] > e["thresholds"]["hard_negative_max"]
         assert 0.0 <= e["unsure_share"] <= 1.0
+    card = (stacked / "MODEL_CARD.md").read_text()
+    assert card.startswith("# Model card") and card.count("## Optional embeddings cascade") == 1
+    assert "| offensive |" in card and "| hate |" in card
 
 
 def test_cascade_encodes_only_the_unsure_band(stacked: Path) -> None:

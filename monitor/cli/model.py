@@ -117,8 +117,14 @@ def train_embeddings_cmd(
     """Train the optional embeddings cascade (needs `pip install 'socialguide[embeddings]'`)."""
     from monitor.errors import ModelError
     from monitor.pipeline.classifier.artifact import load_model
+    from monitor.pipeline.classifier.card import write_cascade_section
     from monitor.pipeline.classifier.data import TASKS, load_hard_negatives, load_split
-    from monitor.pipeline.classifier.embeddings import extra_installed, minilm_encoder, save_stack
+    from monitor.pipeline.classifier.embeddings import (
+        ENCODER,
+        extra_installed,
+        minilm_encoder,
+        save_stack,
+    )
     from monitor.pipeline.classifier.stack_train import train_stack
 
     with cli_errors():
@@ -140,6 +146,7 @@ def train_embeddings_cmd(
             save_stack(target, heads, loaded, {"thresholds": {c: e.get("thresholds") for c, e in
                                                               report["categories"].items()},
                                                "report": report})
+            write_cascade_section(target, report, ENCODER)
         table = Table("category", "val macro-F1 @0.5 (n-gram)", "cascade", "stack everywhere",
                       "unsure share", "nudge thr", "P @nudge", "R @nudge", title=f"cascade written to {target}")
         for c, e in report["categories"].items():
