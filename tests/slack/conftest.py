@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from fakes.slack_api import FakeSlack, FakeSlackServer
+from tests.fakes.slack_api import FakeSlack, FakeSlackServer
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 

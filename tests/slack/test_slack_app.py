@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import (
+from tests.slack.conftest import (
     MONDAY_10,
     Org,
     button,
@@ -19,7 +19,7 @@ from conftest import (
     sg_app,
     submit_view,
 )
-from fakes.slack_api import FakeSlackServer
+from tests.fakes.slack_api import FakeSlackServer
 from sqlalchemy import select
 
 from monitor.config import Settings
@@ -323,7 +323,7 @@ def test_app_home_lists_accounts_flags_and_nudges(
                        "channel": "DUALICE", "event_ts": "1.0"},
              "event_id": "Ev1", "event_time": 1}
     body = json.dumps(event)
-    from conftest import signed
+    from tests.slack.conftest import signed
     from slack_bolt import BoltRequest
 
     resp = app.app.dispatch(BoltRequest(body=body, headers=signed(body, "application/json")))

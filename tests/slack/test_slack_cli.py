@@ -7,8 +7,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import yaml
-from conftest import MONDAY_10, Org, make_flag, sg_app, signed
-from fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import MONDAY_10, Org, make_flag, sg_app, signed
+from tests.fakes.slack_api import FakeSlackServer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 

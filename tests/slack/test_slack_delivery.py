@@ -7,8 +7,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import MONDAY_10, Org, make_flag, notifier_for
-from fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import MONDAY_10, Org, make_flag, notifier_for
+from tests.fakes.slack_api import FakeSlackServer
 
 from monitor.config import Settings
 from monitor.guidance.outbox import deliver_due

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MONDAY_10, Org, button, command, sg_app, submit_view
-from fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import MONDAY_10, Org, button, command, sg_app, submit_view
+from tests.fakes.slack_api import FakeSlackServer
 from sqlalchemy import select
 
 from monitor.collect import run_cycle

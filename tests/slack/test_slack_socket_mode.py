@@ -8,9 +8,9 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import Org
-from fakes.slack_api import FakeSlackServer
-from fakes.slack_socket import FakeSocketMode
+from tests.slack.conftest import Org
+from tests.fakes.slack_api import FakeSlackServer
+from tests.fakes.slack_socket import FakeSocketMode
 
 from monitor.config import Settings
 from monitor.errors import ConfigError

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import MONDAY_10, Org, make_flag
+from tests.slack.conftest import MONDAY_10, Org, make_flag
 
 from monitor.config import Settings, settings_from_dict
 from monitor.domain import CATEGORIES
