@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from tests.fakes.slack_api import FakeSlack, FakeSlackServer
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
@@ -23,6 +22,7 @@ from monitor.slack.client import web_client
 from monitor.slack.notifier import SlackNotifier
 from monitor.store import Store, repo
 from monitor.store.schema import AccountRow, PersonRow
+from tests.fakes.slack_api import FakeSlack, FakeSlackServer
 
 SIGNING_SECRET = "test-signing-secret"
 # 10:00 UTC on a Monday: outside the default quiet hours (19:00-08:00) in UTC.

@@ -8,18 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from tests.slack.conftest import (
-    MONDAY_10,
-    Org,
-    button,
-    command,
-    dispatch_form,
-    make_flag,
-    notifier_for,
-    sg_app,
-    submit_view,
-)
-from tests.fakes.slack_api import FakeSlackServer
 from sqlalchemy import select
 
 from monitor.config import Settings
@@ -36,6 +24,18 @@ from monitor.store.schema import (
     FlagRow,
     NudgeRow,
     PostRow,
+)
+from tests.fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import (
+    MONDAY_10,
+    Org,
+    button,
+    command,
+    dispatch_form,
+    make_flag,
+    notifier_for,
+    sg_app,
+    submit_view,
 )
 
 
@@ -323,8 +323,9 @@ def test_app_home_lists_accounts_flags_and_nudges(
                        "channel": "DUALICE", "event_ts": "1.0"},
              "event_id": "Ev1", "event_time": 1}
     body = json.dumps(event)
-    from tests.slack.conftest import signed
     from slack_bolt import BoltRequest
+
+    from tests.slack.conftest import signed
 
     resp = app.app.dispatch(BoltRequest(body=body, headers=signed(body, "application/json")))
     assert resp.status == 200

@@ -7,8 +7,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import yaml
-from tests.slack.conftest import MONDAY_10, Org, make_flag, sg_app, signed
-from tests.fakes.slack_api import FakeSlackServer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -17,6 +15,8 @@ from monitor.config import Settings
 from monitor.slack.app import http_api
 from monitor.store import Store
 from monitor.store.schema import NudgeRow
+from tests.fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import MONDAY_10, Org, make_flag, sg_app, signed
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -7,13 +7,13 @@ import time
 from datetime import timedelta
 
 import pytest
-from tests.slack.conftest import MONDAY_10, Org, make_flag, notifier_for
-from tests.fakes.slack_api import FakeSlackServer
 
 from monitor.config import Settings
 from monitor.guidance.outbox import deliver_due
 from monitor.store import Store
 from monitor.store.schema import NudgeRow, PersonRow
+from tests.fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import MONDAY_10, Org, make_flag, notifier_for
 
 
 class Crash(BaseException):

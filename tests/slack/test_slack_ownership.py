@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.slack.conftest import MONDAY_10, Org, button, command, sg_app, submit_view
-from tests.fakes.slack_api import FakeSlackServer
 from sqlalchemy import select
 
 from monitor.collect import run_cycle
@@ -21,6 +19,8 @@ from monitor.slack.app import SocialGuideApp
 from monitor.store import Store, repo
 from monitor.store.schema import AccountRow, AuditEventRow, ConsentRow, PostRow
 from tests.fakes.bluesky_api import FakeBluesky
+from tests.fakes.slack_api import FakeSlackServer
+from tests.slack.conftest import MONDAY_10, Org, button, command, sg_app, submit_view
 
 CODE = re.compile(r"sg-[a-z0-9]{8}")
 AGREE = {"sg_consent_ack": {"agree": {"selected_options": [{"value": "agree"}]}}}

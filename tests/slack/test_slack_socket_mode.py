@@ -8,14 +8,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from tests.slack.conftest import Org
-from tests.fakes.slack_api import FakeSlackServer
-from tests.fakes.slack_socket import FakeSocketMode
 
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.slack.app import serve
 from monitor.store import Store
+from tests.fakes.slack_api import FakeSlackServer
+from tests.fakes.slack_socket import FakeSocketMode
+from tests.slack.conftest import Org
 
 APP_TOKEN = "xapp-1-A1-fake-app-level-token-0123456789"
 WAIT = 10.0  # seconds; a bound for each step, not an expectation of speed

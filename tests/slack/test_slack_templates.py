@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from tests.slack.conftest import MONDAY_10, Org, make_flag
 
 from monitor.config import Settings, settings_from_dict
 from monitor.domain import CATEGORIES
@@ -15,6 +14,7 @@ from monitor.guidance.digest import send_digests
 from monitor.slack.notice import build_notice
 from monitor.store import Store
 from monitor.store.schema import NudgeRow
+from tests.slack.conftest import MONDAY_10, Org, make_flag
 
 ACCUSATORY = re.compile(
     r"\b(violat\w*|you must|disciplin\w*|offender|caught|warning|breach\w*|infring\w*|"
