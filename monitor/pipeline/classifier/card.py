@@ -132,9 +132,9 @@ def write_cascade_section(out_dir: Path, report: dict[str, Any], encoder: str) -
         f"cross-validation on train, Platt calibration on out-of-fold scores, thresholds on "
         f"validation (precision >= {report['nudge_precision']}). The default install never loads it.",
         "",
-        "| category | val macro-F1 @0.5 n-gram only | cascade | stack on every post | share re-scored | "
-        "nudge thr | P @nudge | R @nudge |",
-        "|---|---|---|---|---|---|---|---|",
+        "| category | val macro-F1 @0.5 n-gram only | cascade @0.5 | cascade @shadow | stack on every post "
+        "@0.5 | share re-scored | shadow thr | nudge thr | P @nudge | R @nudge |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c, e in report["categories"].items():
         v = e.get("validation")
@@ -142,8 +142,9 @@ def write_cascade_section(out_dir: Path, report: dict[str, Any], encoder: str) -
             continue
         yes = v["at"]["nudge"]["classes"]["yes"]
         lines.append(f"| {c} | {e['ngram_only']['macro_f1']} | {v['at']['0.5']['macro_f1']} | "
-                     f"{e['stack_everywhere']['macro_f1']} | {e['unsure_share']} | "
-                     f"{e['thresholds']['nudge']} | {yes['precision']} | {yes['recall']} |")
+                     f"{v['at']['shadow']['macro_f1']} | {e['stack_everywhere']['macro_f1']} | "
+                     f"{e['unsure_share']} | {e['thresholds']['shadow']} | {e['thresholds']['nudge']} | "
+                     f"{yes['precision']} | {yes['recall']} |")
     lines += ["", "The encoder runs only for the re-scored share, at tens of posts per second per "
               "core on CPU: the cascade trades scan speed for quality.", ""]
     path.write_text(card + "\n".join(lines), encoding="utf-8")
