@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -228,7 +228,11 @@ def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform
         budget = ReadBudget(settings.platforms.x.max_reads_per_cycle)
         collector.budget = budget
     gate = _Gate()
-    claimed = [by_id[a] for a in claim.claimed]
+    # The cursors as they are now the leases are ours: another worker may have collected
+    # an account between the listing above and the claim, and its cursor moved on.
+    with store.session() as s:
+        fresh = repo.cursors_of(s, claim.claimed)
+    claimed = [replace(by_id[a], cursor=fresh.get(a, by_id[a].cursor)) for a in claim.claimed]
     report.accounts += len(claimed)
     report.accounts_by_platform[platform] += len(claimed)
     pending: list[_Outcome] = []

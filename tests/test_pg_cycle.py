@@ -289,13 +289,6 @@ class _PausingCollector:
         return self.inner.fetch(account)
 
 
-STALE_CURSOR = ("monitor/collect.py _run_platform lists the accounts with their cursors, then "
-                "claims their leases; a worker whose claim succeeds only after another worker "
-                "released the account fetches from the cursor it read before, so it reads the "
-                "same posts again (paid reads on X)")
-
-
-@pytest.mark.xfail(strict=True, reason=STALE_CURSOR)
 def test_a_worker_that_claims_after_another_reads_from_the_new_cursor(
     pg_store: Store, pg_database: str, tmp_path: Path  # noqa: F811
 ) -> None:

@@ -167,6 +167,18 @@ def consented_accounts(session: Session, platform: str | None = None) -> list[Ac
     return out
 
 
+def cursors_of(session: Session, account_ids: list[int]) -> dict[int, Cursor]:
+    """The stored cursors of these accounts as they are now (another worker may move them)."""
+    out: dict[int, Cursor] = {}
+    for i in range(0, len(account_ids), 500):
+        for cur in session.scalars(
+            select(CursorRow).where(CursorRow.account_id.in_(account_ids[i : i + 500]))
+        ):
+            out[cur.account_id] = Cursor(cur.since_id, cur.newest_id, cur.last_uri, cur.etag,
+                                         cur.last_modified)
+    return out
+
+
 def save_cursor(session: Session, account_id: int, cursor: Cursor) -> None:
     row = session.get(CursorRow, account_id)
     if row is None:
