@@ -435,11 +435,12 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
     fresh: list[tuple] = []  # type: ignore[type-arg]
     for o in outcomes:
         assert o.result is not None
-        seen: set[str] = set()
+        # A page boundary may repeat a post, and a replayed history may carry a later
+        # version of it: keep one post per id, its last (newest) version.
+        latest: dict[str, Post] = {}
         for post in o.result.posts:
-            if post.id in seen:
-                continue  # a page boundary may repeat a post
-            seen.add(post.id)
+            latest[post.id] = post
+        for post in latest.values():
             k = (post.platform, post.id)
             digest = repo.text_hash(post.text)
             if k in known:

@@ -119,3 +119,35 @@ def test_two_workers_never_claim_the_same_account_postgresql(pg_database: str) -
         assert set(again.leased_elsewhere) == set(b)
     finally:
         store.dispose()
+
+
+def test_a_later_version_in_the_same_fetch_wins(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    """A replayed history that carries an edit stores the edited text, once."""
+    import json
+
+    from sqlalchemy import select as _select
+
+    from monitor.collect import run_cycle as _run
+    from monitor.collectors.replay import ReplayCollector
+    from monitor.pipeline.factory import build_pipeline
+    from monitor.store import Store as _Store
+    from monitor.store import repo as _repo
+    from monitor.store.schema import PersonRow as _Person
+    from monitor.store.schema import PostRow as _PostRow
+
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "p1", "platform": "bluesky", "account": "a.bsky.social", "text": "first draft"},
+        {"id": "p1", "platform": "bluesky", "account": "a.bsky.social", "text": "final text"},
+    ]) + "\n")
+    store = _Store(settings.store.url)
+    with store.session() as s:
+        owner = _Person(email="a@example.com", timezone="UTC")
+        s.add(owner)
+        s.flush()
+        _repo.add_account_with_consent(s, owner, "bluesky", "a.bsky.social", "1", "h", "r",
+                                       actor="t")
+    _run(store, settings, build_pipeline(settings), {"bluesky": ReplayCollector(path)})
+    with store.session() as s:
+        texts = s.scalars(_select(_PostRow.text)).all()
+    assert texts == ["final text"]
