@@ -225,6 +225,8 @@ class WebSettings(Section):
     oidc_issuer: str = ""
     oidc_client_id_env: str = "SOCIALGUIDE_OIDC_CLIENT_ID"
     oidc_client_secret_env: str = "SOCIALGUIDE_OIDC_CLIENT_SECRET"
+    # Public URL of /auth/oidc/callback; empty: derived from the request.
+    oidc_redirect_url: str = ""
 
 
 class SchedulerSettings(Section):

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import StreamingResponse
@@ -30,6 +31,7 @@ from monitor.store import Store
 from monitor.store.audit import latest_head, record
 from monitor.store.schema import UserRow
 from monitor.web import charts
+from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
     CSRF_FIELD,
     SECURITY_HEADERS,
@@ -53,9 +55,7 @@ class SignInRequired(Exception):
 def create_app(settings: Settings, store: Store) -> FastAPI:
     """Build the dashboard for one store and config."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    if settings.web.oidc_issuer:
-        log.warning("[web] oidc_issuer is set but single sign-on is not available in this "
-                    "version: users sign in with passwords from `socialguide users add`")
+    sso = OidcClient(settings.web) if settings.web.oidc_issuer.strip() else None
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     pkey = pseudonym_key(settings.web)
     author_label: Callable[[int | None], str] = partial(_pseudonym, key=pkey)
@@ -149,7 +149,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
     @app.get("/login")
     def login_form(request: Request, next: str = "/flags") -> Response:
-        return page(request, "login.html", next=_safe_next(next), error=None)
+        return page(request, "login.html", next=_safe_next(next), error=None, sso=sso)
 
     @app.post("/login")
     async def login(request: Request) -> Response:
@@ -169,12 +169,75 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
 
         viewer = await run_in_threadpool(check)
         if viewer is None:
-            return page(request, "login.html", 401, next=nxt,
+            return page(request, "login.html", 401, next=nxt, sso=sso,
                         error="Wrong username or password.")
+        return _signed_in(request, viewer, nxt)
+
+    def _signed_in(request: Request, viewer: Viewer, nxt: str) -> Response:
         request.session.clear()  # a fresh session (and CSRF token) on every sign-in
         request.session.update(uid=viewer.user_id, login_at=time.time())
         csrf_token(request)
         return RedirectResponse(nxt, status_code=303)
+
+    # -- single sign-on (OpenID Connect) ---------------------------------------------------
+
+    def _sso_refused(request: Request, message: str) -> Response:
+        return page(request, "error.html", 403, title="Sign-in refused", message=message)
+
+    # A link, not a form: the page's CSP (form-action 'self') would stop a form's redirect to
+    # the provider, and starting a sign-in changes nothing the state check does not guard.
+    @app.get("/auth/oidc/login")
+    async def oidc_login(request: Request, next: str = "/flags") -> Response:
+        if sso is None:
+            raise NotFoundError("single sign-on is not configured")
+        nxt = _safe_next(next)
+        redirect_uri = sso.callback_url(str(request.base_url))
+        try:
+            url, flow = await run_in_threadpool(sso.start, redirect_uri, nxt)
+        except OidcError as exc:
+            log.warning("single sign-on unavailable: %s", exc)
+            return page(request, "error.html", 502, title="Single sign-on unavailable",
+                        message="The identity provider did not answer. Try again later.")
+        request.session["oidc"] = flow.as_dict()
+        return RedirectResponse(url, status_code=303)
+
+    @app.get(CALLBACK_PATH)
+    async def oidc_callback(request: Request) -> Response:
+        if sso is None:
+            raise NotFoundError("single sign-on is not configured")
+        flow = Flow.from_dict(request.session.pop("oidc", None))  # single use
+        if flow is None:
+            return _sso_refused(request, "This sign-in was not started here or has already "
+                                         "been used. Start again from the sign-in page.")
+        params = {k: v[:4096] for k, v in request.query_params.items()}
+        redirect_uri = sso.callback_url(str(request.base_url))
+
+        def check() -> Viewer | str:
+            try:
+                claims = sso.finish(flow, params, redirect_uri)
+                email = email_of(claims)
+            except OidcError as exc:
+                log.warning("single sign-on refused: %s", exc)
+                with store.session() as s:
+                    record(s, "(sso)", "auth.sso_refused", "user", None, {"reason": str(exc)})
+                return "The identity provider's answer could not be verified. " \
+                       "Start again from the sign-in page."
+            with store.session() as s:
+                user = s.scalar(select(UserRow).where(
+                    func.lower(UserRow.username) == email.lower()))
+                if user is None or user.disabled:
+                    why = "unknown user" if user is None else "disabled user"
+                    record(s, email, "auth.sso_refused", "user",
+                           user.id if user else None, {"reason": why})
+                    return f"{email} has no dashboard account here. Ask a compliance " \
+                           "administrator to add one with `socialguide users add`."
+                record(s, user.username, "auth.signed_in", "user", user.id, {"method": "oidc"})
+                return viewer_of(user)
+
+        out = await run_in_threadpool(check)
+        if isinstance(out, str):
+            return _sso_refused(request, out)
+        return _signed_in(request, out, _safe_next(flow.next))
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
