@@ -251,3 +251,35 @@ def test_sso_link_absent_without_issuer(settings, fresh_store):
     c = TestClient(create_app(settings, fresh_store), follow_redirects=False)
     assert "Sign in with SSO" not in c.get("/login").text
     assert c.get("/auth/oidc/login").status_code == 404
+
+
+def test_sso_only_user_from_the_cli_signs_in_by_sso_never_by_password(
+    provider, fresh_store, monkeypatch, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from monitor.cli import app as cli
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[store]\nurl = "{fresh_store.url}"\n[web]\noidc_issuer = "{provider.issuer}"\n')
+    res = CliRunner().invoke(cli, ["users", "add", "cora@example.com", "--role", "compliance",
+                                   "--sso", "-c", str(cfg)])
+    assert res.exit_code == 0, res.output
+    monkeypatch.setenv("SOCIALGUIDE_OIDC_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("SOCIALGUIDE_OIDC_CLIENT_SECRET", SECRET)
+    settings = settings_from_dict({"store": {"url": fresh_store.url},
+                                   "web": {"oidc_issuer": provider.issuer}})
+    c = TestClient(create_app(settings, fresh_store), follow_redirects=False)
+    from monitor.compliance.users import authenticate
+
+    with fresh_store.session() as s:
+        assert authenticate(s, "cora@example.com", "") is None
+        assert authenticate(s, "cora@example.com", "anything-at-all") is None
+    assert _sso_sign_in(c).status_code == 303
+    assert c.get("/reports").status_code == 200
+    # Without an issuer configured, an SSO-only user cannot be created.
+    plain = tmp_path / "plain.toml"
+    plain.write_text(f'[store]\nurl = "{fresh_store.url}"\n')
+    res = CliRunner().invoke(cli, ["users", "add", "x@example.com", "--role", "auditor", "--sso",
+                                   "-c", str(plain)])
+    assert res.exit_code != 0 and "oidc_issuer" in res.output

@@ -56,6 +56,11 @@ def users_add(
         typer.Option(help="Read the password from this environment variable instead of a "
                      "prompt (for scripts)."),
     ] = None,
+    sso: Annotated[
+        bool,
+        typer.Option("--sso", help="Single-sign-on only: no password; the user signs in "
+                     "through the configured OIDC provider."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Add a dashboard user; the password is prompted for (or read from --password-env)."""
@@ -63,7 +68,14 @@ def users_add(
 
     with cli_errors():
         settings = settings_from(config)
-        if password_env:
+        password: str | None
+        if sso:
+            if password_env:
+                raise InputError("--sso and --password-env exclude each other")
+            if not settings.web.oidc_issuer:
+                raise InputError("--sso needs [web] oidc_issuer in the config")
+            password = None
+        elif password_env:
             password = os.environ.get(password_env, "")
             if not password:
                 raise InputError(f"environment variable {password_env} is not set")

@@ -55,18 +55,21 @@ def add_user(
     session: Session,
     username: str,
     role: str,
-    password: str,
+    password: str | None,
     *,
     person_email: str | None = None,
     actor: str = "cli",
 ) -> UserRow:
-    """Create a user; managers and employees must be linked to a person."""
+    """Create a user; managers and employees must be linked to a person.
+
+    ``password=None`` makes a single-sign-on-only user: password sign-in always fails.
+    """
     username = username.strip()
     if not username or len(username) > 320:
         raise InputError("username must be 1 to 320 characters")
     if role not in ROLES:
         raise InputError(f"unknown role '{role}' (expected one of {', '.join(ROLES)})")
-    if len(password) < MIN_PASSWORD:
+    if password is not None and len(password) < MIN_PASSWORD:
         raise InputError(f"password must be at least {MIN_PASSWORD} characters")
     person_id = None
     if person_email:
@@ -81,11 +84,15 @@ def add_user(
     if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
         raise InputError(f"user '{username}' already exists")
     user = UserRow(
-        username=username, password_hash=hash_password(password), role=role, person_id=person_id
+        username=username,
+        password_hash=hash_password(password) if password is not None else None,
+        role=role,
+        person_id=person_id,
     )
     session.add(user)
     session.flush()
-    record(session, actor, "user.added", "user", user.id, {"role": role, "person_id": person_id})
+    record(session, actor, "user.added", "user", user.id,
+           {"role": role, "person_id": person_id, "sso_only": password is None})
     return user
 
 
