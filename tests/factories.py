@@ -9,9 +9,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from monitor.store import Store
 from monitor.store.audit import record
 from monitor.store.schema import (
     AccountRow,
+    FeedbackRow,
     FindingRow,
     FlagRow,
     NudgeRow,
@@ -106,3 +108,27 @@ def user(s: Session, username: str, role: str, who: PersonRow | None = None) -> 
 
 def days_ago(n: float) -> datetime:
     return utcnow() - timedelta(days=n)
+
+
+def seed_report(store: Store) -> None:
+    """Flags, feedback and nudges whose report figures the report tests know by heart."""
+    with store.session() as s:
+        p = person(s, "a@example.com")
+        q = person(s, "b@example.com")
+        t0 = utcnow() - timedelta(days=20)
+        f1 = flag(s, p, "a", category="pii", source="rule:pii.phone", created_at=t0,
+                     status="resolved", resolution="self_resolved",
+                     resolved_at=t0 + timedelta(hours=2))
+        f2 = flag(s, p, "b", category="pii", source="rule:pii.phone", created_at=t0,
+                     status="resolved", resolution="reviewer",
+                     resolved_at=t0 + timedelta(hours=10))
+        f3 = flag(s, q, "c", category="offensive", source="model:tfidf",
+                     created_at=t0 + timedelta(days=7))
+        flag(s, q, "old", category="offensive", created_at=utcnow() - timedelta(days=200))
+        for verdict, f in (("confirmed", f1), ("not_a_concern", f2), ("not_a_concern", f3)):
+            s.add(FeedbackRow(flag_id=f.id, source=None, role="author", actor="x",
+                              verdict=verdict))
+        for _ in range(5):  # five in one week: over a budget of 3
+            nudge(s, f1, p, sent_at=t0 + timedelta(hours=1))
+        nudge(s, f3, q, sent_at=t0 + timedelta(days=7))
+        nudge(s, f3, q, status="dead", last_error="user_not_found", attempts=6)

@@ -159,27 +159,7 @@ def test_review_hold_and_exports_keep_the_chain_whole(env):
         assert s.scalar(select(func.count()).where(AuditEventRow.action == "flags.export")) == 2
 
 
-def _seed_report(store: Store) -> None:
-    with store.session() as s:
-        p = fx.person(s, "a@example.com")
-        q = fx.person(s, "b@example.com")
-        t0 = utcnow() - timedelta(days=20)
-        f1 = fx.flag(s, p, "a", category="pii", source="rule:pii.phone", created_at=t0,
-                     status="resolved", resolution="self_resolved",
-                     resolved_at=t0 + timedelta(hours=2))
-        f2 = fx.flag(s, p, "b", category="pii", source="rule:pii.phone", created_at=t0,
-                     status="resolved", resolution="reviewer",
-                     resolved_at=t0 + timedelta(hours=10))
-        f3 = fx.flag(s, q, "c", category="offensive", source="model:tfidf",
-                     created_at=t0 + timedelta(days=7))
-        fx.flag(s, q, "old", category="offensive", created_at=utcnow() - timedelta(days=200))
-        for verdict, f in (("confirmed", f1), ("not_a_concern", f2), ("not_a_concern", f3)):
-            s.add(FeedbackRow(flag_id=f.id, source=None, role="author", actor="x",
-                              verdict=verdict))
-        for _ in range(5):  # five in one week: over a budget of 3
-            fx.nudge(s, f1, p, sent_at=t0 + timedelta(hours=1))
-        fx.nudge(s, f3, q, sent_at=t0 + timedelta(days=7))
-        fx.nudge(s, f3, q, status="dead", last_error="user_not_found", attempts=6)
+_seed_report = fx.seed_report
 
 
 def test_report_figures_page_csv_and_cli(

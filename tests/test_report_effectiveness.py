@@ -5,39 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.compliance.reports import build_report, parse_since, report_csv
-from monitor.store.schema import FeedbackRow, utcnow
 from tests import factories as fx
 from tests.web_support import build_world, client, sign_in
 
-
-def _seed(store):
-    with store.session() as s:
-        p = fx.person(s, "a@example.com")
-        q = fx.person(s, "b@example.com")
-        t0 = utcnow() - timedelta(days=20)
-        f1 = fx.flag(s, p, "a", category="pii", source="rule:pii.phone", created_at=t0,
-                     status="resolved", resolution="self_resolved",
-                     resolved_at=t0 + timedelta(hours=2))
-        f2 = fx.flag(s, p, "b", category="pii", source="rule:pii.phone", created_at=t0,
-                     status="resolved", resolution="reviewer",
-                     resolved_at=t0 + timedelta(hours=10))
-        f3 = fx.flag(s, q, "c", category="offensive", source="model:tfidf",
-                     created_at=t0 + timedelta(days=7))
-        fx.flag(s, q, "old", category="offensive", created_at=utcnow() - timedelta(days=200))
-        for verdict, f in (("confirmed", f1), ("not_a_concern", f2), ("not_a_concern", f3)):
-            s.add(FeedbackRow(flag_id=f.id, source=None, role="author", actor="x",
-                              verdict=verdict))
-        for _ in range(5):  # five in one week: over a budget of 3
-            fx.nudge(s, f1, p, sent_at=t0 + timedelta(hours=1))
-        fx.nudge(s, f3, q, sent_at=t0 + timedelta(days=7))
-        fx.nudge(s, f3, q, status="dead", last_error="user_not_found", attempts=6)
+_seed = fx.seed_report
 
 
 def test_report_figures(settings, fresh_store):
