@@ -276,10 +276,7 @@ def author_press(
                              resolution="author_not_a_concern", reason=reason, now=now)
         message = "Thanks for explaining - noted, and it helps us improve the checks."
     elif button == "ask":
-        repo.set_flag_status(session, flag, FlagStatus.ESCALATED.value, actor,
-                             reason="the author asked compliance", now=now)
-        plan_escalation(session, flag, "author", settings, now)
-        message = "Compliance has been asked and will get back to you."
+        message = _ask_compliance(session, flag, "author", actor, settings, now)
     else:
         raise InputError(f"unknown button '{button}'")
     if flag.status != FlagStatus.OPEN.value:
@@ -288,6 +285,16 @@ def author_press(
               reason if button == "fine" else None, now)
     _press_audit(session, person, flag, button, "author", "changed")
     return Outcome(True, message, flag.id)
+
+
+def _ask_compliance(
+    session: Session, flag: FlagRow, role: str, actor: str, settings: Settings, now: datetime
+) -> str:
+    """Escalate a flag at its author's or manager's request; the reply to show them."""
+    repo.set_flag_status(session, flag, FlagStatus.ESCALATED.value, actor,
+                         reason=f"the {role} asked compliance", now=now)
+    plan_escalation(session, flag, role, settings, now)
+    return "Compliance has been asked and will get back to you."
 
 
 def manager_press(
@@ -308,10 +315,7 @@ def manager_press(
                              resolution="manager_resolved", now=now)
         message = "Thanks for the conversation - marked as resolved."
     elif button == "ask":
-        repo.set_flag_status(session, flag, FlagStatus.ESCALATED.value, actor,
-                             reason="the manager asked compliance", now=now)
-        plan_escalation(session, flag, "manager", settings, now)
-        message = "Compliance has been asked and will get back to you."
+        message = _ask_compliance(session, flag, "manager", actor, settings, now)
     else:
         raise InputError(f"unknown button '{button}'")
     _feedback(session, flag, "manager", person, VERDICTS[button], None, now)
