@@ -65,6 +65,8 @@ class ModelSettings(Section):
     enabled: bool = True
     # Folder holding the model artifacts; empty means the bundled ``models/``.
     dir: str = ""
+    # Use the fine-tuned MiniLM cascade when its extra and files are present.
+    cascade: bool = True
     # Probability at or above which a model-only finding may nudge.
     thresholds: dict[str, float] = Field(default_factory=lambda: {"offensive": 0.96, "hate": 0.96})
     # Probability at or above which a model-only finding is kept in the shadow log.

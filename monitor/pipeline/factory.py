@@ -27,11 +27,12 @@ def model_detectors(settings: Settings) -> list[Detector]:
 
     directory = Path(settings.model.dir) if settings.model.dir else models_dir()
     loaded = load_model_cached(directory)
-    # The embeddings cascade only when its extra is installed and its artifact exists.
-    from monitor.pipeline.classifier.embeddings import cascade_for
+    # The fine-tuned MiniLM cascade only when its extra is installed and its artifact exists.
+    from monitor.pipeline.classifier.cascade import cascade_for
 
+    cascade = cascade_for(directory, loaded) if settings.model.cascade else None
     return [ModelDetector(loaded, settings.model.thresholds, settings.model.shadow_thresholds,
-                          cascade=cascade_for(directory, loaded))]
+                          cascade=cascade)]
 
 
 def build_pipeline(settings: Settings) -> Pipeline:

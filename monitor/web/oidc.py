@@ -148,14 +148,15 @@ class OidcClient:
                 "redirect_uri": redirect_uri, "code_verifier": verifier}
         secret = os.environ.get(self._secret_env, "")
         methods = meta.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
-        auth: tuple[str, str] | None = None
+        auth: httpx.Auth | None = None
         if "client_secret_basic" in methods:
-            auth = (self.client_id, secret)
+            auth = httpx.BasicAuth(self.client_id, secret)
         else:
             data.update(client_id=self.client_id, client_secret=secret)
         try:
             with httpx.Client(timeout=_TIMEOUT) as http:
-                r = http.post(meta["token_endpoint"], data=data, auth=auth,
+                r = http.post(meta["token_endpoint"], data=data,
+                              auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT,
                               headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             raise OidcError(f"the token endpoint did not answer ({type(exc).__name__})") from None

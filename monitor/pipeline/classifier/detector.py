@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from monitor.domain import Finding, Post
 from monitor.pipeline.classifier.artifact import LoadedModel
-from monitor.pipeline.classifier.embeddings import ENCODER, Cascade
+from monitor.pipeline.classifier.cascade import ENCODER, Cascade
 from monitor.pipeline.classifier.features import MAX_CHARS, normalize
 from monitor.pipeline.classifier.gate import may_nudge
 from monitor.pipeline.classifier.model import Contribution
@@ -55,8 +55,8 @@ class ModelDetector:
 
     def describe(self) -> str:
         """One line for ``config check`` and logs: which model, which stage, which thresholds."""
-        stage = (f"n-gram model + {ENCODER} cascade for calibrated scores in {self.cascade.band}"
-                 if self.cascade else "n-gram model (embeddings cascade not active)")
+        stage = (f"n-gram model + fine-tuned {ENCODER} cascade for calibrated scores in {self.cascade.band}"
+                 if self.cascade else "n-gram model (MiniLM cascade not active)")
         return (f"classifier: {self.loaded.path} v{self.loaded.version}, {stage}; nudge thresholds "
                 f"{self.thresholds}, shadow {self.shadow_thresholds}")
 
