@@ -132,3 +132,23 @@ def seed_report(store: Store) -> None:
             nudge(s, f1, p, sent_at=t0 + timedelta(hours=1))
         nudge(s, f3, q, sent_at=t0 + timedelta(days=7))
         nudge(s, f3, q, status="dead", last_error="user_not_found", attempts=6)
+
+
+def store_with_feedback(url: str) -> None:
+    """Reviewer verdicts on four flagged posts (one erased, one a non-label 'handled')."""
+    store = Store(url)
+    with store.session() as s:
+        texts = [("you are a worthless clown", "confirmed"), ("nice goal tonight", "not_a_concern"),
+                 ("erased text", "confirmed"), ("handled one", "handled")]
+        for i, (text, verdict) in enumerate(texts):
+            post = PostRow(platform="bluesky", post_id=f"p{i}", text=text)
+            s.add(post)
+            s.flush()
+            if text == "erased text":
+                post.erased_at = utcnow()
+            flag = FlagRow(post_id=post.id, platform="bluesky", category="offensive", severity="medium")
+            s.add(flag)
+            s.flush()
+            s.add(FeedbackRow(flag_id=flag.id, source="model:tweeteval-offensive-v1",
+                              category="offensive", role="reviewer", verdict=verdict))
+    store.dispose()

@@ -44,6 +44,7 @@ from monitor.pipeline.classifier.minilm import MAX_CHARS, prepare
 from monitor.pipeline.classifier.train import TrainConfig, train
 from monitor.pipeline.factory import model_detectors
 from monitor.resources import models_dir
+from tests.factories import store_with_feedback
 
 N = 300
 CATS = ["offensive", "hate"]
@@ -254,12 +255,12 @@ def test_cascade_for_another_encoder_package_is_refused(shipped: Path, tmp_path:
         load_cascade(d, load_model(d))
 
 
-def _quick_train(shipped: Path, d: Path) -> Path:
+def _quick_train(shipped: Path, d: Path, *extra: str) -> Path:
     d.mkdir()
     for name in (ARTIFACT_NAME, MANIFEST_NAME, "eval_report.json", "MODEL_CARD.md"):
         shutil.copy(shipped / name, d / name)
     result = CliRunner().invoke(app, ["model", "train-embeddings", "--model-dir", str(d),
-                                      "--limit", "80", "--max-steps", "2"])
+                                      "--limit", "80", "--max-steps", "2", *extra])
     assert result.exit_code == 0, result.output
     return d
 
@@ -289,6 +290,21 @@ def test_train_embeddings_writes_a_cascade_that_loads(shipped: Path, tmp_path: P
     for a, b in zip(first["members"], again["members"], strict=True):
         assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(first["members"][0]["head.weight"], first["members"][1]["head.weight"])
+
+
+@needs_extra
+def test_train_embeddings_with_feedback_fine_tunes_on_it(shipped: Path, tmp_path: Path,
+                                                       tmp_db_url: str) -> None:
+    store_with_feedback(tmp_db_url)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\nurl = "{tmp_db_url}"\n')
+    d = _quick_train(shipped, tmp_path / "m", "--with-feedback", "--members", "1",
+                     "--config", str(config))
+    report = json.loads((d / CASCADE_MANIFEST).read_text())["report"]
+    assert report["categories"]["offensive"]["feedback_examples"] == 2
+    assert report["categories"]["offensive"]["feedback_positive"] == 1
+    assert report["categories"]["hate"]["feedback_examples"] == 0
+    assert "feedback: offensive 2 (1 confirmed), hate 0 (0 confirmed)" in (d / "MODEL_CARD.md").read_text()
 
 
 @needs_extra

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.pipeline.classifier.data import data_dir, load_feedback
 from monitor.store import Store
-from monitor.store.schema import FeedbackRow, FlagRow, PostRow
+from tests.factories import store_with_feedback
 
 runner = CliRunner()
 
@@ -72,29 +72,8 @@ def test_eval_without_a_model_names_the_training_command(tmp_path: Path) -> None
     assert "socialguide model train" in result.output and "manifest.json" in result.output
 
 
-def _store_with_feedback(url: str) -> None:
-    store = Store(url)
-    with store.session() as s:
-        texts = [("you are a worthless clown", "confirmed"), ("nice goal tonight", "not_a_concern"),
-                 ("erased text", "confirmed"), ("handled one", "handled")]
-        for i, (text, verdict) in enumerate(texts):
-            post = PostRow(platform="bluesky", post_id=f"p{i}", text=text)
-            s.add(post)
-            s.flush()
-            if text == "erased text":
-                from datetime import UTC, datetime
-
-                post.erased_at = datetime.now(UTC)
-            flag = FlagRow(post_id=post.id, platform="bluesky", category="offensive", severity="medium")
-            s.add(flag)
-            s.flush()
-            s.add(FeedbackRow(flag_id=flag.id, source="model:tweeteval-offensive-v1",
-                              category="offensive", role="reviewer", verdict=verdict))
-    store.dispose()
-
-
 def test_feedback_labels_come_from_the_store(tmp_db_url: str) -> None:
-    _store_with_feedback(tmp_db_url)
+    store_with_feedback(tmp_db_url)
     store = Store(tmp_db_url)
     try:
         fb = load_feedback(store, ["offensive", "hate"])
@@ -106,7 +85,7 @@ def test_feedback_labels_come_from_the_store(tmp_db_url: str) -> None:
 
 
 def test_train_with_feedback_counts_it_in_the_card(tmp_db_url: str, tmp_path: Path) -> None:
-    _store_with_feedback(tmp_db_url)
+    store_with_feedback(tmp_db_url)
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\nurl = "{tmp_db_url}"\n')
     out = tmp_path / "m"

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -39,6 +39,18 @@ def _model_dir(settings_dir: str) -> Path:
     return Path(settings_dir) if settings_dir else models_dir()
 
 
+def _feedback(settings: Any, cats: list[str]) -> dict[str, Any]:
+    """Reviewer and employee verdicts from the configured store, as labels per category."""
+    from monitor.cli.common import open_store
+    from monitor.pipeline.classifier.data import load_feedback
+
+    store = open_store(settings)
+    try:
+        return load_feedback(store, cats)
+    finally:
+        store.dispose()
+
+
 @model_app.command("train")
 def train_cmd(
     with_feedback: Annotated[bool, typer.Option(
@@ -56,13 +68,7 @@ def train_cmd(
     """Train the offensive and hate models from the shipped TweetEval train split."""
     from monitor.pipeline.classifier.artifact import save_model
     from monitor.pipeline.classifier.card import write_card, write_report
-    from monitor.pipeline.classifier.data import (
-        TASKS,
-        Labelled,
-        load_feedback,
-        load_hard_negatives,
-        load_split,
-    )
+    from monitor.pipeline.classifier.data import TASKS, Labelled, load_hard_negatives, load_split
     from monitor.pipeline.classifier.train import TrainConfig, train
 
     with cli_errors():
@@ -72,15 +78,7 @@ def train_cmd(
         tr = {c: load_split(c, "train", data_dir).head(limit) for c in cats}
         hard = load_hard_negatives()
         va = {c: load_split(c, "val", data_dir).head(limit) for c in cats}
-        feedback: dict[str, Labelled] = {}
-        if with_feedback:
-            from monitor.cli.common import open_store
-
-            store = open_store(settings)
-            try:
-                feedback = load_feedback(store, cats)
-            finally:
-                store.dispose()
+        feedback = _feedback(settings, cats) if with_feedback else {}
         with _progress("model train") as say:
             result = train(TrainConfig(train=tr, val=va, feedback=feedback, hard_negatives=hard), say)
             say(f"writing {target}")
@@ -111,6 +109,8 @@ def train_embeddings_cmd(
         "--model-dir", help="The n-gram model folder to add the cascade to (default: [model].dir "
         "or the bundled models/).", file_okay=False)] = None,
     epochs: Annotated[float, typer.Option("--epochs", min=0.01, help="Passes over the training data.")] = 2.0,
+    with_feedback: Annotated[bool, typer.Option(
+        "--with-feedback", help="Fine-tune on reviewer/employee verdicts from the store too.")] = False,
     members: Annotated[int, typer.Option(
         "--members", min=1, max=8, help="Encoders fine-tuned with successive seeds, logits averaged.")] = 2,
     max_steps: Annotated[int | None, typer.Option(
@@ -141,7 +141,8 @@ def train_embeddings_cmd(
         cfg = CascadeConfig(train={c: load_split(c, "train").head(limit) for c in cats},
                             val={c: load_split(c, "val").head(limit) for c in cats},
                             hard_negatives=load_hard_negatives(), ngram_c=ngram_c,
-                            epochs=epochs, max_steps=max_steps, members=members)
+                            epochs=epochs, max_steps=max_steps, members=members,
+                            feedback=_feedback(settings, cats) if with_feedback else {})
         with _progress("model train-embeddings") as say:
             result = train_cascade(loaded, cfg, say)
             report = result.report

@@ -158,6 +158,9 @@ def write_cascade_section(out_dir: Path, report: dict[str, Any], encoder: str) -
                      f"{v['at']['shadow']['macro_f1']} | {e['stack_everywhere']['macro_f1']} | "
                      f"{e['unsure_share']} | {e['thresholds']['shadow']} | {e['thresholds']['nudge']} | "
                      f"{yes['precision']} | {yes['recall']} |")
+    feedback = ", ".join(f"{c} {e.get('feedback_examples', 0)} ({e.get('feedback_positive', 0)} confirmed)"
+                         for c, e in report["categories"].items())
+    lines += ["", f"Fine-tuning data also held these labels from reviewer/employee feedback: {feedback}."]
     lines += ["", "Validation macro-F1 by band (best threshold per band): "
               + "; ".join(f"{c} {e['band_macro_f1']}" for c, e in report["categories"].items()
                           if "band_macro_f1" in e) + ".",

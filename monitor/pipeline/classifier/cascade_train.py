@@ -42,6 +42,8 @@ class CascadeConfig:
     train: dict[str, Labelled]
     val: dict[str, Labelled]
     hard_negatives: list[str] = field(default_factory=list)
+    # Reviewer/employee verdicts: fine-tuning data (never in the held-out slice).
+    feedback: dict[str, Labelled] = field(default_factory=dict)
     ngram_c: dict[str, float] = field(default_factory=dict)
     calibration_share: float = 0.1
     epochs: float = 3.0
@@ -110,6 +112,10 @@ def _fine_tune_members(cats: list[str], cfg: CascadeConfig, splits: dict[str, tu
         texts += [cfg.train[c].texts[i] for i in fit]
         labels += [cfg.train[c].labels[i] for i in fit]
         cat_of += [k] * len(fit)
+        extra = cfg.feedback.get(c, Labelled())
+        texts += extra.texts
+        labels += extra.labels
+        cat_of += [k] * len(extra)
     wanted: dict[str, list[str]] = {f"cal:{c}": [cfg.train[c].texts[i] for i in splits[c][1]] for c in cats}
     wanted.update({f"val:{c}": cfg.val[c].texts for c in cats if c in cfg.val and len(cfg.val[c])})
     wanted["hard"] = list(cfg.hard_negatives)
@@ -166,6 +172,8 @@ def train_cascade(loaded: LoadedModel, cfg: CascadeConfig, say: Progress = lambd
         stackers[c] = Stacker(coef[:-1].copy(), float(coef[-1]), float(lr.intercept_[0]))
         report["categories"][c] = {
             "fine_tune_examples": len(fit), "calibration_examples": len(cal),
+            "feedback_examples": len(cfg.feedback.get(c, Labelled())),
+            "feedback_positive": int(sum(cfg.feedback.get(c, Labelled()).labels)),
             "stacker": {"minilm": dict(zip(cats, np.round(coef[:-1], 4).tolist(), strict=True)),
                         "ngram": round(float(coef[-1]), 4), "intercept": round(float(lr.intercept_[0]), 4)}}
         if f"val:{c}" in logits:
