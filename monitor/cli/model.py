@@ -6,13 +6,17 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from monitor.cli.common import ConfigOption, cli_errors, err_console, out_console, settings_from
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+    from monitor.pipeline.classifier.data import Labelled
 
 model_app = typer.Typer(help="Train and evaluate the offensive/hate classifier.", no_args_is_help=True)
 
@@ -39,7 +43,7 @@ def _model_dir(settings_dir: str) -> Path:
     return Path(settings_dir) if settings_dir else models_dir()
 
 
-def _feedback(settings: Any, cats: list[str]) -> dict[str, Any]:
+def _feedback(settings: Settings, cats: list[str]) -> dict[str, Labelled]:
     """Reviewer and employee verdicts from the configured store, as labels per category."""
     from monitor.cli.common import open_store
     from monitor.pipeline.classifier.data import load_feedback

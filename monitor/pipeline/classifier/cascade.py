@@ -126,15 +126,15 @@ def save_cascade(out_dir: Path, members: list[dict[str, np.ndarray]], categories
 def _real_scorer(payload: dict[str, Any], manifest: dict[str, Any], artifact: Path) -> Scorer:
     from monitor.pipeline.classifier import minilm
 
-    encoders = []
-    for weights in payload["members"]:
-        encoder = minilm.load_base(payload["categories"])
-        if manifest.get("encoder_fingerprint") != minilm.fingerprint(encoder):
-            raise ModelError(f"{artifact}: fine-tuned on another {ENCODER} package than the one "
-                             f"installed; retrain with `{RETRAIN_CASCADE}`")
-        minilm.apply_arrays(encoder, weights, artifact)
-        encoders.append(encoder)
-    return minilm.ensemble(encoders)
+    encoder = minilm.load_base(payload["categories"])
+    if manifest.get("encoder_fingerprint") != minilm.fingerprint(encoder):
+        raise ModelError(f"{artifact}: fine-tuned on another {ENCODER} package than the one "
+                         f"installed; retrain with `{RETRAIN_CASCADE}`")
+    first, *others = payload["members"]
+    minilm.apply_arrays(encoder, first, artifact)
+    for weights in others:
+        encoder.add_member(weights, artifact)
+    return encoder.logits
 
 
 def load_cascade(directory: Path, loaded: LoadedModel, score: Scorer | None = None) -> Cascade:

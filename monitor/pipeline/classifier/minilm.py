@@ -19,7 +19,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def _symbol(ch: str) -> str:
 
 def prepare(text: str) -> str:
     """What the encoder reads of a post: one ``@user`` for a run of mentions, hashtags split
-    into words (``#WalkAway`` -> ``walk away``), emojis as their names, a run of the same emoji
+    into words (``#WalkAway`` -> ``Walk Away``; the tokenizer lower-cases), emojis as their names, a run of the same emoji
     once. Training and scoring both go through here."""
     text = _MENTIONS.sub("@user ", text[:MAX_CHARS])
     text = _HASHTAG.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
@@ -118,41 +118,52 @@ def _module_class() -> Any:
 
 @dataclass
 class Encoder:
-    """The tokenizer and the classifier module, ready to train or score."""
+    """The tokenizer and the classifier module (plus, for an ensemble, further fine-tuned
+    copies that share its frozen embeddings), ready to train or score."""
 
     tokenizer: Any
     module: Any
     categories: list[str]
+    members: list[Any] = field(default_factory=list)
 
     def batch(self, texts: Sequence[str]) -> dict[str, Any]:
         return self.tokenizer([prepare(t) for t in texts], padding=True, truncation=True,
                               max_length=MAX_TOKENS, return_tensors="pt")
 
-    def logits(self, texts: Sequence[str], say: Progress | None = None) -> np.ndarray:
-        """One logit per category for each text (rows in input order), batched by length."""
+    def add_member(self, arrays: dict[str, Any], source: Path) -> None:
+        """Another fine-tuned set of weights on the same encoder: a copy of the module whose
+        word-piece embeddings are this one's (shared, not copied: they are frozen)."""
+        import copy
+
+        shared = self.module.encoder.embeddings.word_embeddings
+        self.module.encoder.embeddings.word_embeddings = None
+        try:
+            clone = copy.deepcopy(self.module)
+        finally:
+            self.module.encoder.embeddings.word_embeddings = shared
+        clone.encoder.embeddings.word_embeddings = shared
+        apply_arrays(Encoder(self.tokenizer, clone, self.categories), arrays, source)
+        self.members.append(clone)
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """One logit per category for each text (rows in input order), batched by length; an
+        ensemble's members are averaged on one tokenisation."""
         import torch
 
         out = np.zeros((len(texts), len(self.categories)), dtype=np.float32)
         if not len(texts):
             return out
+        modules = [self.module, *self.members]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        self.module.eval()
         with torch.inference_mode():
+            for m in modules:
+                m.eval()
             for start in range(0, len(order), BATCH):
                 idx = order[start:start + BATCH]
                 enc = self.batch([texts[i] for i in idx])
-                out[idx] = self.module(enc["input_ids"], enc["attention_mask"]).float().numpy()
-                if say and (start // BATCH) % 20 == 0:
-                    say(f"scoring {min(start + BATCH, len(order))}/{len(order)}")
+                total = sum(m(enc["input_ids"], enc["attention_mask"]).float() for m in modules)
+                out[idx] = (total / len(modules)).numpy()
         return out
-
-
-def ensemble(encoders: Sequence[Encoder]) -> Callable[[Sequence[str]], np.ndarray]:
-    """The mean logits of several fine-tuned encoders (the cascade's scorer)."""
-    def score(texts: Sequence[str]) -> np.ndarray:
-        return np.mean([e.logits(texts) for e in encoders], axis=0)
-
-    return score
 
 
 def load_base(categories: Sequence[str], seed: int = 0) -> Encoder:
