@@ -2,13 +2,13 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-EXTRA_STAMP := $(VENV)/.embeddings-stamp
-# The embeddings extra needs torch: a CPU build (this pin is the CPU wheel machines here carry;
+EXTRA_STAMP := $(VENV)/.train-stamp
+# The train extra needs torch: a CPU build (this pin is the CPU wheel machines here carry;
 # set TORCH to another requirement elsewhere), or pip resolves a large GPU build.
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench install install-embeddings clean
+.PHONY: demo test lint bench install install-train clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,15 +16,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# The test suite covers the optional MiniLM cascade too, so it installs the embeddings extra.
+# The test suite runs a smoke training of the policy model, so it installs the train extra.
 $(EXTRA_STAMP): $(STAMP)
 	$(PY) -m pip install -q '$(TORCH)'
-	$(PY) -m pip install -q -e '.[dev,embeddings]'
+	$(PY) -m pip install -q -e '.[dev,train]'
 	touch $(EXTRA_STAMP)
 
 install: $(STAMP)
 
-install-embeddings: $(EXTRA_STAMP)
+install-train: $(EXTRA_STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/socialguide demo

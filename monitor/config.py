@@ -65,16 +65,17 @@ class ModelSettings(Section):
     enabled: bool = True
     # Folder holding the model artifacts; empty means the bundled ``models/``.
     dir: str = ""
-    # Use the fine-tuned MiniLM cascade when its extra and files are present.
-    cascade: bool = True
-    # Probability at or above which a model-only finding may nudge.
-    thresholds: dict[str, float] = Field(default_factory=lambda: {"offensive": 0.96, "hate": 0.96})
-    # Probability at or above which a model-only finding is kept in the shadow log.
-    shadow_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"offensive": 0.44, "hate": 0.44}
-    )
+    # Per-category overrides of the thresholds the model chose on its validation batches
+    # (models/MODEL_CARD.md); a category not named keeps the model's own.
+    # Probability at or above which the model alone makes an actionable finding.
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    # Probability at or above which a rule match of the category stays actionable (below it,
+    # the context reads as harmless and the match goes to the shadow log).
+    confirm_thresholds: dict[str, float] = Field(default_factory=dict)
+    # Probability at or above which a model finding is kept in the shadow log.
+    shadow_thresholds: dict[str, float] = Field(default_factory=dict)
 
-    @field_validator("thresholds", "shadow_thresholds")
+    @field_validator("thresholds", "confirm_thresholds", "shadow_thresholds")
     @classmethod
     def _known_categories(cls, v: dict[str, float]) -> dict[str, float]:
         for k, p in v.items():

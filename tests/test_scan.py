@@ -23,7 +23,7 @@ def test_one_output_line_per_valid_input_line_in_order(tmp_path: Path) -> None:
     inp = _write(tmp_path / "in.jsonl", [
         json.dumps({"id": "a", "text": f"deploy key {KEY} oops", "platform": "x"}),
         json.dumps({"id": "b", "text": "lovely weather for a run today"}),
-        json.dumps({"id": 7, "text": "write to jane.doe@gmail.com for the tickets",
+        json.dumps({"id": 7, "text": "my ex jane posted this, her private email is jane.doe@gmail.com, go flood it",
                     "created_at": "2026-11-01T10:00:00Z", "url": "https://x.com/1"}),
     ])
     out = tmp_path / "out.jsonl"
@@ -32,11 +32,11 @@ def test_one_output_line_per_valid_input_line_in_order(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a", "b", "7"]
     assert rows[0]["flagged"] is True
-    cred = [f for f in rows[0]["findings"] if f["category"] == "credentials"]
+    cred = [f for f in rows[0]["findings"]
+            if f["category"] == "credentials" and f["source"].startswith("rule:")]
     assert cred, rows[0]
     f = cred[0]
     assert set(f) == {"category", "source", "severity", "score", "spans", "guidance"}
-    assert f["source"].startswith("rule:")
     start, end = f["spans"][0]
     assert "deploy key AKIAZ4QW7PL2XR5NB3TD oops"[start:end] == KEY
     assert rows[1] == {"id": "b", "flagged": False, "findings": []}

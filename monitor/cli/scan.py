@@ -14,7 +14,9 @@ import typer
 
 from monitor.cli.common import ConfigOption, cli_errors, err_console, settings_from, stderr_is_tty
 from monitor.collectors.replay import parse_time
-from monitor.domain import Post
+from monitor.config import Settings
+from monitor.domain import Flag, Post
+from monitor.pipeline.core import Pipeline
 from monitor.pipeline.factory import build_pipeline
 
 MAX_LINE_CHARS = 4_000_000
@@ -78,12 +80,16 @@ def scan(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write results here (default: stdout).")
     ] = None,
+    shadow: Annotated[bool, typer.Option(
+        "--shadow", help='Also write shadow findings (never nudged) as "shadow_findings".')] = False,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64, help="Processes that analyse posts (output order is kept).")] = 1,
     config: ConfigOption = None,
 ) -> None:
     """Scan JSONL posts with the daemon's pipeline; one JSON result line per valid input line."""
     with cli_errors():
         settings = settings_from(config)
-        pipeline = build_pipeline(settings)
+        pipeline = build_pipeline(settings) if workers == 1 else None
     try:
         fh, _size = _open_input(input)
     except FileNotFoundError:
@@ -124,13 +130,10 @@ def scan(
         task = progress.add_task("scan", total=None)
         progress.start()
     try:
-        for flag in pipeline.analyse_stream(posts()):
-            record = {
-                "id": flag.post.id,
-                "flagged": flag.flagged,
-                "findings": [f.to_contract() for f in flag.findings],
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        lines = (_analysed(pipeline, posts(), shadow) if pipeline is not None
+                 else _analysed_in_workers(settings, posts(), shadow, workers))
+        for line in lines:
+            out.write(line)
             if progress is not None and task is not None:
                 progress.advance(task)
     finally:
@@ -144,6 +147,59 @@ def scan(
     if bad:
         err_console.print(f"{bad} malformed line{'s' if bad != 1 else ''} skipped; {total} scanned")
         raise typer.Exit(code=1)
+
+
+def result_line(flag: Flag, shadow: bool) -> str:
+    """One output line of the scan contract."""
+    record: dict[str, object] = {
+        "id": flag.post.id,
+        "flagged": flag.flagged,
+        "findings": [f.to_contract() for f in flag.findings],
+    }
+    if shadow:
+        record["shadow_findings"] = [f.to_contract() | {"shadow": True}
+                                     for f in flag.shadow_findings]
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _analysed(pipeline: Pipeline, posts: Iterator[Post], shadow: bool) -> Iterator[str]:
+    for flag in pipeline.analyse_stream(posts):
+        yield result_line(flag, shadow)
+
+
+_WORKER: Pipeline | None = None
+CHUNK = 256  # posts per task handed to a worker process
+
+
+def _init_worker(settings: Settings) -> None:
+    global _WORKER
+    _WORKER = build_pipeline(settings)
+
+
+def _work(posts: list[Post], shadow: bool) -> list[str]:
+    assert _WORKER is not None
+    return [result_line(f, shadow) for f in _WORKER.analyse(posts)]
+
+
+def _analysed_in_workers(settings: Settings, posts: Iterator[Post], shadow: bool,
+                         workers: int) -> Iterator[str]:
+    """Chunks of posts analysed by ``workers`` processes, each with its own pipeline; at most
+    two chunks per worker are in flight, so memory stays flat on any input size."""
+    import multiprocessing as mp
+    from collections import deque
+    from itertools import islice
+
+    ctx = mp.get_context("spawn")  # no fork of a process that holds an inference session
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        pending: deque = deque()
+        while True:
+            chunk = list(islice(posts, CHUNK))
+            if chunk:
+                pending.append(pool.apply_async(_work, (chunk, shadow)))
+            while pending and (len(pending) >= 2 * workers or not chunk):
+                yield from pending.popleft().get()
+            if not chunk and not pending:
+                return
 
 
 def register(app: typer.Typer) -> None:

@@ -26,10 +26,31 @@ class Pipeline:
         """Return one :class:`Flag` per post (``flag.flagged`` says whether it is actionable)."""
         per_post: list[list[Finding]] = [[] for _ in posts]
         for detector in self.detectors:
+            if getattr(detector, "reviews", False):
+                # A reviewing stage sees what came before and returns the posts' findings as
+                # it judges them (the policy model confirms or vetoes rule matches).
+                per_post = detector.review(posts, per_post)  # type: ignore[attr-defined]
+                continue
             results = detector.detect(posts)
             for i, found in enumerate(results):
                 per_post[i].extend(found)
         return [self.decider.decide(p, f) for p, f in zip(posts, per_post, strict=True)]
+
+    @property
+    def has_model(self) -> bool:
+        """Whether a reviewing model stage is part of this pipeline."""
+        return any(getattr(d, "reviews", False) for d in self.detectors)
+
+    def model_scores(self, posts: Sequence[Post]) -> list[dict[str, float]]:
+        """The model's probability per head for each post, given what the rules found
+        (``explain`` shows them; the decision itself runs in :meth:`analyse`)."""
+        prior: list[list[Finding]] = [[] for _ in posts]
+        for detector in self.detectors:
+            if getattr(detector, "reviews", False):
+                return detector.probabilities(posts, prior)  # type: ignore[attr-defined]
+            for i, found in enumerate(detector.detect(posts)):
+                prior[i].extend(found)
+        return [{} for _ in posts]
 
     def analyse_stream(self, posts: Iterable[Post]) -> Iterator[Flag]:
         """Analyse an unbounded stream in batches so memory stays flat."""

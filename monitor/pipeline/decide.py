@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from monitor.domain import Finding, Flag, FlagStatus, Post
-
-
-def corroborate(findings: list[Finding]) -> list[Finding]:
-    """Agreement raises confidence: a model finding whose category an actionable rule finding
-    on the same post shares is lifted (noisy-OR of both scores) and no longer shadow.
-
-    A model finding with no rule beside it keeps the detector's verdict, so a model-only
-    guess below the nudge threshold stays in the shadow log.
-    """
-    rules: dict[str, Finding] = {}
-    for f in findings:
-        if f.source.startswith("rule:") and not f.shadow:
-            best = rules.get(f.category)
-            if best is None or f.score > best.score:
-                rules[f.category] = f
-    if not rules:
-        return findings
-    out: list[Finding] = []
-    for f in findings:
-        rule = rules.get(f.category)
-        if rule is not None and f.source.startswith("model:"):
-            score = 1.0 - (1.0 - f.score) * (1.0 - rule.score)
-            f = replace(f, score=round(max(f.score, score), 4), shadow=False,
-                        explanation=[*f.explanation, f"agrees with {rule.source}"])
-        out.append(f)
-    return out
 
 
 @dataclass
@@ -49,7 +23,6 @@ class Decider:
         actionable: list[Finding] = []
         shadow: list[Finding] = []
         seen: set[tuple[str, str, tuple[tuple[int, int], ...]]] = set()
-        findings = corroborate(findings)
         for f in sorted(findings, key=lambda f: (min((s[0] for s in f.spans), default=0), f.source)):
             key = f.identity()
             if key in seen:

@@ -16,23 +16,22 @@ def rule_detectors(settings: Settings) -> list[Detector]:
 
 
 def model_detectors(settings: Settings) -> list[Detector]:
-    """The classifier half of the pipeline; a configured but missing model is a ModelError."""
+    """The policy model, which reviews what the rules found; a configured but missing or
+    damaged model is a ModelError naming the file and the training command."""
     if not settings.model.enabled:
         return []
     from pathlib import Path
 
-    from monitor.pipeline.classifier.artifact import load_model_cached
-    from monitor.pipeline.classifier.detector import ModelDetector
+    from monitor.pipeline.classifier.artifact import Thresholds, load_artifact_cached
+    from monitor.pipeline.classifier.detector import PolicyModelDetector
+    from monitor.pipeline.classifier.prepare import Terms
     from monitor.resources import models_dir
 
     directory = Path(settings.model.dir) if settings.model.dir else models_dir()
-    loaded = load_model_cached(directory)
-    # The fine-tuned MiniLM cascade only when its extra is installed and its artifact exists.
-    from monitor.pipeline.classifier.cascade import cascade_for
-
-    cascade = cascade_for(directory, loaded) if settings.model.cascade else None
-    return [ModelDetector(loaded, settings.model.thresholds, settings.model.shadow_thresholds,
-                          cascade=cascade)]
+    overrides = Thresholds(dict(settings.model.thresholds), dict(settings.model.confirm_thresholds),
+                           dict(settings.model.shadow_thresholds))
+    return [PolicyModelDetector(load_artifact_cached(directory), Terms.from_policy(settings.policy),
+                                overrides)]
 
 
 def build_pipeline(settings: Settings) -> Pipeline:

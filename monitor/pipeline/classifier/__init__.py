@@ -1,6 +1,6 @@
-"""The scikit-learn classifier: features, training, evaluation, safe artifacts and the detector."""
+"""The policy model: one fine-tuned encoder for all eight categories, run with onnxruntime."""
 
-from monitor.pipeline.classifier.artifact import LoadedModel, load_model, save_model
-from monitor.pipeline.classifier.detector import ModelDetector
+from monitor.pipeline.classifier.artifact import PolicyArtifact, load_artifact
+from monitor.pipeline.classifier.detector import PolicyModelDetector
 
-__all__ = ["LoadedModel", "ModelDetector", "load_model", "save_model"]
+__all__ = ["PolicyArtifact", "PolicyModelDetector", "load_artifact"]

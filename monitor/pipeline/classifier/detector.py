@@ -1,96 +1,136 @@
-"""The classifier as a pipeline detector: calibrated scores, thresholds, token explanations."""
+"""The policy model as the pipeline's reviewing stage: it reads the whole post, sees what the
+rules found, and decides.
+
+- A rule match stays actionable only when the model's score for its category reaches the
+  category's *confirm* threshold: a validator-checked card number in a "test card" context, a
+  key header without material, an NDA customer's name in a consumer post are vetoed (kept in
+  the shadow log with the model's reason), not nudged.
+- The model alone makes an actionable finding at or above the category's *nudge* threshold
+  (chosen on the validation batches for precision ≥ 0.90), and a shadow one at or above the
+  *shadow* threshold.
+- The auxiliary public-data heads only ever add shadow findings.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from monitor.domain import Finding, Post
-from monitor.pipeline.classifier.artifact import LoadedModel
-from monitor.pipeline.classifier.cascade import ENCODER, Cascade
-from monitor.pipeline.classifier.features import MAX_CHARS, normalize
-from monitor.pipeline.classifier.gate import may_nudge
-from monitor.pipeline.classifier.model import Contribution
+import numpy as np
 
-# Longest token quoted in an explanation.
-MAX_TOKEN = 40
-SEVERITY = {"offensive": "medium", "hate": "high"}
-POLICY_SECTION = {"offensive": "Respectful communication", "hate": "Hateful content"}
-GUIDANCE = {
-    "offensive": (
-        "This post may read as insulting or hostile to someone. If that is not what you meant, "
-        "consider rewording or removing it."
-    ),
-    "hate": (
-        "This post may read as an attack on a group of people. Please consider removing it; "
-        "your manager or compliance can talk it through with you."
-    ),
-}
+from monitor.domain import CATEGORIES, Finding, Post
+from monitor.pipeline.classifier.artifact import PolicyArtifact, Thresholds
+from monitor.pipeline.classifier.corpus import AUX_HEADS, HEADS, evidence
+from monitor.pipeline.classifier.encoder import Scored, Window, score_gated, sigmoid
+from monitor.pipeline.classifier.explain import top_spans
+from monitor.pipeline.classifier.prepare import Prepared, Terms, prepare
+from monitor.pipeline.sections import CATEGORY_TEXT
+
+# Scores are reported with this many decimals (the scan contract rounds to 4).
+_ROUND = 4
 
 
-class ModelDetector:
-    """Scores posts in batches; findings at or above the shadow threshold are returned, and
-    those below the nudge threshold, or that the nudge gate holds back (an ``offensive`` post
-    that addresses nobody), are marked ``shadow`` (logged, never nudged)."""
+class PolicyModelDetector:
+    """Scores posts with the policy model and re-judges the rule findings before it."""
 
     name = "model"
+    reviews = True  # the pipeline hands it the findings of the stages before
 
-    def __init__(
-        self,
-        loaded: LoadedModel,
-        thresholds: dict[str, float],
-        shadow_thresholds: dict[str, float],
-        top_k: int = 3,
-        cascade: Cascade | None = None,
-    ):
-        self.loaded = loaded
-        self.model = loaded.model
-        self.top_k = top_k
-        self.cascade = cascade
-        if cascade is not None:  # its scores differ: its own validation-chosen thresholds apply
-            thresholds, shadow_thresholds = cascade.thresholds, cascade.shadow_thresholds
-        self.thresholds = {c: thresholds.get(c, 0.9) for c in self.model.categories}
-        self.shadow_thresholds = {
-            c: min(shadow_thresholds.get(c, 0.5), self.thresholds[c]) for c in self.model.categories
-        }
+    def __init__(self, artifact: PolicyArtifact, terms: Terms,
+                 overrides: Thresholds | None = None):
+        self.artifact = artifact
+        self.terms = terms
+        t = artifact.thresholds
+        o = overrides or Thresholds()
+        self.nudge = {c: o.nudge.get(c, t.nudge.get(c, 0.9)) for c in HEADS}
+        self.confirm = {c: o.confirm.get(c, t.confirm.get(c, 0.0)) for c in CATEGORIES}
+        self.shadow = {c: min(o.shadow.get(c, t.shadow.get(c, 0.5)), self.nudge[c]) for c in HEADS}
 
     def describe(self) -> str:
-        """One line for ``config check`` and logs: which model, which stage, which thresholds."""
-        stage = (f"n-gram model + fine-tuned {ENCODER} cascade for calibrated scores in {self.cascade.band}"
-                 if self.cascade else "n-gram model (MiniLM cascade not active)")
-        return (f"classifier: {self.loaded.path} v{self.loaded.version}, {stage}; nudge thresholds "
-                f"{self.thresholds}, shadow {self.shadow_thresholds}")
+        """One line for ``config check`` and logs."""
+        return (f"classifier: {self.artifact.directory} {self.artifact.name} "
+                f"v{self.artifact.version} (ONNX int8 on onnxruntime); nudge thresholds "
+                f"{self.nudge}")
 
-    def detect(self, posts: Sequence[Post]) -> list[list[Finding]]:
-        out: list[list[Finding]] = [[] for _ in posts]
-        if not posts:
-            return out
-        texts = [p.text if isinstance(p.text, str) else "" for p in posts]
-        X = self.model.features([normalize(t) for t in texts])
-        hits: list[tuple[int, str, float]] = []
-        scores = (self.cascade.proba(self.model, texts, X) if self.cascade is not None
-                  else self.model.proba(X))
-        for category, probs in scores.items():
-            floor = self.shadow_thresholds[category]
-            for i in (probs >= floor).nonzero()[0].tolist():
-                if texts[i].strip():
-                    hits.append((i, category, float(probs[i])))
-        hits.sort(key=lambda h: h[0])  # findings in post order, categories in model order
-        why = self.model.explain(texts, X, [(i, c) for i, c, _ in hits], self.top_k)
-        for (i, category, score), top in zip(hits, why, strict=True):
-            out[i].append(self._finding(category, score, texts[i], top))
+    def prepared(self, posts: Sequence[Post], prior: Sequence[Sequence[Finding]]) -> list[Prepared]:
+        out: list[Prepared] = []
+        for post, found in zip(posts, prior, strict=True):
+            spans, cats = evidence(found)
+            out.append(prepare(post.text if isinstance(post.text, str) else "", self.terms,
+                               spans, cats))
         return out
 
-    def _finding(self, category: str, score: float, text: str, top: list[Contribution]) -> Finding:
-        spans = [c.span for c in top] or [(0, min(len(text), MAX_CHARS))]
+    def scores(self, posts: Sequence[Post], prior: Sequence[Sequence[Finding]]
+               ) -> tuple[list[Prepared], list[Scored | None]]:
+        """Prepared posts and their scores; ``None`` for a post the first stage let through
+        as clearly benign (no rule matched it and the gate scored it low)."""
+        prepared = self.prepared(posts, prior)
+        return prepared, score_gated(self.artifact.model, self.artifact.gate, prepared,
+                                     [bool(f) for f in prior])
+
+    def probabilities(self, posts: Sequence[Post], prior: Sequence[Sequence[Finding]]
+                      ) -> list[dict[str, float]]:
+        """Each head's probability per post, rounded for display."""
+        _, scored = self.scores(posts, prior)
+        return [{} if s is None else
+                {h: round(float(p), _ROUND) for h, p in zip(HEADS, sigmoid(s.logits), strict=True)}
+                for s in scored]
+
+    def detect(self, posts: Sequence[Post]) -> list[list[Finding]]:
+        """The model's own findings, with no rule evidence (the Detector protocol)."""
+        return self.review(posts, [[] for _ in posts])
+
+    def review(self, posts: Sequence[Post], prior: Sequence[Sequence[Finding]]
+               ) -> list[list[Finding]]:
+        """Every post's findings as the model judges them: the rules' (confirmed or vetoed)
+        followed by the model's own."""
+        if not posts:
+            return []
+        prepared, scored = self.scores(posts, prior)
+        return [self._judge(found, p, s) for found, p, s in zip(prior, prepared, scored, strict=True)]
+
+    def _judge(self, found: Sequence[Finding], prep: Prepared, s: Scored | None) -> list[Finding]:
+        if s is None:
+            return list(found)
+        probs = sigmoid(s.logits)
+        p = {h: float(probs[j]) for j, h in enumerate(HEADS)}
+        out: list[Finding] = []
+        for f in found:
+            if f.source.startswith("rule:") and not f.shadow and f.category in self.confirm:
+                score = p[f.category]
+                if score < self.confirm[f.category]:
+                    f = replace(f, shadow=True, explanation=[
+                        *f.explanation, f"model: the context reads as harmless ({score:.2f})"])
+                else:
+                    f = replace(f, explanation=[*f.explanation, f"model agrees ({score:.2f})"])
+            out.append(f)
+        if not prep.text.strip():
+            return out
+        for j, head in enumerate(HEADS):
+            score = p[head]
+            if score < self.shadow[head]:
+                continue
+            category = AUX_HEADS.get(head, head)
+            if head in AUX_HEADS and any(f.category == category and f.source.startswith("model:")
+                                         for f in out):
+                continue  # the policy head already spoke for this category
+            out.append(self._finding(head, category, score, prep, s.best[j], s.shares[j]))
+        return out
+
+    def _finding(self, head: str, category: str, score: float, prep: Prepared,
+                 window: Window | None, shares: np.ndarray | None) -> Finding:
+        spans, words = top_spans(prep, window, shares)
+        text = CATEGORY_TEXT[category]
+        actionable = head not in AUX_HEADS and score >= self.nudge[head]
         return Finding(
             category=category,
-            source=f"model:{self.loaded.source_name(category)}",
-            severity=SEVERITY.get(category, "medium"),
-            score=round(score, 4),
-            spans=sorted(spans),
-            guidance=GUIDANCE.get(category, ""),
-            policy_section=POLICY_SECTION.get(category),
-            shadow=score < self.thresholds[category] or not may_nudge(category, text),
-            explanation=[c.token[:MAX_TOKEN] for c in top],
-            version=self.loaded.version,
+            source=f"model:{self.artifact.name}" + ("" if head not in AUX_HEADS else f"/{head}"),
+            severity=text.severity,
+            score=round(score, _ROUND),
+            spans=spans,
+            guidance=text.guidance,
+            policy_section=text.section,
+            shadow=not actionable,
+            explanation=words,
+            version=self.artifact.version,
         )

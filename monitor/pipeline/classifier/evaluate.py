@@ -1,106 +1,187 @@
-"""Metrics for a binary category: per-class precision/recall/F1, macro-F1, and calibration."""
+"""Judging the policy model as the pipeline uses it, and choosing its thresholds.
+
+A category is flagged on a post at the actionable level when the model alone reaches the
+category's nudge threshold, or a rule matched and the model's score reaches the confirm
+threshold. Thresholds are chosen on the validation batches (never trained on) for precision
+≥ 0.90 at the best F1; the figures reported are for exactly that decision.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import (
-    brier_score_loss,
-    f1_score,
-    precision_recall_fscore_support,
-    roc_auc_score,
-)
 
-# Fewest validation positives a nudge threshold must keep, so it is not tuned on a handful.
-MIN_NUDGE_HITS = 20
+from monitor.domain import CATEGORIES
+from monitor.pipeline.classifier.artifact import Thresholds
+from monitor.pipeline.classifier.corpus import AUX_HEADS, HEADS, Example
 
-
-def at_threshold(y: np.ndarray, p: np.ndarray, t: float) -> dict[str, Any]:
-    """Per-class metrics when ``p >= t`` is predicted positive."""
-    return _at(np.asarray(y, dtype=int), np.asarray(p, dtype=float), t)
+TARGET_PRECISION = 0.90
+GRID = np.round(np.concatenate([np.arange(0.02, 0.2, 0.02), np.arange(0.2, 0.9, 0.05),
+                                np.arange(0.9, 0.995, 0.01)]), 3)
 
 
-def _at(y: np.ndarray, p: np.ndarray, t: float) -> dict[str, Any]:
-    pred = (p >= t).astype(int)
-    prec, rec, f1, sup = precision_recall_fscore_support(y, pred, labels=[0, 1], zero_division=0)
-    names = ("not", "yes")
-    return {
-        "threshold": round(float(t), 4),
-        "classes": {
-            names[i]: {"precision": round(float(prec[i]), 4), "recall": round(float(rec[i]), 4),
-                       "f1": round(float(f1[i]), 4), "support": int(sup[i])}
-            for i in (0, 1)
-        },
-        "macro_f1": round(float(f1_score(y, pred, labels=[0, 1], average="macro", zero_division=0)), 4),
-        "flagged": int(pred.sum()),
-    }
+@dataclass
+class Scores:
+    """Validation examples with their model probabilities (rows aligned, columns = HEADS)."""
+
+    examples: list[Example]
+    probs: np.ndarray
+
+    def column(self, head: str) -> np.ndarray:
+        return self.probs[:, HEADS.index(head)]
+
+    def labels(self, category: str) -> np.ndarray:
+        return np.array([int(ex.labels.get(category) or 0) for ex in self.examples])
+
+    def rule_hits(self, category: str, shadow_too: bool = False) -> np.ndarray:
+        return np.array([any(f.category == category and f.source.startswith("rule:")
+                             and (shadow_too or not f.shadow) for f in ex.rule_findings)
+                         for ex in self.examples])
 
 
-def calibration(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
-    """Brier score, expected calibration error and a reliability table."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    table = []
-    ece = 0.0
-    for b in range(bins):
-        mask = idx == b
-        n = int(mask.sum())
-        if not n:
-            continue
-        conf, acc = float(p[mask].mean()), float(y[mask].mean())
-        ece += n / len(y) * abs(conf - acc)
-        table.append({"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": n,
-                      "mean_prob": round(conf, 4), "positive_rate": round(acc, 4)})
-    return {"brier": round(float(brier_score_loss(y, p)), 4), "ece": round(ece, 4), "bins": table}
-
-
-def evaluate(y: np.ndarray, p: np.ndarray, thresholds: dict[str, float] | None = None) -> dict[str, Any]:
-    """The full report for labels ``y`` and probabilities ``p`` at the named thresholds."""
-    y = np.asarray(y, dtype=int)
-    p = np.asarray(p, dtype=float)
-    thresholds = thresholds or {"0.5": 0.5}
-    out: dict[str, Any] = {
-        "examples": int(len(y)),
-        "positives": int(y.sum()),
-        "at": {name: _at(y, p, t) for name, t in thresholds.items()},
-        "calibration": calibration(y, p),
-    }
-    if 0 < y.sum() < len(y):
-        out["roc_auc"] = round(float(roc_auc_score(y, p)), 4)
-    return out
+def prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    tp = int((pred & (y == 1)).sum())
+    fp = int((pred & (y == 0)).sum())
+    fn = int((~pred & (y == 1)).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
+            "support": int((y == 1).sum()), "flagged": int(pred.sum())}
 
 
 def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
-    """Macro-F1 of two classes (as scikit-learn's, zero_division=0), without its per-call cost."""
-    y = np.asarray(y, dtype=bool)
-    pred = np.asarray(pred, dtype=bool)
-    total = 0.0
-    for cls in (True, False):
-        tp = float(np.sum((pred == cls) & (y == cls)))
-        denom = float(np.sum(pred == cls) + np.sum(y == cls))
-        total += 2 * tp / denom if denom else 0.0
-    return total / 2
+    """Macro-F1 over both classes (as TweetEval reports it)."""
+    return round((prf(y, pred)["f1"] + prf(1 - y, ~pred)["f1"]) / 2, 4)
 
 
-def choose_thresholds(
-    y: np.ndarray, p: np.ndarray, precision: float, gate: np.ndarray | None = None
-) -> tuple[float, float]:
-    """(nudge, shadow): the lowest threshold whose precision reaches ``precision`` with at least
-    :data:`MIN_NUDGE_HITS` hits, counting only posts the nudge ``gate`` lets through, and the
-    threshold with the best macro-F1 (never above nudge)."""
-    y = np.asarray(y, dtype=int)
-    p = np.asarray(p, dtype=float)
-    gated = p if gate is None else np.where(gate, p, 0.0)
-    grid = np.round(np.arange(0.30, 0.991, 0.01), 2)
-    # Walk down from the top so every threshold above the chosen one is precise too.
-    nudge = 0.99
-    for t in grid[::-1]:
-        pred = gated >= t
-        if int(pred.sum()) < MIN_NUDGE_HITS:
-            continue
-        if float(y[pred].mean()) < precision:
-            break
-        nudge = float(t)
-    best = max(grid, key=lambda t: (macro_f1(y, p >= t), -t))
-    return nudge, float(min(best, nudge))
+def decide(p: np.ndarray, hits: np.ndarray, nudge: float, confirm: float) -> np.ndarray:
+    return (p >= nudge) | (hits & (p >= confirm))
+
+
+def choose(scores: Scores) -> Thresholds:
+    """Per category the (nudge, confirm) pair with the best F1 at precision ≥ 0.90 (else the
+    best F0.5), and a shadow threshold at the best unconstrained F1 below the nudge one."""
+    t = Thresholds()
+    for c in CATEGORIES:
+        y, p, hits = scores.labels(c), scores.column(c), scores.rule_hits(c)
+        best: tuple[float, float, float, float] | None = None  # (meets, objective, nudge, confirm)
+        for nudge in GRID:
+            for confirm in (0.0, *GRID[GRID <= nudge]):
+                m = prf(y, decide(p, hits, nudge, confirm))
+                meets = float(m["precision"] >= TARGET_PRECISION and m["flagged"] > 0)
+                pr, rc = m["precision"], m["recall"]
+                f05 = 1.25 * pr * rc / (0.25 * pr + rc) if pr + rc else 0.0
+                cand = (meets, m["f1"] if meets else f05, -nudge, -confirm)
+                if best is None or cand > best:
+                    best = cand
+        assert best is not None
+        t.nudge[c], t.confirm[c] = float(-best[2]), float(-best[3])
+        shadow = max(GRID[GRID <= t.nudge[c]], key=lambda s: prf(y, p >= s)["f1"])
+        t.shadow[c] = float(min(shadow, t.nudge[c]))
+    return t
+
+
+def choose_aux(tweets: Scores, thresholds: Thresholds) -> None:
+    """Shadow thresholds of the public-data heads: best macro-F1 on their validation split
+    (the shadow log only; nothing they find is ever nudged)."""
+    for head, category in AUX_HEADS.items():
+        rows = np.array([ex.labels.get(head) is not None for ex in tweets.examples])
+        sub = Scores([e for e, r in zip(tweets.examples, rows, strict=True) if r], tweets.probs[rows])
+        y = np.array([int(ex.labels[head] or 0) for ex in sub.examples])
+        other = (sub.column(category) >= thresholds.shadow[category]) | sub.rule_hits(category, True)
+        best = max(GRID, key=lambda s: macro_f1(y, other | (sub.column(head) >= s)))
+        thresholds.shadow[head] = float(best)
+        thresholds.nudge[head] = 1.01  # never actionable
+
+
+def actionable(scores: Scores, t: Thresholds) -> dict[str, np.ndarray]:
+    return {c: decide(scores.column(c), scores.rule_hits(c), t.nudge[c], t.confirm[c])
+            for c in CATEGORIES}
+
+
+def report(scores: Scores, t: Thresholds, tweets: Scores | None = None) -> dict[str, Any]:
+    """Every figure the model card and ``model eval`` print."""
+    pred = actionable(scores, t)
+    per_cat = {c: prf(scores.labels(c), pred[c]) for c in CATEGORIES}
+    rules_only = {c: prf(scores.labels(c), scores.rule_hits(c)) for c in CATEGORIES}
+    benign = np.array([not any(ex.labels.get(c) for c in CATEGORIES) for ex in scores.examples])
+    hard = np.array([bool(ex.hard_negative) for ex in scores.examples]) & benign
+    any_flag = np.zeros(len(scores.examples), dtype=bool)
+    any_rule = np.zeros(len(scores.examples), dtype=bool)
+    for c in CATEGORIES:
+        any_flag |= pred[c]
+        any_rule |= scores.rule_hits(c)
+    batches: dict[str, Any] = {}
+    for b in sorted({ex.batch for ex in scores.examples}):
+        rows = np.array([ex.batch == b for ex in scores.examples])
+        f1s = [prf(scores.labels(c)[rows], pred[c][rows])["f1"] for c in CATEGORIES]
+        batches[b] = {"posts": int(rows.sum()), "mean_f1": round(float(np.mean(f1s)), 4),
+                      "benign_false_flag_rate": round(float(any_flag[rows & benign].mean()), 4)
+                      if (rows & benign).any() else 0.0}
+    out: dict[str, Any] = {
+        "validation_posts": len(scores.examples),
+        "benign_posts": int(benign.sum()),
+        "hard_negatives": int(hard.sum()),
+        "per_category": per_cat,
+        "mean_f1": round(float(np.mean([m["f1"] for m in per_cat.values()])), 4),
+        "min_f1": round(float(min(m["f1"] for m in per_cat.values())), 4),
+        "benign_false_flag_rate": round(float(any_flag[benign].mean()), 4) if benign.any() else 0.0,
+        "hard_negative_false_flag_rate": round(float(any_flag[hard].mean()), 4) if hard.any() else 0.0,
+        "per_batch": batches,
+        "batch_mean_f1_spread": [min(v["mean_f1"] for v in batches.values()),
+                                 max(v["mean_f1"] for v in batches.values())] if batches else [],
+        "rules_only": {
+            "per_category": rules_only,
+            "mean_f1": round(float(np.mean([m["f1"] for m in rules_only.values()])), 4),
+            "benign_false_flag_rate": round(float(any_rule[benign].mean()), 4) if benign.any() else 0.0,
+        },
+        "thresholds": t.to_json(),
+    }
+    if tweets is not None:
+        out["tweeteval"] = tweet_report(tweets, t)
+    return out
+
+
+def tweet_report(tweets: Scores, t: Thresholds) -> dict[str, Any]:
+    """TweetEval validation: offensive macro-F1 counting shadow findings, and what the hate
+    category flags at the actionable level on non-hateful posts."""
+    out: dict[str, Any] = {}
+    for head, category in AUX_HEADS.items():
+        rows = np.array([ex.labels.get(head) is not None for ex in tweets.examples])
+        sub = Scores([e for e, r in zip(tweets.examples, rows, strict=True) if r], tweets.probs[rows])
+        y = np.array([int(ex.labels[head] or 0) for ex in sub.examples])
+        act = decide(sub.column(category), sub.rule_hits(category), t.nudge[category],
+                     t.confirm[category])
+        any_level = (act | (sub.column(category) >= t.shadow[category])
+                     | sub.rule_hits(category, True) | (sub.column(head) >= t.shadow[head]))
+        out[category] = {
+            "posts": int(rows.sum()),
+            "macro_f1_counting_shadow": macro_f1(y, any_level),
+            "actionable": prf(y, act),
+            "actionable_macro_f1": macro_f1(y, act),
+            "actionable_flag_rate_on_negatives": round(float(act[y == 0].mean()), 4),
+        }
+    return out
+
+
+def score_examples(model: Any, examples: Sequence[Example], gate: Any = None) -> Scores:
+    """Probabilities of every head for prepared examples, with the shipped ONNX model and, as
+    the pipeline runs it, its first stage (a post it lets through scores 0 everywhere)."""
+    from monitor.pipeline.classifier.encoder import score_gated, sigmoid
+
+    scored = score_gated(model, gate, [ex.prepared for ex in examples],  # type: ignore[misc]
+                         [bool(ex.rule_findings) for ex in examples]) if examples else []
+    probs = np.array([np.zeros(len(HEADS)) if s is None else sigmoid(s.logits) for s in scored]
+                     ).reshape(len(examples), len(HEADS))
+    return Scores(list(examples), probs)
+
+
+def gated(scores: Scores, passes: np.ndarray) -> Scores:
+    """The same scores as if the first stage had let through the posts ``passes`` is False for
+    (unless a rule matched them)."""
+    keep = passes | np.array([bool(ex.rule_findings) for ex in scores.examples])
+    return Scores(scores.examples, scores.probs * keep[:, None])
