@@ -256,7 +256,7 @@ def count(store: Store | None, categories: list[str], now: datetime | None = Non
 
 
 def weekly_counts(session: Any, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
-    """week -> category (``*`` for every draft) -> drafts, for weeks starting in the window."""
+    """week -> category (``*`` for every draft) -> drafts, for the weeks the window touches."""
     from sqlalchemy import select
 
     from monitor.compliance.reports import week_start
