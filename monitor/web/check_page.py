@@ -60,11 +60,11 @@ def page_router(settings: Settings, store: Store, checker: DraftChecker,
     router = APIRouter(include_in_schema=False)
 
     def render(request: Request, viewer: Any, status: int = 200, **ctx: Any) -> HTMLResponse:
-        ctx.setdefault("draft", "")
-        ctx.setdefault("platform", "")
-        return page(request, "check.html", status, viewer=viewer, answer=None, error=None,
-                    platforms=PLATFORMS, max_chars=checker.max_chars, privacy=PRIVACY_NOTE,
-                    **ctx)
+        for key, default in (("draft", ""), ("platform", ""), ("answer", None),
+                             ("error", None), ("marked", [])):
+            ctx.setdefault(key, default)
+        return page(request, "check.html", status, viewer=viewer, platforms=PLATFORMS,
+                    max_chars=checker.max_chars, privacy=PRIVACY_NOTE, **ctx)
 
     @router.get("/check")
     def check_form(request: Request) -> Response:
