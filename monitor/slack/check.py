@@ -210,7 +210,13 @@ class DraftCheckListeners:
             except Exception as exc:
                 log.error("could not deliver a draft check's answer: %s", type(exc).__name__)
 
-        fut.add_done_callback(lambda f: self._answers.submit(run, f))
+        def schedule(f: Future[Outcome]) -> None:
+            try:
+                self._answers.submit(run, f)
+            except RuntimeError:  # the process is shutting down: nobody is waiting any more
+                pass
+
+        fut.add_done_callback(schedule)
 
     # -- /socialguide check <text> --------------------------------------------------------------
 
