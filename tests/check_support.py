@@ -57,13 +57,13 @@ def exploding_pipeline(_settings: Settings) -> Pipeline:
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[str]:
+def serving(app: Any, log_level: str = "warning") -> Iterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 (a free port); yields its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+                                           log_level=log_level, lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

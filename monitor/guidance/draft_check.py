@@ -236,7 +236,9 @@ def count(store: Store | None, categories: list[str], now: datetime | None = Non
     """Add one checked draft to this week's counters: every draft, and each category found."""
     from monitor.compliance.reports import week_start
 
-    for c in categories or ["none"]:
+    if not categories:
+        DRAFT_CHECKS.labels("none").inc()
+    for c in categories:
         DRAFT_CHECKS.labels(c if c in CATEGORIES else "other").inc()
     if store is None:
         return
