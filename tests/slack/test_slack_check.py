@@ -362,3 +362,11 @@ def test_socket_mode_command_modal_and_shortcut(
     assert "someone else's personal details" in json.dumps(opened.params["view"],
                                                            ensure_ascii=False)
     assert socket.unexpected == []
+
+
+def test_the_consent_notice_says_what_a_draft_check_keeps(settings: Settings) -> None:
+    from monitor.slack.notice import build_notice
+
+    notice = build_notice(settings, "bluesky", "alice.bsky.social")
+    assert "needs no connected account: nothing about the draft is kept - no text and no " \
+           "name - only a count per category per week." in notice
