@@ -238,7 +238,8 @@ class CheckSettings(Section):
     max_chars: int = Field(default=40_000, ge=1, le=1_000_000)
     # Requests per minute per integration token on the API (a short burst may use them at once).
     rate_per_minute: int = Field(default=120, ge=1)
-    # Analyses running at once in one process; the rest wait their turn (memory stays flat).
+    # Threads analysing drafts in one process; drafts waiting meanwhile are analysed together
+    # in small batches when a thread is free (memory and CPU stay bounded).
     concurrency: int = Field(default=1, ge=1, le=64)
     # Seconds Slack may wait for the answer inside its 3-second acknowledgement; a slower check
     # is acknowledged with "checking..." and answered when it is done.

@@ -152,3 +152,46 @@ def test_the_report_shows_drafts_checked_as_a_leading_indicator(
     assert "drafts_checked_per_week,2026-03-02,all,2" in csv_text
     assert "drafts_checked_per_week,2026-03-02,credentials,1" in csv_text
     assert '"drafts_checked": 2' in report_json(rep)
+
+
+class _Recording:
+    """Sleeps a little per batch, records batch sizes, fails on drafts containing BOOM."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def detect(self, posts):  # type: ignore[no-untyped-def]
+        import time
+
+        self.batches.append(len(posts))
+        time.sleep(0.2)
+        if any("BOOM" in p.text for p in posts):
+            raise ValueError("boom")
+        return [[] for _ in posts]
+
+
+def test_waiting_drafts_are_analysed_together_and_a_bad_one_fails_alone(
+    tmp_db_url: str,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    recording = _Recording()
+    checker = DraftChecker(check_settings(tmp_db_url, check={"concurrency": 1}),
+                           lambda s: Pipeline(detectors=[recording]))
+    checker.check("first, alone")
+    assert recording.batches == [1]
+    texts = [f"draft {i}" for i in range(6)] + ["this one goes BOOM"]
+    with ThreadPoolExecutor(len(texts)) as pool:
+        futures = [pool.submit(checker.check, t) for t in texts]
+        outcomes = []
+        for f in futures:
+            try:
+                outcomes.append(f.result().flagged)
+            except CheckFailed:
+                outcomes.append("failed")
+    assert outcomes == [False] * 6 + ["failed"]
+    # One worker: while it was busy the others waited, then went through together (a failing
+    # batch is retried one draft at a time, so only the bad draft failed).
+    assert max(recording.batches[1:]) > 1

@@ -11,10 +11,12 @@ asked, nor when beyond the week: the only trace is one increment per category in
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.config import Settings
-from monitor.domain import CATEGORIES, Finding, Post
+from monitor.domain import CATEGORIES, Finding, Flag, Post
 from monitor.errors import InputError, SocialGuideError
 from monitor.guidance.rewording import Suggestion, suggest, window
 from monitor.guidance.templates import CATEGORY_LABELS, training_link
@@ -161,8 +163,69 @@ def advise(text: str, findings: list[Finding], settings: Settings,
     return CheckAnswer(advice, settings.policy.url, platform, cats)
 
 
+class Batcher:
+    """Feeds drafts to the pipeline from a few worker threads, in small batches under load.
+
+    Alone, a draft is analysed at once; when several wait, a worker takes them together (the
+    classifier vectorises a batch, about 1.5 times the throughput of one-by-one on one core).
+    A fixed number of workers bounds memory and CPU whatever the number of clients. If a batch
+    raises, its drafts are analysed one by one, so one bad draft fails only its own check.
+    """
+
+    MAX_DRAFTS = 16
+    MAX_CHARS = 80_000
+
+    def __init__(self, pipeline: Callable[[], Pipeline], workers: int):
+        self._pipeline = pipeline
+        self._workers = workers
+        self._queue: queue.SimpleQueue[tuple[Post, Future[Flag]]] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def analyse(self, post: Post) -> Flag:
+        """The flag for one post (blocks until a worker has analysed it)."""
+        self._start()
+        fut: Future[Flag] = Future()
+        self._queue.put((post, fut))
+        return fut.result()
+
+    def _start(self) -> None:
+        with self._lock:
+            while len(self._threads) < self._workers:
+                t = threading.Thread(target=self._work, daemon=True,
+                                     name=f"draft-check-{len(self._threads) + 1}")
+                t.start()
+                self._threads.append(t)
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            chars = len(batch[0][0].text)
+            while len(batch) < self.MAX_DRAFTS and chars < self.MAX_CHARS:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(item)
+                chars += len(item[0].text)
+            self._run(batch)
+
+    def _run(self, batch: list[tuple[Post, Future[Flag]]]) -> None:
+        try:
+            flags = self._pipeline().analyse([p for p, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            for item in batch:
+                self._run([item])
+            return
+        for (_, fut), flag in zip(batch, flags, strict=True):
+            fut.set_result(flag)
+
+
 class DraftChecker:
-    """Runs drafts through the pipeline, a bounded number at a time, and counts categories.
+    """Runs drafts through the pipeline (see :class:`Batcher`) and counts their categories.
 
     The pipeline is built on first use (or by :meth:`warm_up_in_background` when a server
     starts), once: loading the rules and the model takes seconds.
@@ -174,7 +237,7 @@ class DraftChecker:
         self._factory = pipeline_factory
         self._pipeline: Pipeline | None = None
         self._build_lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(settings.check.concurrency)
+        self._batcher = Batcher(self.pipeline, settings.check.concurrency)
 
     @property
     def max_chars(self) -> int:
@@ -216,9 +279,7 @@ class DraftChecker:
         platform = (platform or "unknown").strip().lower()[:32] or "unknown"
         rid = request_id or new_request_id()
         try:
-            pipeline = self.pipeline()
-            with self._slots:
-                (flag,) = pipeline.analyse([Post(id="draft", text=draft, platform=platform)])
+            flag = self._batcher.analyse(Post(id="draft", text=draft, platform=platform))
         except Exception as exc:
             # The type only: an exception's message or traceback may quote the draft.
             log.error("draft check %s failed in the pipeline: %s", rid, type(exc).__name__)
