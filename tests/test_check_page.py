@@ -95,3 +95,10 @@ def test_a_failing_check_shows_a_reference(env: tuple[Settings, Store],
     c = sign_in(client(settings, store), "eve")
     r = _post(c, "walrus-teapot-0042")
     assert r.status_code == 500 and "The check failed (reference " in r.text
+
+
+def test_a_huge_form_is_refused_before_it_is_parsed(env: tuple[Settings, Store]) -> None:
+    c = sign_in(client(*env), "eve")
+    r = _post(c, "y" * 20_000)  # 20,000 bytes: over 500 * 9 + 8,192
+    assert r.status_code == 400 and "too long; the limit is 500 characters" in r.text
+    assert "y" * 20_000 not in r.text
