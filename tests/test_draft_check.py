@@ -9,15 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from monitor.guidance.draft_check import (
-    ALL_DRAFTS,
     NOTHING_FOUND,
     CheckFailed,
     DraftChecker,
     DraftError,
     clean_draft,
-    count,
-    weekly_counts,
 )
+from monitor.guidance.draft_counts import ALL_DRAFTS, count, weekly_counts
 from monitor.pipeline.core import Pipeline
 from monitor.pipeline.factory import rule_detectors
 from monitor.store import Store

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from monitor.guidance.draft_check import ALL_DRAFTS, count
+from monitor.guidance.draft_counts import ALL_DRAFTS, count
 from monitor.store import Store
 from monitor.store.schema import DraftCheckCountRow
 from monitor.web.api_tokens import add_token, live_token, revoke_token

@@ -141,7 +141,7 @@ def build_report(
     rep.ttr_by_category = {c: round(statistics.median(v), 2) for c, v in sorted(ttr_cat.items())}
     rep.rules = _rule_stats(session, since, until)
     _nudges(session, rep, since, until)
-    from monitor.guidance.draft_check import weekly_counts
+    from monitor.guidance.draft_counts import weekly_counts
 
     rep.drafts_weekly = weekly_counts(session, since, until)
     return rep

@@ -11,42 +11,29 @@ asked, nor when beyond the week: the only trace is one increment per category in
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from prometheus_client import Counter
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from monitor.config import Settings
-from monitor.domain import CATEGORIES, Finding, Flag, Post
+from monitor.domain import Finding, Post
 from monitor.errors import InputError, SocialGuideError
+from monitor.guidance.batching import Batcher
+from monitor.guidance.draft_counts import count
 from monitor.guidance.rewording import Suggestion, suggest, window
 from monitor.guidance.templates import CATEGORY_LABELS, training_link
 from monitor.masking import mask_spans, mask_value
-from monitor.metrics import REGISTRY
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store
-from monitor.store.schema import DraftCheckCountRow, utcnow
 
 log = logging.getLogger(__name__)
 
-ALL_DRAFTS = "*"  # the counter row that counts every checked draft
 NOTHING_FOUND = "Nothing in the policy stands against this draft."
 PRIVACY_NOTE = ("Only you see this answer. socialguide keeps nothing of this draft - no text, "
                 "no name - only a count per category per week.")
-
-DRAFT_CHECKS = Counter("socialguide_draft_checks", "Drafts checked before posting, by "
-                       "category found (\"none\" when nothing was found); no other label",
-                       ["category"], registry=REGISTRY)
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
@@ -163,67 +150,6 @@ def advise(text: str, findings: list[Finding], settings: Settings,
     return CheckAnswer(advice, settings.policy.url, platform, cats)
 
 
-class Batcher:
-    """Feeds drafts to the pipeline from a few worker threads, in small batches under load.
-
-    Alone, a draft is analysed at once; when several wait, a worker takes them together (the
-    classifier vectorises a batch, about 1.5 times the throughput of one-by-one on one core).
-    A fixed number of workers bounds memory and CPU whatever the number of clients. If a batch
-    raises, its drafts are analysed one by one, so one bad draft fails only its own check.
-    """
-
-    MAX_DRAFTS = 16
-    MAX_CHARS = 80_000
-
-    def __init__(self, pipeline: Callable[[], Pipeline], workers: int):
-        self._pipeline = pipeline
-        self._workers = workers
-        self._queue: queue.SimpleQueue[tuple[Post, Future[Flag]]] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def analyse(self, post: Post) -> Flag:
-        """The flag for one post (blocks until a worker has analysed it)."""
-        self._start()
-        fut: Future[Flag] = Future()
-        self._queue.put((post, fut))
-        return fut.result()
-
-    def _start(self) -> None:
-        with self._lock:
-            while len(self._threads) < self._workers:
-                t = threading.Thread(target=self._work, daemon=True,
-                                     name=f"draft-check-{len(self._threads) + 1}")
-                t.start()
-                self._threads.append(t)
-
-    def _work(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            chars = len(batch[0][0].text)
-            while len(batch) < self.MAX_DRAFTS and chars < self.MAX_CHARS:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                batch.append(item)
-                chars += len(item[0].text)
-            self._run(batch)
-
-    def _run(self, batch: list[tuple[Post, Future[Flag]]]) -> None:
-        try:
-            flags = self._pipeline().analyse([p for p, _ in batch])
-        except Exception as exc:
-            if len(batch) == 1:
-                batch[0][1].set_exception(exc)
-                return
-            for item in batch:
-                self._run([item])
-            return
-        for (_, fut), flag in zip(batch, flags, strict=True):
-            fut.set_result(flag)
-
-
 class DraftChecker:
     """Runs drafts through the pipeline (see :class:`Batcher`) and counts their categories.
 
@@ -291,51 +217,6 @@ class DraftChecker:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
-
-
-def count(store: Store | None, categories: list[str], now: datetime | None = None) -> None:
-    """Add one checked draft to this week's counters: every draft, and each category found."""
-    from monitor.compliance.reports import week_start
-
-    if not categories:
-        DRAFT_CHECKS.labels("none").inc()
-    for c in categories:
-        DRAFT_CHECKS.labels(c if c in CATEGORIES else "other").inc()
-    if store is None:
-        return
-    week = week_start(now or utcnow())
-    keys = [ALL_DRAFTS, *[c for c in categories if c in CATEGORIES]]
-    try:
-        with store.session() as s:
-            dialect = s.get_bind().dialect.name
-            ins = pg_insert if dialect == "postgresql" else sqlite_insert
-            for key in keys:
-                stmt = ins(DraftCheckCountRow).values(week=week, category=key, drafts=1)
-                s.execute(stmt.on_conflict_do_update(
-                    index_elements=["week", "category"],
-                    set_={"drafts": DraftCheckCountRow.drafts + 1}))
-    except Exception as exc:  # the answer matters more than the counter
-        log.warning("could not count a draft check: %s", type(exc).__name__)
-
-
-def weekly_counts(session: Any, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
-    """week -> category (``*`` for every draft) -> drafts, for the weeks the window touches."""
-    from sqlalchemy import select
-
-    from monitor.compliance.reports import week_start
-
-    first, last = week_start(since), week_start(until)
-    rows = session.execute(
-        select(DraftCheckCountRow.week, DraftCheckCountRow.category,
-               func.sum(DraftCheckCountRow.drafts))
-        .where(DraftCheckCountRow.week >= first, DraftCheckCountRow.week <= last)
-        .group_by(DraftCheckCountRow.week, DraftCheckCountRow.category)
-        .order_by(DraftCheckCountRow.week)
-    )
-    out: dict[str, dict[str, int]] = {}
-    for week, cat, n in rows:
-        out.setdefault(week, {})[cat] = int(n or 0)
-    return out
 
 
 _checkers: dict[int, tuple[Settings, DraftChecker]] = {}
