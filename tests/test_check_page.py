@@ -102,3 +102,16 @@ def test_a_huge_form_is_refused_before_it_is_parsed(env: tuple[Settings, Store])
     r = _post(c, "y" * 20_000)  # 20,000 bytes: over 500 * 9 + 8,192
     assert r.status_code == 400 and "too long; the limit is 500 characters" in r.text
     assert "y" * 20_000 not in r.text
+
+
+def test_the_reports_page_shows_drafts_checked(env: tuple[Settings, Store]) -> None:
+    settings, store = env
+    eve = sign_in(client(settings, store), "eve")
+    assert _post(eve, f"key {AWS_KEY}").status_code == 200
+    assert _post(eve, "a friendly hello").status_code == 200
+    cora = sign_in(client(settings, store), "cora")
+    r = cora.get("/reports")
+    assert r.status_code == 200
+    assert re.search(r'id="drafts-checked">2 drafts checked in this window', r.text)
+    assert re.search(r"<td>2</td><td>credentials 1</td>", r.text)
+    assert "is not known" in r.text
