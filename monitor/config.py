@@ -232,6 +232,21 @@ class WebSettings(Section):
     oidc_redirect_url: str = ""
 
 
+class CheckSettings(Section):
+    """Checking a draft before posting (Slack, the dashboard page, ``POST /api/v1/check``)."""
+
+    # Longest draft accepted, in characters; a longer one is refused naming the limit.
+    max_chars: int = Field(default=40_000, ge=1, le=1_000_000)
+    # Requests per minute per integration token on the API (a short burst may use them at once).
+    rate_per_minute: int = Field(default=120, ge=1)
+    # Threads analysing drafts in one process; drafts waiting meanwhile are analysed together
+    # in small batches when a thread is free (memory and CPU stay bounded).
+    concurrency: int = Field(default=1, ge=1, le=64)
+    # Seconds Slack may wait for the answer inside its 3-second acknowledgement; a slower check
+    # is acknowledged with "checking..." and answered when it is done.
+    slack_answer_within_seconds: float = Field(default=2.0, ge=0, le=2.5)
+
+
 class SchedulerSettings(Section):
     # Seconds between outbox deliveries.
     deliver_seconds: int = Field(default=60, ge=1)
@@ -267,6 +282,7 @@ class Settings(Section):
     guidance: GuidanceSettings = Field(default_factory=GuidanceSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    check: CheckSettings = Field(default_factory=CheckSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 

@@ -16,6 +16,7 @@ from monitor.cli import (
     run,
     scan,
     slack,
+    tokens,
 )
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app = typer.Typer(
 
 for _module in (demo, scan, run, people, accounts, rules, model, compliance, config_cmd, db, slack):
     _module.register(app)
+tokens.register(app)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ def web(
         settings = settings_from(config)
         store = open_store(settings)
         app = create_app(settings, store)
+        app.state.draft_checker.warm_up_in_background()  # the first draft check waits less
     bind_host = host or settings.web.host
     bind_port = port or settings.web.port
     err_console.print(f"dashboard on http://{bind_host}:{bind_port}/ (store {store.redacted_url})")

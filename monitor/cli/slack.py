@@ -30,9 +30,11 @@ def serve(config: ConfigOption = None) -> None:
     """Run the Slack app (Socket Mode by default, or HTTP per [slack] mode) until stopped."""
     with cli_errors():
         settings = settings_from(config)
+        from monitor.guidance.draft_check import checker_for
         from monitor.slack.app import serve as run
 
         store = open_store(settings)
+        checker_for(settings).warm_up_in_background()  # draft checks answer from the start
         err_console.print(f"socialguide Slack app: {settings.slack.mode} mode, "
                           f"Slack API {settings.slack.base_url}")
         run(settings, store)

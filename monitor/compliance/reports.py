@@ -80,6 +80,13 @@ class Report:
     person_weeks: int = 0
     person_weeks_over_budget: int = 0
     dead_nudges: list[dict[str, Any]] = field(default_factory=list)
+    # Drafts checked before posting (a leading indicator): week -> category -> drafts, with
+    # "*" for every checked draft. No text and no person behind any of these numbers.
+    drafts_weekly: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def drafts_checked(self) -> int:
+        return sum(c.get("*", 0) for c in self.drafts_weekly.values())
 
     @property
     def self_resolved_share(self) -> float | None:
@@ -134,6 +141,9 @@ def build_report(
     rep.ttr_by_category = {c: round(statistics.median(v), 2) for c, v in sorted(ttr_cat.items())}
     rep.rules = _rule_stats(session, since, until)
     _nudges(session, rep, since, until)
+    from monitor.guidance.draft_counts import weekly_counts
+
+    rep.drafts_weekly = weekly_counts(session, since, until)
     return rep
 
 
@@ -241,6 +251,10 @@ def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
         ("nudges", "dead_lettered", "", str(len(rep.dead_nudges))),
     ]
     rows += [("nudges_per_week", w, "", str(n)) for w, n in rep.nudges_weekly.items()]
+    rows.append(("drafts_checked", "total", "", str(rep.drafts_checked)))
+    for week, counts in rep.drafts_weekly.items():
+        rows += [("drafts_checked_per_week", week, "all" if c == "*" else c, str(n))
+                 for c, n in sorted(counts.items())]
     return rows
 
 
@@ -262,4 +276,5 @@ def report_json(rep: Report) -> str:
     data["self_resolved_share"] = rep.self_resolved_share
     data["rules"] = [{**asdict(r), "precision": r.precision} for r in rep.rules]
     data["noisiest_rules"] = [r.source for r in rep.noisiest()]
+    data["drafts_checked"] = rep.drafts_checked
     return json.dumps(data, indent=2, sort_keys=True)

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from monitor import ownership
 from monitor.config import Settings, optional_secret, secret
 from monitor.errors import ConfigError, InputError, NotFoundError, SocialGuideError
-from monitor.slack import actions, blocks
+from monitor.slack import actions, blocks, check
 from monitor.slack.client import web_client
 from monitor.slack.notice import build_notice, notice_hash
 from monitor.store import Store, repo
@@ -42,6 +42,8 @@ HELP = (
     "profile (proof that it is yours)\n"
     "`/socialguide disconnect <platform> <handle>` - stop and erase what was kept\n"
     "`/socialguide status` - your accounts and open flags\n"
+    "`/socialguide check <draft>` - check a draft before you post it (only you see the "
+    "answer; nothing is kept)\n"
     "`/socialguide help` - this text\n"
     "Platforms: " + ", ".join(actions.PLATFORMS)
 )
@@ -107,6 +109,7 @@ class SocialGuideApp:
 
     def _register(self) -> None:
         a = self.app
+        check.register(self)  # before on_command: it takes "/socialguide check ..."
         a.command("/socialguide")(self.on_command)
         a.view(blocks.CONSENT_VIEW)(self.on_consent)
         a.view(blocks.REASON_VIEW)(self.on_reason)
@@ -357,6 +360,7 @@ class SocialGuideApp:
             view = blocks.home_view(accounts, flags, nudges, HELP)
         except SocialGuideError as exc:
             view = blocks.home_view([], [], [], f"{exc}. {HELP}")
+        view["blocks"] = [check.home_button(), *view["blocks"]][:100]
         if notice:
             view["blocks"].insert(0, {"type": "context", "elements": [
                 {"type": "mrkdwn", "text": blocks.escape(notice)}]})

@@ -58,6 +58,10 @@ def build_notice(settings: Settings, platform: str, handle: str) -> str:
         "posts we kept from this account and the text of their flags are erased (except where "
         "a legal hold applies).",
         "",
+        "Checking a draft before you post it (`/socialguide check`, Check a draft on the Home "
+        "tab or the dashboard) is separate and needs no connected account: nothing about the "
+        "draft is kept - no text and no name - only a count per category per week.",
+        "",
         f"Policy version {settings.policy.version}: {settings.policy.url}",
     ])
 

@@ -339,3 +339,37 @@ class CycleRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ok: Mapped[bool] = mapped_column(Boolean, default=False)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApiTokenRow(Base):
+    """An integration's token for ``POST /api/v1/check``: only its SHA-256 is kept.
+
+    The token is random (256 bits), so a fast hash is enough to make the stored value useless
+    to a reader of the database; revoking sets ``revoked_at`` and takes effect on the next
+    request, since every request looks the hash up.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, so an operator can tell tokens apart in `tokens list`.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DraftCheckCountRow(Base):
+    """How many checked drafts had a finding of each category in a week: no text, no person.
+
+    This is everything a draft check leaves behind. ``category`` ``"*"`` counts every checked
+    draft, with or without findings.
+    """
+
+    __tablename__ = "draft_check_counts"
+
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date of the Monday
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    drafts: Mapped[int] = mapped_column(Integer, default=0)

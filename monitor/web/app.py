@@ -30,7 +30,7 @@ from monitor.errors import InputError, NotFoundError
 from monitor.store import Store
 from monitor.store.audit import latest_head, record
 from monitor.store.schema import UserRow
-from monitor.web import charts
+from monitor.web import charts, check_page
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
     CSRF_FIELD,
@@ -419,6 +419,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
                      "X-Socialguide-Chain-Head": head.as_text() if head else "empty"},
         )
 
+    check_page.install(app, settings, store, page, viewer_for)  # /check and /api/v1
     return app
 
 
