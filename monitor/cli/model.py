@@ -76,9 +76,9 @@ def train_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for the model, manifest, card and report (default: models/).",
         file_okay=False)] = None,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the corpus.")] = 3,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the corpus.")] = 4,
     tweets_per_epoch: Annotated[int, typer.Option(
-        "--tweets-per-epoch", min=0, help="Public TweetEval tweets drawn per epoch.")] = 4000,
+        "--tweets-per-epoch", min=0, help="Public TweetEval tweets drawn per epoch.")] = 6000,
     max_steps: Annotated[int | None, typer.Option(
         "--max-steps", min=1, help="Stop after this many steps (a smoke run).")] = None,
     limit: Annotated[int | None, typer.Option(

@@ -34,13 +34,13 @@ class TrainConfig:
     """Everything that decides the weights; the same config and data give the same model."""
 
     seed: int = 20261202
-    epochs: int = 3
+    epochs: int = 4
     batch_posts: int = 32
     lr: float = 5e-5
     head_lr: float = 1e-3
     warmup: float = 0.06
     pos_weight: float = 2.0
-    tweets_per_epoch: int = 4000
+    tweets_per_epoch: int = 6000
     token_budget: int = 2048  # padded word pieces per batch
     max_steps: int | None = None
     threads: int = 0  # 0: torch's default
