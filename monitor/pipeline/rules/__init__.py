@@ -32,6 +32,8 @@ EXAMPLE_POLICY = PolicySettings(
     confidential=ConfidentialTerms(terms=["Project Falcon", "Bluebird"],
                                    customers_under_nda=["Contoso Bank"]),
     disparagement=DisparagementTerms(competitors=["Globex"], customers=["Contoso Bank"]),
+    published_contacts=["press@northwind.example", "media.relations@northwind-labs.com",
+                        "+1 415 555 0100", "1 Harbour Way, Springfield, IL 62701"],
 )
 
 

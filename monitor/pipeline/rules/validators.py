@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import phonenumbers
 
+from monitor.pipeline.rules.id_checks import ID_VALIDATORS
+
 _NON_DIGIT = re.compile(r"\D")
 _HEX_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}"
                        r"|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
@@ -334,3 +336,5 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "entropy": entropy,
     "secret": secret,
 }
+for _name, _check in ID_VALIDATORS.items():
+    VALIDATORS[_name] = lambda v, _e, _c=_check: _c(v)
