@@ -31,7 +31,7 @@ class StoreSettings(Section):
     echo: bool = False
     # Credential spans in stored post text, excerpts and evidence are masked (``AKIA••••B3TD``).
     # Set false to keep them in clear at rest (compliance then reveals from the post text).
-    mask_secrets: bool = True
+    mask_credentials: bool = True
     # Environment variable with the key that seals a credential for compliance's reveal and
     # keys its fingerprint; without it nothing is sealed and reveal has nothing to show.
     secret_key_env: str = "SOCIALGUIDE_SECRET_KEY"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.domain import Finding, Post
-from monitor.masking import mask_value, secret_fingerprint
+from monitor.masking import DEFAULT_FINGERPRINT_KEY, mask_value, secret_fingerprint
 from monitor.pipeline.rules.loader import LoadedRule
 from monitor.pipeline.rules.matchers import (
     LexicalMatchers,
@@ -45,8 +45,6 @@ _SPLIT = -5  # pre-filter owner tag: "a token may be split by spaces or line bre
 # Most base64 runs one post has decoded and scanned; bounds the work on a 1 MB post.
 MAX_DECODES = 8
 MAX_DECODE_CHARS = 8192
-# Fingerprints need a key; deployments set their own (``[store] secret_key_env``).
-DEFAULT_FINGERPRINT_KEY = b"socialguide-secret-fingerprint"
 
 
 @dataclass(slots=True)
