@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from monitor.compliance.queries import get_flag
 from monitor.compliance.users import Viewer
 from monitor.errors import InputError, NotFoundError
-from monitor.store.audit import record
 from monitor.masking import SecretKeeping
+from monitor.store.audit import record
 from monitor.store.schema import FeedbackRow, FlagRow, PostRow, utcnow
 
 # action -> (new status, statuses it may start from)
