@@ -42,6 +42,7 @@ _FOLDED = 1 << 20  # combined pre-filter owners at or above this are folded-view
 _LEET = -3  # pre-filter owner tag: "the text may contain leetspeak"
 _SPACED = -4  # pre-filter owner tag: "the text may contain spaced-apart letters"
 _SPLIT = -5  # pre-filter owner tag: "a token may be split by spaces or line breaks"
+_GENERIC_VALIDATORS = frozenset({"generic_secret", "password", "secret", "basic_auth", "entropy"})
 # Most base64 runs one post has decoded and scanned; bounds the work on a 1 MB post.
 MAX_DECODES = 8
 MAX_DECODE_CHARS = 8192
@@ -167,10 +168,13 @@ class RuleEngine:
         self._combined.add(LEET_TRIGGER, _LEET)
         self._combined.add(SPACED_TRIGGER, _SPACED)
         self._combined.add(SPLIT_TRIGGER, _SPLIT)
-        # Rules that may also run on the joined view (credentials, matched on the clean view).
+        # Rules that may also run on the joined view: credential formats matched on the clean
+        # view. Not the generic ones (a name, then any random-looking value), which would
+        # read two neighbouring words as one value.
         self._joinable = [i for i, c in enumerate(self.rules)
                           if c.lr.rule.category == "credentials" and c.lr.rule.match.view == "clean"
-                          and c.regexes and c.lr.rule.match.decode is None]
+                          and c.regexes and c.lr.rule.match.decode is None
+                          and c.lr.rule.match.validator not in _GENERIC_VALIDATORS]
         self._combined.compile()
         self._folded.compile()
 

@@ -186,6 +186,11 @@ def _plain_word(run: str) -> bool:
     return run.isalpha() and (run.islower() or run.istitle())
 
 
+def _upper_chunks(left: str, right: str) -> bool:
+    """Key ids read out in groups of capitals ("AKIA 6GCE GKIZ KRBH")."""
+    return all(4 <= len(x) <= 8 and x.isalnum() and x.isupper() for x in (left, right))
+
+
 def _joins(left: str, right: str, gap: str) -> bool:
     """Whether two runs either side of a gap look like the halves of one token."""
     right = right.rstrip(_TRAILING)
@@ -193,7 +198,7 @@ def _joins(left: str, right: str, gap: str) -> bool:
         if len(left) < 8 or len(right) < 4:
             return False
     elif len(gap) > 2 or len(left) < 4 or len(right) < 3 or not (
-            _DIGIT.search(left) or _DIGIT.search(right)):
+            _DIGIT.search(left) or _DIGIT.search(right) or _upper_chunks(left, right)):
         return False
     if not (_FRAGMENT.fullmatch(left) and _FRAGMENT.fullmatch(right)):
         return False
