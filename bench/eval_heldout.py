@@ -60,11 +60,13 @@ def flagged(engine: RuleEngine, text: str, category: str) -> bool:
                for f in engine.analyse(text).findings)
 
 
-def evaluate(engine: RuleEngine, category: str) -> Figures:
-    """Figures for ``credentials`` (hard negatives) or ``pii`` (negatives)."""
-    prefix = "credentials" if category == "credentials" else "pii"
-    negatives = "credentials_hard_negative" if category == "credentials" else "pii_negative"
-    fig = Figures(category)
+def evaluate(engine: RuleEngine, category: str, batch: str = "") -> Figures:
+    """Figures for ``credentials`` (hard negatives) or ``pii`` (negatives); ``batch`` is ""
+    for round 1 or ``round2_`` for the batch written after the fixes."""
+    prefix = batch + ("credentials" if category == "credentials" else "pii")
+    negatives = batch + ("credentials_hard_negative" if category == "credentials"
+                         else "pii_negative")
+    fig = Figures(batch + category)
     for row in _rows(f"{prefix}_positive"):
         fig.positives += 1
         fig.kind_total[row["kind"]] += 1
@@ -95,8 +97,9 @@ def report(fig: Figures, *, show: int = 40) -> str:
 
 def main() -> None:
     engine = heldout_engine()
-    for category in ("credentials", "pii"):
-        print(report(evaluate(engine, category)))
+    for batch in ("", "round2_"):
+        for category in ("credentials", "pii"):
+            print(report(evaluate(engine, category, batch)))
 
 
 if __name__ == "__main__":
