@@ -135,6 +135,7 @@ _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _PLACEHOLDER_RUN = re.compile(r"(.)\1{7,}")
 _X_RUN = re.compile(r"[xX*.]{8,}")
+_JWT_HEADER_START = re.compile(rb'^\{\s*"(?:alg|typ|kid)"\s*:\s*"[A-Za-z0-9+/=_.:-]{2,}"\s*,')
 
 
 def _b64decode(value: str) -> bytes | None:
@@ -195,7 +196,9 @@ def jwt(value: str) -> bool:
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return False
+        # A header mangled after its first field (copied from a log, cut by a chat client)
+        # still starts as a JSON object naming the algorithm or type.
+        return _JWT_HEADER_START.match(raw) is not None
     return isinstance(header, dict) and isinstance(header.get("alg"), str)
 
 
