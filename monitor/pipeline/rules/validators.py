@@ -51,7 +51,11 @@ def luhn(value: str) -> bool:
 
 
 def iban(value: str) -> bool:
-    """IBANs: the country's length and the ISO 7064 mod-97 check."""
+    """IBANs: the country's length and the ISO 7064 mod-97 check; one case throughout (a mixed-
+    case run is a piece of base64, not an IBAN someone typed)."""
+    letters = [c for c in value if c.isalpha()]
+    if any(c.isupper() for c in letters) and any(c.islower() for c in letters):
+        return False
     s = "".join(value.split()).upper()
     if not 15 <= len(s) <= 34 or not s.isalnum() or not s[:2].isalpha() or not s[2:4].isdigit():
         return False
