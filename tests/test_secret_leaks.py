@@ -201,3 +201,36 @@ def test_clear_at_rest_when_configured_but_still_masked_on_pages_and_messages(
                       data={"reason": "rotating the key with IT", "csrf_token": token})
     assert "AKIAQ3EGRT5KW7JXN2PB" in shown.text
     store.dispose()
+
+
+def test_an_edit_that_keeps_the_same_key_is_not_a_second_nudge(
+    tmp_path: Path, tmp_db_url: str, fake_slack: FakeSlackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'Already told' compares the credentials' keyed fingerprints, not their text."""
+    from monitor.store.schema import NudgeRow
+
+    monkeypatch.setenv("SG_TEST_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SG_TEST_SIGNING", "test-signing-secret")
+    settings = _settings(tmp_db_url, fake_slack)
+    store = Store(settings.store.url)
+    with store.session() as s:
+        alice = fx.person(s, "alice@example.com", team="Platform", name="Alice Author")
+        repo.add_account_with_consent(s, alice, "bluesky", HANDLE, "2026.1", "0" * 64,
+                                      "test", "test")
+    path = tmp_path / "posts.jsonl"
+    versions = ["deploy key AKIAQ3EGRT5KW7JXN2PB oops",
+                "deploy key AKIAQ3EGRT5KW7JXN2PB oops (edited: typo)",
+                "deploy key AKIAZ7HD2LQ4MX9CVB3N now, rotated the old one"]
+    pipeline = build_pipeline(settings)
+    told = []
+    for text in versions:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"id": "p1", "platform": "bluesky", "account": HANDLE,
+                                 "text": text}) + "\n")
+        run_cycle(store, settings, pipeline, {"bluesky": ReplayCollector(path)}, now=MONDAY_10)
+        deliver_due(store, SlackNotifier(web_client(settings), settings), settings, MONDAY_10)
+        with store.session() as s:
+            told.append(len(s.scalars(select(NudgeRow).where(NudgeRow.role == "author")).all()))
+    assert told == [1, 1, 2]
+    store.dispose()
