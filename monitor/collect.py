@@ -33,6 +33,7 @@ from monitor.config import Settings
 from monitor.domain import Post
 from monitor.errors import CollectorError, RateLimited
 from monitor.guidance.planner import plan_nudges
+from monitor.masking import SecretKeeping
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store, repo
 from monitor.store.schema import (
@@ -473,6 +474,7 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
 def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tuple],  # type: ignore[type-arg]
              report: CycleReport, now: datetime) -> None:
     flags = pipeline.analyse([p for p, _, _ in items])
+    keeping = SecretKeeping.from_settings(settings)
     owners: dict[int, tuple[AccountRow, PersonRow | None]] = {}
     # New posts arrive as primary keys: load the rows of those that got findings, at once.
     wanted = [r for f, (_, r, _) in zip(flags, items, strict=True)
@@ -488,7 +490,7 @@ def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tup
             assert acc is not None
             owners[account_id] = (acc, s.get(PersonRow, acc.owner_id))
         acc, person = owners[account_id]
-        frow = repo.record_flag(s, flag, row, acc, person)
+        frow = repo.record_flag(s, flag, row, acc, person, keeping=keeping)
         if flag.flagged:
             for c in flag.categories:
                 report.flags[c] += 1

@@ -29,6 +29,12 @@ class Section(BaseModel):
 class StoreSettings(Section):
     url: str = "sqlite:///socialguide.db"
     echo: bool = False
+    # Credential spans in stored post text, excerpts and evidence are masked (``AKIA••••B3TD``).
+    # Set false to keep them in clear at rest (compliance then reveals from the post text).
+    mask_credentials: bool = True
+    # Environment variable with the key that seals a credential for compliance's reveal and
+    # keys its fingerprint; without it nothing is sealed and reveal has nothing to show.
+    secret_key_env: str = "SOCIALGUIDE_SECRET_KEY"
 
 
 class ConfidentialTerms(Section):
@@ -50,6 +56,9 @@ class PolicySettings(Section):
     )
     confidential: ConfidentialTerms = Field(default_factory=ConfidentialTerms)
     disparagement: DisparagementTerms = Field(default_factory=DisparagementTerms)
+    # The company's own published contacts (press and support addresses, phone lines, the
+    # office address): sharing them is not personal data.
+    published_contacts: list[str] = Field(default_factory=list)
 
 
 class RulesSettings(Section):

@@ -134,6 +134,10 @@ class Finding:
     shadow: bool = False  # experimental rule or low-confidence model: logged, never nudged
     explanation: list[str] = field(default_factory=list)
     version: str | None = None  # rule file revision or model version
+    # Credentials only: the secret as it may be shown (``AKIA…B3TD``) and a keyed hash of it,
+    # so a finding can be shown, deduplicated and "already told" without the secret in clear.
+    masked: str | None = None
+    fingerprint: str | None = None
 
     def to_contract(self) -> dict[str, Any]:
         """The finding as the ``scan`` output contract in DESIGN.md spells it."""

@@ -111,7 +111,9 @@ def test_flag_page_highlights_spans_and_escapes_text(env, cora):
     _, _, w = env
     html = cora.get(f"/flags/{w.flags['eve']}").text
     assert "<script>alert(1)</script>" not in html
-    assert "<mark>&lt;script&gt;alert(1)&lt;/script&gt;</mark>" in html
+    # A credential span is highlighted, masked (its ends kept) and escaped.
+    assert "<mark>&lt;scr" + "•" * 17 + "ipt&gt;</mark>" in html
+    assert "alert(1)" not in html
     assert "rule:cred.password" in html and "Rotate the secret now." in html
     assert "Eve Example" not in html  # pseudonymised by default
     assert "person-" in html

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from monitor.compliance.queries import get_flag
 from monitor.compliance.users import Viewer
 from monitor.errors import InputError, NotFoundError
+from monitor.masking import SecretKeeping
 from monitor.store.audit import record
-from monitor.store.schema import FeedbackRow, FlagRow, utcnow
+from monitor.store.schema import FeedbackRow, FlagRow, PostRow, utcnow
 
 # action -> (new status, statuses it may start from)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -139,3 +140,43 @@ def reveal(session: Session, viewer: Viewer, flag_id: int, reason: str | None) -
     record(session, viewer.username, "flag.reveal", "flag", flag.id,
            {"reason": reason, "person_id": flag.person_id})
     return flag
+
+
+@dataclass(slots=True)
+class RevealedSecret:
+    """One credential finding's clear value, shown once to the compliance reviewer who asked."""
+
+    source: str
+    masked: str
+    values: list[str] | None  # None: not kept (no key configured, and the post text is masked)
+
+
+def reveal_secret(session: Session, viewer: Viewer, flag_id: int, reason: str | None,
+                  keeping: SecretKeeping) -> list[RevealedSecret]:
+    """Compliance only: the clear credentials of a flag, with the reason recorded in the audit.
+
+    Values come from the seal (see :class:`SecretKeeping`), or from the stored post text when
+    ``[store] mask_credentials`` is off; the audit entry names the findings, never the values.
+    """
+    if viewer.role != "compliance":
+        raise NotFoundError(f"flag {flag_id} not found")
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise InputError("say why you need to see the secret (at least 5 characters)")
+    if len(reason) > MAX_REASON:
+        raise InputError(f"reason is longer than {MAX_REASON} characters")
+    flag = get_flag(session, viewer, flag_id)
+    secrets = [f for f in flag.findings if f.category == "credentials"]
+    if not secrets:
+        raise InputError("this flag has no credential to reveal")
+    post = session.get(PostRow, flag.post_id) if flag.post_id else None
+    out: list[RevealedSecret] = []
+    for f in secrets:
+        values = keeping.unseal(f.sealed)
+        if values is None and not keeping.mask and post is not None and post.text:
+            values = [post.text[int(a):int(b)] for a, b in (f.spans or [])]
+        out.append(RevealedSecret(f.source, f.masked or f.evidence or "", values))
+    record(session, viewer.username, "flag.reveal_secret", "flag", flag.id,
+           {"reason": reason, "findings": [f.id for f in secrets],
+            "revealed": sum(1 for r in out if r.values is not None)})
+    return out

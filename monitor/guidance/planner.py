@@ -25,6 +25,25 @@ def pseudonym(person: PersonRow | None) -> str:
     return f"team member #{person.id}"
 
 
+def _secret_already_told(session: Session, flag: FlagRow) -> bool:
+    """True if the author was already told about exactly these credentials in an earlier
+    version of the same post (an edit that keeps the key is not a second leak to nudge about).
+
+    Compared by keyed fingerprint, so the secret itself is never needed."""
+    mine = {f.fingerprint for f in flag.findings if f.category == "credentials" and f.fingerprint}
+    if flag.post_id is None or not mine:
+        return False
+    told = set(session.scalars(
+        select(FindingRow.fingerprint)
+        .join(FlagRow, FlagRow.id == FindingRow.flag_id)
+        .join(NudgeRow, NudgeRow.flag_id == FlagRow.id)
+        .where(FlagRow.post_id == flag.post_id, FlagRow.id != flag.id,
+               FindingRow.fingerprint.is_not(None), NudgeRow.role == "author",
+               NudgeRow.status.in_([NudgeStatus.SENT.value, NudgeStatus.SENDING.value]))
+    ))
+    return mine <= told
+
+
 def _already_told(session: Session, flag: FlagRow) -> bool:
     """True if an earlier version of the same post already nudged its author about these
     categories (one nudge per post, however often it is edited or how many findings)."""
@@ -65,7 +84,8 @@ def plan_nudges(
         settings, main.category, quote, main.guidance, main.policy_section, flag.platform, urgent
     )
     nudges: list[NudgeRow] = []
-    if urgent or not _already_told(session, flag):
+    if (urgent and not _secret_already_told(session, flag)) or (
+            not urgent and not _already_told(session, flag)):
         nudges.append(NudgeRow(
             flag_id=flag.id,
             recipient_id=author.id,

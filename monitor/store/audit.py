@@ -24,7 +24,7 @@ GENESIS = "0" * 64
 
 # Flag actions that only read: they never carry the flag's state, or a tampered row viewed
 # afterwards would be blessed by the view's own entry.
-READ_ACTIONS = frozenset({"flag.view", "flag.reveal", "flag.export"})
+READ_ACTIONS = frozenset({"flag.view", "flag.reveal", "flag.reveal_secret", "flag.export"})
 
 # The reviewable fields of a flag whose hash every flag-changing entry records.
 FLAG_STATE_FIELDS = ("status", "resolution", "reason", "legal_hold", "category", "severity")

@@ -10,8 +10,9 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from monitor.collectors.base import AccountRef, Cursor
-from monitor.domain import SEVERITY_ORDER, Flag, FlagStatus, Post
+from monitor.domain import SEVERITY_ORDER, Finding, Flag, FlagStatus, Post
 from monitor.errors import InputError, NotFoundError
+from monitor.masking import SecretKeeping, credential_spans, mask_spans, mask_value
 from monitor.store import audit
 from monitor.store.schema import (
     AccountRow,
@@ -264,12 +265,24 @@ def record_flag(
     account: AccountRow | None,
     person: PersonRow | None,
     actor: str = SYSTEM,
+    *,
+    keeping: SecretKeeping | None = None,
 ) -> FlagRow:
     """Write a flag and its findings to the log (and the audit chain) in the caller's transaction.
 
     A re-analysed (edited) post supersedes its earlier open flag instead of adding another.
+
+    Credential spans never reach the log in clear: the excerpt and evidence quote the masked
+    text, and the post's stored text is masked too unless ``keeping.mask`` is off; the clear
+    value is kept only sealed for compliance's reveal (see :class:`SecretKeeping`).
     """
-    text = flag.post.text
+    keeping = keeping or SecretKeeping()
+    clear = flag.post.text
+    every = flag.findings + flag.shadow_findings
+    secret_spans = credential_spans(every)
+    text = mask_spans(clear, secret_spans) if secret_spans else clear
+    if post_row is not None and secret_spans and keeping.mask and post_row.text == clear:
+        post_row.text = text
     findings = flag.findings or flag.shadow_findings
     top = max(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity), f.score))
     if post_row is not None:
@@ -308,7 +321,11 @@ def record_flag(
                 shadow=f.shadow or f not in flag.findings,
                 explanation=list(f.explanation),
                 version=f.version,
-                evidence=" … ".join(text[a:b] for a, b in f.spans)[:2000],
+                evidence=_evidence(f, text),
+                masked=f.masked,
+                fingerprint=f.fingerprint,
+                sealed=(keeping.seal([clear[a:b] for a, b in f.spans])
+                        if f.category == "credentials" else None),
             )
         )
     session.add(row)
@@ -362,6 +379,13 @@ def set_flag_status(
         {"from": before, "to": status, "resolution": resolution,
          "reason_hash": text_hash(reason) if reason else None},
     )
+
+
+def _evidence(f: Finding, text: str) -> str:
+    """What a finding quotes: a credential's masked form, otherwise the matched text."""
+    if f.category == "credentials":
+        return (f.masked or " … ".join(mask_value(text[a:b]) for a, b in f.spans))[:2000]
+    return " … ".join(text[a:b] for a, b in f.spans)[:2000]
 
 
 def _excerpt(text: str, spans: list[tuple[int, int]], context: int = 60) -> str:

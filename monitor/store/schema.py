@@ -242,8 +242,13 @@ class FindingRow(Base):
     shadow: Mapped[bool] = mapped_column(Boolean, default=False)
     explanation: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[str | None] = mapped_column(String(128))
-    # The matched text (erased on opt-out).
+    # The matched text (erased on opt-out); a credential's is its masked form.
     evidence: Mapped[str | None] = mapped_column(Text)
+    # Credentials only: the display form (``AKIA…B3TD``), a keyed hash for dedupe and "already
+    # told", and the clear value encrypted for compliance's audited reveal (None without a key).
+    masked: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    sealed: Mapped[str | None] = mapped_column(Text)
 
     flag: Mapped[FlagRow] = relationship(back_populates="findings")
 

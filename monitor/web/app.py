@@ -27,6 +27,7 @@ from monitor.compliance.users import Viewer, authenticate, viewer_of
 from monitor.config import Settings
 from monitor.domain import CATEGORIES, SEVERITY_ORDER
 from monitor.errors import InputError, NotFoundError
+from monitor.masking import SecretKeeping
 from monitor.store import Store
 from monitor.store.audit import latest_head, record
 from monitor.store.schema import UserRow
@@ -58,6 +59,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     sso = OidcClient(settings.web) if settings.web.oidc_issuer.strip() else None
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     pkey = pseudonym_key(settings.web)
+    keeping = SecretKeeping.from_settings(settings)
     author_label: Callable[[int | None], str] = partial(_pseudonym, key=pkey)
     templates.env.globals.update(
         pseudonym=author_label, categories=CATEGORIES, severities=SEVERITY_ORDER,
@@ -331,6 +333,21 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return await run_in_threadpool(
             lambda: _render_flag(request, viewer, flag_id, reveal_reason=reason)
         )
+
+    @app.post("/flags/{flag_id:int}/reveal-secret")
+    async def reveal_secret(request: Request, flag_id: int) -> Response:
+        viewer = viewer_for(request)
+        form = await checked_form(request)
+        reason = str(form.get("reason", ""))
+
+        def run() -> Response:
+            with store.session() as s:
+                shown = review.reveal_secret(s, viewer, flag_id, reason, keeping)
+                detail = flag_detail(s, queries.get_flag(s, viewer, flag_id))
+            return page(request, "flag.html", viewer=viewer, d=detail, revealed=False,
+                        secrets=shown, message=None)
+
+        return await run_in_threadpool(run)
 
     @app.post("/flags/{flag_id:int}/hold")
     async def hold(request: Request, flag_id: int) -> Response:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.masking import mask_spans
 from monitor.store.schema import (
     AuditEventRow,
     FeedbackRow,
@@ -72,8 +73,11 @@ def flag_detail(session: Session, flag: FlagRow) -> FlagDetail:
     post = session.get(PostRow, flag.post_id) if flag.post_id else None
     findings = list(flag.findings)
     spans = [list(s) for f in findings for s in (f.spans or [])]
+    # Credentials are shown masked even when the store keeps them in clear (mask_credentials off).
+    secret = [(int(a), int(b)) for f in findings if f.category == "credentials"
+              for a, b in (f.spans or [])]
     if post is not None and post.text:
-        segs, source = segments(post.text, spans), "post"
+        segs, source = segments(mask_spans(post.text, secret), spans), "post"
     elif flag.excerpt:
         segs, source = [(flag.excerpt, False)], "excerpt"
     else:

@@ -56,6 +56,14 @@ def test_hostile_regex_runs_in_linear_time(tmp_path) -> None:
         ("    review_by: 2027-06-30", "    review_by: someday", 9, "review_by", "date"),
         ("      match: [aaaa, aa]", "      match: [aaaa]", 16, "examples.match", "at least 2"),
         ("    guidance: Consider this.", "    guidance: [unclosed", 12, None, "started on line 11"),
+        ("      regex: ['(a+)+$']", "      regex: ['(a+)+$']\n      validator: crc99", 15,
+         "match.validator", "unknown validator 'crc99'"),
+        ("      regex: ['(a+)+$']", "      regex: ['(a+)+$']\n      checksum: luhnish", 15,
+         "match.checksum", "unknown validator 'luhnish'"),
+        ("      regex: ['(a+)+$']", "      regex: ['(a+)+$']\n      allow_from: [policy.friends]", 15,
+         "match.allow_from", "unknown term list"),
+        ("      regex: ['(a+)+$']", "      regex: ['(a+)+$']\n      decode: rot13", 15,
+         "match.decode", "base64"),
     ],
 )
 def test_broken_rule_file_names_file_line_and_field(tmp_path, old, new, line, field, words) -> None:
@@ -104,3 +112,42 @@ def test_config_paths_disabled_and_policy_terms_reach_the_pipeline(tmp_path, tmp
     only = settings_from_dict({"model": {"enabled": False},
                                "rules": {"paths": [str(path)], "replace_bundled": True}})
     assert build_pipeline(only).detectors[0].engine.rule_ids() == ["test.hostile"]
+
+
+def _seconds(engine: RuleEngine, text: str) -> float:
+    import time
+
+    start = time.perf_counter()
+    engine.analyse(text)
+    return time.perf_counter() - start
+
+
+@pytest.mark.timeout(300)
+def test_a_megabyte_of_random_base64_is_answered_in_linear_time(engine) -> None:
+    """A 1 MB post of random base64 (one run, wrapped at 76, or in groups) gets an answer,
+    and four times the text takes about four times as long, not sixteen (a shared machine
+    makes single timings noisy, hence the margin)."""
+    import base64
+    import random
+
+    rng = random.Random(7)
+
+    def blob(size: int, shape: str) -> str:
+        # The same phrase in front of both sizes, so both take the tokenizer path too.
+        raw = "internal only " + base64.b64encode(rng.randbytes(size * 3 // 4)).decode()
+        if shape == "wrapped":
+            return "\n".join(raw[i:i + 76] for i in range(0, len(raw), 76))
+        if shape == "grouped":
+            return " ".join(raw[i:i + 8] for i in range(0, len(raw), 8))
+        return raw
+
+    for shape in ("flat", "wrapped", "grouped"):
+        engine.analyse(blob(40_000, shape))  # builds the long-text pre-filter groups once
+        small = _seconds(engine, blob(250_000, shape))
+        big_text = blob(1_000_000, shape)
+        big = _seconds(engine, big_text)
+        assert len(big_text) >= 1_000_000
+        assert big < 60, (shape, big)
+        assert big / max(small, 0.05) < 10, (shape, small, big)
+        # Random bytes are not credentials: nothing decodes to a key, no checksum passes.
+        assert [f for f in engine.analyse(big_text).findings if f.category == "credentials"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ EXAMPLE_POLICY = PolicySettings(
     confidential=ConfidentialTerms(terms=["Project Falcon", "Bluebird"],
                                    customers_under_nda=["Contoso Bank"]),
     disparagement=DisparagementTerms(competitors=["Globex"], customers=["Contoso Bank"]),
+    published_contacts=["press@northwind.example", "media.relations@northwind-labs.com",
+                        "+1 415 555 0100", "1 Harbour Way, Springfield, IL 62701"],
 )
 
 
@@ -63,8 +66,12 @@ def _key(paths: Sequence[Path], settings: Settings) -> str:
     for f in rule_files(paths):
         st = f.stat()
         stamps.append((str(f), st.st_mtime_ns, st.st_size))
+    from monitor.masking import SecretKeeping
+
+    key = hashlib.sha256(SecretKeeping.from_settings(settings).fingerprint_key).hexdigest()
     return json.dumps(
-        [stamps, settings.policy.model_dump(mode="json"), settings.rules.model_dump(mode="json")],
+        [stamps, settings.policy.model_dump(mode="json"), settings.rules.model_dump(mode="json"),
+         key],
         sort_keys=True,
     )
 
@@ -75,8 +82,11 @@ def engine_for(settings: Settings) -> RuleEngine:
     key = _key(paths, settings)
     engine = _CACHE.get(key)
     if engine is None:
+        from monitor.masking import SecretKeeping
+
         engine = RuleEngine(
-            load_rules(paths), policy_terms(settings.policy), settings.rules.disabled
+            load_rules(paths), policy_terms(settings.policy), settings.rules.disabled,
+            fingerprint_key=SecretKeeping.from_settings(settings).fingerprint_key,
         )
         if len(_CACHE) > 16:
             _CACHE.clear()

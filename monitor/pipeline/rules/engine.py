@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.domain import Finding, Post
+from monitor.masking import DEFAULT_FINGERPRINT_KEY, mask_value, secret_fingerprint
 from monitor.pipeline.rules.loader import LoadedRule
 from monitor.pipeline.rules.matchers import (
     LexicalMatchers,
@@ -24,12 +25,14 @@ from monitor.pipeline.rules.matchers import (
 from monitor.pipeline.rules.normalize import (
     LEET_TRIGGER,
     SPACED_TRIGGER,
+    SPLIT_TRIGGER,
     View,
     clean_view,
     fold_view,
+    joined_view,
     views,
 )
-from monitor.pipeline.rules.validators import VALIDATORS
+from monitor.pipeline.rules.validators import VALIDATORS, decode_base64_text
 
 # Most spans one rule reports for one post; a 1 MB post of repeated keys stays bounded.
 MAX_SPANS_PER_RULE = 100
@@ -38,6 +41,11 @@ _SUPPRESS = -2  # pre-filter owner tag: "a suppressor could match"
 _FOLDED = 1 << 20  # combined pre-filter owners at or above this are folded-view rules
 _LEET = -3  # pre-filter owner tag: "the text may contain leetspeak"
 _SPACED = -4  # pre-filter owner tag: "the text may contain spaced-apart letters"
+_SPLIT = -5  # pre-filter owner tag: "a token may be split by spaces or line breaks"
+_GENERIC_VALIDATORS = frozenset({"generic_secret", "password", "secret", "basic_auth", "entropy"})
+# Most base64 runs one post has decoded and scanned; bounds the work on a 1 MB post.
+MAX_DECODES = 8
+MAX_DECODE_CHARS = 8192
 
 
 @dataclass(slots=True)
@@ -61,6 +69,8 @@ class Compiled:
     reduce: Any | None = None
     allow: tuple[str, ...] = ()
     lexical: bool = False
+    # Normalised config entries (published contacts) that are never findings of this rule.
+    allow_exact: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -84,8 +94,11 @@ class RuleEngine:
         rules: Sequence[LoadedRule],
         terms: Mapping[str, Sequence[str]] | None = None,
         disabled: Sequence[str] = (),
+        fingerprint_key: bytes = DEFAULT_FINGERPRINT_KEY,
     ) -> None:
         terms = terms or {}
+        self.fingerprint_key = fingerprint_key
+        self._decoders: list[int] = []
         off = set(disabled)
         self.rules: list[Compiled] = []
         self.loaded = list(rules)
@@ -142,6 +155,10 @@ class RuleEngine:
             c.boost = compile_words(rule.context.boost)
             c.reduce = compile_words(rule.context.reduce)
             c.allow = tuple(a.lower() for a in rule.allow if a)
+            c.allow_exact = tuple(n for name in m.allow_from for t in terms.get(name, ())
+                                  if len(n := _contact_key(t)) >= 5)
+            if m.decode is not None:
+                self._decoders.append(idx)
             self.rules.append(c)
         for owner, lits in ((_LEXICAL, lexical_literals), (_SUPPRESS, suppress_literals)):
             alternation = literal_alternation(lits)
@@ -150,16 +167,31 @@ class RuleEngine:
                 self._combined.add(alternation, owner)
         self._combined.add(LEET_TRIGGER, _LEET)
         self._combined.add(SPACED_TRIGGER, _SPACED)
+        self._combined.add(SPLIT_TRIGGER, _SPLIT)
+        # Rules that may also run on the joined view: credential formats matched on the clean
+        # view. Not the generic ones (a name, then any random-looking value), which would
+        # read two neighbouring words as one value.
+        self._joinable = [i for i, c in enumerate(self.rules)
+                          if c.lr.rule.category == "credentials" and c.lr.rule.match.view == "clean"
+                          and c.regexes and c.lr.rule.match.decode is None
+                          and c.lr.rule.match.validator not in _GENERIC_VALIDATORS]
         self._combined.compile()
         self._folded.compile()
 
     # -- matching -----------------------------------------------------------------------
 
-    def _hits(self, text: str) -> dict[int, list[Hit]]:
+    def _hits(self, text: str, depth: int = 0) -> dict[int, list[Hit]]:
         clean = clean_view(text)
         found: dict[int, list[Hit]] = {}
         combined = self._combined.hits(clean.text)
         regex_rules = {h for h in combined if 0 <= h < _FOLDED}
+        if depth:
+            # Inside decoded text only the credential rules run, and nothing is decoded again.
+            regex_rules = {h for h in regex_rules if self.rules[h].lr.rule.category == "credentials"
+                           and self.rules[h].lr.rule.match.decode is None}
+            for idx in sorted(regex_rules):
+                self._regex_hits(idx, clean, found)
+            return {k: v for k, v in found.items() if v}
         if _LEET in combined or _SPACED in combined:
             folded = fold_view(clean, _LEET in combined, _SPACED in combined)
             folded_hits = set(self._folded.hits(folded.text))
@@ -172,9 +204,14 @@ class RuleEngine:
         folded_hits.discard(_LEXICAL)
         folded_hits.discard(_SUPPRESS)
         for idx in sorted(regex_rules):
-            self._regex_hits(idx, clean, found)
+            if idx in self._decoders:
+                self._decode_hits(idx, clean, found)
+            else:
+                self._regex_hits(idx, clean, found)
         for idx in sorted(folded_hits):
             self._regex_hits(idx, folded, found)
+        if _SPLIT in combined:
+            self._joined_hits(clean, found)
         if not run_lexical and maybe_suppress:
             run_lexical = any(
                 hits and self.rules[i].lr.rule.category in self._suppressible
@@ -188,7 +225,8 @@ class RuleEngine:
                 self._accept(c, folded, s, e, folded.text[s:e], why, found.setdefault(idx, []))
         return {k: v for k, v in found.items() if v}
 
-    def _regex_hits(self, idx: int, view: View, found: dict[int, list[Hit]]) -> None:
+    def _regex_hits(self, idx: int, view: View, found: dict[int, list[Hit]],
+                    gaps: list[int] | None = None) -> None:
         c = self.rules[idx]
         out = found.setdefault(idx, [])
         for i, rx in enumerate(c.regexes):
@@ -198,12 +236,56 @@ class RuleEngine:
                 s, e = m.span(c.value_group[i])
                 if s < 0:
                     s, e = m.span()
+                if gaps is not None and not any(s < g < e for g in gaps):
+                    continue  # the clean view already saw this match
                 why = [f"pattern match.regex[{i}]"]
-                self._accept(c, view, m.start(), m.end(), view.text[s:e], why, out)
+                if gaps is not None:
+                    why.append("joined across spaces or line breaks")
+                self._accept(c, view, m.start(), m.end(), view.text[s:e], why, out, (s, e))
+
+    def _joined_hits(self, clean: View, found: dict[int, list[Hit]]) -> None:
+        """Credential rules over the text with token fragments joined (``AKIA UJZD E8GX…``)."""
+        joined, gaps = joined_view(clean)
+        if not gaps:
+            return
+        hits = set(self._combined.hits(joined.text))
+        for idx in self._joinable:
+            if idx in hits:
+                self._regex_hits(idx, joined, found, gaps)
+
+    def _decode_hits(self, idx: int, view: View, found: dict[int, list[Hit]]) -> None:
+        """Base64 runs decoded and scanned by the credential rules; a hit flags the run."""
+        c = self.rules[idx]
+        out = found.setdefault(idx, [])
+        done = 0
+        for i, rx in enumerate(c.regexes):
+            for m in rx.finditer(view.text):
+                if done >= MAX_DECODES or len(out) >= MAX_SPANS_PER_RULE:
+                    return
+                s, e = m.span(c.value_group[i])
+                if s < 0:
+                    s, e = m.span()
+                if e - s > MAX_DECODE_CHARS:
+                    continue
+                decoded = decode_base64_text(view.text[s:e])
+                if decoded is None:
+                    continue
+                done += 1
+                inner = self._hits(decoded, depth=1)
+                best = max((h.score for hs in inner.values() for h in hs), default=0.0)
+                if best < 0.5:
+                    continue
+                names = sorted({self.rules[j].id for j in inner})
+                why = [f"pattern match.regex[{i}]", f"decodes to a credential ({', '.join(names)})"]
+                self._accept(c, view, m.start(), m.end(), view.text[s:e], why, out, (s, e))
 
     def _accept(self, c: Compiled, view: View, start: int, end: int, value: str,
-                why: list[str], out: list[Hit]) -> None:
-        """Apply allow list, validator and context to one raw match; keep it if it survives."""
+                why: list[str], out: list[Hit], span: tuple[int, int] | None = None) -> None:
+        """Apply allow list, validator and context to one raw match; keep it if it survives.
+
+        ``start``/``end`` are the whole match (context is looked for around it); ``span`` is
+        the part reported and masked (the ``value`` group when the regex has one).
+        """
         if len(out) >= MAX_SPANS_PER_RULE or end <= start:
             return
         rule = c.lr.rule
@@ -211,12 +293,23 @@ class RuleEngine:
         for a in c.allow:
             if a in low:
                 return
+        if c.allow_exact:
+            key = _contact_key(value)
+            if key and any(key in a or a in key for a in c.allow_exact):
+                return
         v = rule.match.validator
         if v is not None:
             if not VALIDATORS[v](value, rule.match.min_entropy):
                 return
             why.append(f"validator {v} passed")
         score = rule.score
+        chk = rule.match.checksum
+        if chk is not None:
+            if VALIDATORS[chk](value, rule.match.min_entropy):
+                why.append(f"checksum {chk} valid")
+            else:
+                score -= rule.match.checksum_penalty
+                why.append(f"checksum {chk} does not match (-{rule.match.checksum_penalty:g})")
         ctx = rule.context
         if c.boost is not None or c.reduce is not None:
             lo, hi = _window(view.text, start, end, ctx.window)
@@ -233,12 +326,12 @@ class RuleEngine:
                 if m:
                     score = max(0.0, score - ctx.reduce_by)
                     why.append(f"context '{m.group(0)}' nearby (-{ctx.reduce_by:g})")
-        s, e = view.to_original(start, end)
+        s, e = view.to_original(*(span or (start, end)))
         out.append(Hit(s, e, round(score, 4), why))
 
     # -- results ------------------------------------------------------------------------
 
-    def _finding(self, c: Compiled, hits: list[Hit]) -> Finding:
+    def _finding(self, c: Compiled, hits: list[Hit], text: str) -> Finding:
         rule = c.lr.rule
         spans: list[tuple[int, int]] = []
         for h in sorted(hits, key=lambda h: (h.start, h.end)):
@@ -251,7 +344,14 @@ class RuleEngine:
             for w in h.why:
                 if w not in why:
                     why.append(w)
+        masked = fingerprint = None
+        if rule.category == "credentials":
+            values = [text[a:b] for a, b in spans]
+            masked = " … ".join(mask_value(v) for v in values)
+            fingerprint = secret_fingerprint("\x00".join(values), self.fingerprint_key)
         return Finding(
+            masked=masked,
+            fingerprint=fingerprint,
             category=rule.category,
             source=f"rule:{rule.id}",
             severity=rule.severity,
@@ -278,7 +378,7 @@ class RuleEngine:
         protected: set[str] = set()
         for idx in sorted(hits):
             c = self.rules[idx]
-            f = self._finding(c, hits[idx])
+            f = self._finding(c, hits[idx], text)
             if c.lr.rule.action == "suppress":
                 suppressors.append(f)
                 protected.update(c.lr.rule.suppresses)
@@ -305,6 +405,18 @@ def _window(text: str, start: int, end: int, size: int) -> tuple[int, int]:
     while hi < stop and text[hi].isalnum():
         hi += 1
     return lo, hi
+
+
+def _contact_key(value: str) -> str:
+    """How a contact is compared with the published list: letters and digits, lower case.
+
+    A phone number keeps only its digits after any country code prefix characters, so
+    ``+1 (415) 555-0100`` and ``415.555.0100`` compare equal by containment.
+    """
+    v = value.strip().lower()
+    if "@" in v or any(ch.isalpha() for ch in v):
+        return "".join(ch for ch in v if ch.isalnum() or ch == "@")
+    return "".join(ch for ch in v if ch.isdigit())
 
 
 def _one_per_span(findings: list[Finding]) -> list[Finding]:

@@ -18,6 +18,12 @@ from monitor.pipeline.rules.normalize import views
 # does not run out of memory (it would then report no match at all).
 _SET_MAX_MEM = 256 << 20
 _LITERAL_KEYS = ("LOWER", "ORTH", "TEXT", "NORM")
+# Texts at least this long are pre-filtered by groups of this many patterns (see PrefilterSet).
+_LONG_TEXT = 32_768
+_GROUP = 24
+# Long texts reach spaCy in pieces of about this many characters, overlapping a little.
+_LEXICAL_PIECE = 16_384
+_LEXICAL_OVERLAP = 256
 
 
 def _options(max_mem: int | None = None) -> re2.Options:
@@ -92,26 +98,53 @@ def token_anchors(pattern: list[dict[str, Any]]) -> list[str] | None:
 
 
 class PrefilterSet:
-    """One RE2 set over many patterns: tells in one linear pass which of them occur at all."""
+    """One RE2 set over many patterns: tells in one linear pass which of them occur at all.
+
+    On long texts (a pasted file, a 1 MB blob) one automaton over every pattern visits so many
+    states that its cache thrashes; there the same patterns run as several smaller sets, which
+    is still linear and several times faster per byte. Short posts keep the single pass.
+    """
 
     def __init__(self) -> None:
         self._set = re2.Set.SearchSet(_options(_SET_MAX_MEM))
         self.owners: list[int] = []
+        self._patterns: list[str] = []
+        self._groups: list[tuple[Any, list[int]]] | None = None
         self._empty = True
 
     def add(self, pattern: str, owner: int) -> None:
         self._set.Add(pattern)
         self.owners.append(owner)
+        self._patterns.append(pattern)
         self._empty = False
 
     def compile(self) -> None:
         if not self._empty:
             self._set.Compile()
 
+    def _grouped(self) -> list[tuple[Any, list[int]]]:
+        if self._groups is None:
+            groups = []
+            for start in range(0, len(self._patterns), _GROUP):
+                part = re2.Set.SearchSet(_options(_SET_MAX_MEM // 8))
+                for pattern in self._patterns[start:start + _GROUP]:
+                    part.Add(pattern)
+                part.Compile()
+                groups.append((part, list(range(start, min(start + _GROUP, len(self._patterns))))))
+            self._groups = groups
+        return self._groups
+
     def hits(self, text: str) -> list[int]:
         """Indices (as given to :meth:`add`) of entries that occur in ``text``."""
         if self._empty:
             return []
+        if len(text) >= _LONG_TEXT:
+            out: list[int] = []
+            for part, index in self._grouped():
+                found = part.Match(text)
+                if found:
+                    out.extend(self.owners[index[i]] for i in found)
+            return out
         found = self._set.Match(text)
         return [self.owners[i] for i in found] if found else []
 
@@ -121,6 +154,8 @@ class LexicalMatchers:
 
     def __init__(self) -> None:
         self.nlp = spacy.blank("en")
+        # Only the tokenizer runs (no parser or NER), so long posts are safe to tokenise.
+        self.nlp.max_length = 50_000_000
         self.phrases = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.tokens = Matcher(self.nlp.vocab, validate=True)
         # spaCy match id (a hash) -> (rule index, label for explanations)
@@ -148,7 +183,31 @@ class LexicalMatchers:
         self.size += 1
 
     def run(self, text: str) -> list[tuple[int, str, int, int]]:
-        """(rule index, label, start char, end char) for every phrase or token match in ``text``."""
+        """(rule index, label, start char, end char) for every phrase or token match in ``text``.
+
+        Long texts are tokenised in overlapping pieces cut at whitespace: spaCy's tokenizer
+        slows down more than linearly on one huge token (a pasted blob), a phrase is short.
+        """
+        if len(text) <= _LEXICAL_PIECE * 2:
+            return self._run(text)
+        seen: set[tuple[int, str, int, int]] = set()
+        out: list[tuple[int, str, int, int]] = []
+        pos = 0
+        while pos < len(text):
+            end = min(len(text), pos + _LEXICAL_PIECE)
+            if end < len(text):
+                cut = text.rfind(" ", pos + _LEXICAL_PIECE // 2, end)
+                end = cut if cut > 0 else end
+            start = max(0, pos - _LEXICAL_OVERLAP)
+            for idx, label, a, b in self._run(text[start:end]):
+                hit = (idx, label, a + start, b + start)
+                if hit not in seen:
+                    seen.add(hit)
+                    out.append(hit)
+            pos = end
+        return out
+
+    def _run(self, text: str) -> list[tuple[int, str, int, int]]:
         doc: Doc = self.nlp.make_doc(text)
         out: list[tuple[int, str, int, int]] = []
         for matcher in (self.phrases, self.tokens):

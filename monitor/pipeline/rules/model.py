@@ -12,7 +12,7 @@ from monitor.domain import CATEGORIES, SEVERITY_ORDER
 Status = Literal["experimental", "stable", "deprecated"]
 Action = Literal["flag", "suppress"]
 View = Literal["clean", "folded"]
-ValidatorName = Literal["luhn", "iban", "entropy", "phone", "ssn", "secret", "password"]
+Decode = Literal["base64"]
 
 STATUSES: tuple[str, ...] = ("experimental", "stable", "deprecated")
 # Organisation terms from config ``[policy]`` that rules may refer to by name.
@@ -23,6 +23,7 @@ POLICY_TERMS: tuple[str, ...] = (
     "policy.confidential.customers_under_nda",
     "policy.disparagement.competitors",
     "policy.disparagement.customers",
+    "policy.published_contacts",
 )
 _ID = r"^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_-]*)+$"
 
@@ -55,11 +56,31 @@ class Match(Strict):
     terms_from: list[str] = Field(default_factory=list)
     # spaCy Matcher token patterns (lists of token attribute dicts).
     tokens: list[list[dict[str, Any]]] = Field(default_factory=list)
-    # A check in code for what a pattern alone cannot tell.
-    validator: ValidatorName | None = None
+    # A check in code for what a pattern alone cannot tell (a name from ``validators.VALIDATORS``).
+    validator: str | None = None
     min_entropy: float = Field(default=3.0, ge=0.0, le=8.0)
+    # A built-in checksum of the format (GitHub's CRC32 suffix, bech32, Base58Check). A token
+    # that passes is certain; one that fails may be a made-up or mistyped token, or a real one
+    # quoted by a tool that mangled it, so it still counts, with ``checksum_penalty`` off its score.
+    checksum: str | None = None
+    checksum_penalty: float = Field(default=0.25, ge=0.0, le=1.0)
+    # ``base64``: the value is decoded and the credential rules run over the decoded text; the
+    # rule fires when one of them does (a key pasted as base64 is still a key).
+    decode: Decode | None = None
+    # Matches equal to an entry of these config lists are not findings (the company's own
+    # published contacts: press line, support address, office address).
+    allow_from: list[str] = Field(default_factory=list)
 
-    @field_validator("terms_from")
+    @field_validator("validator", "checksum")
+    @classmethod
+    def _known_validator(cls, v: str | None) -> str | None:
+        from monitor.pipeline.rules.validators import VALIDATORS
+
+        if v is not None and v not in VALIDATORS:
+            raise ValueError(f"unknown validator '{v}' (expected one of {', '.join(sorted(VALIDATORS))})")
+        return v
+
+    @field_validator("terms_from", "allow_from")
     @classmethod
     def _known_terms(cls, v: list[str]) -> list[str]:
         for name in v:

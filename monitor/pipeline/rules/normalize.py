@@ -166,3 +166,73 @@ def views(text: str) -> tuple[View, View]:
     """Both views of ``text``: (clean, folded)."""
     clean = clean_view(text)
     return clean, fold_view(clean)
+
+
+# A token that may have been broken by spaces or a line break: a long run of token characters
+# cut by a newline, or a run that mixes letters and digits next to another run across a space.
+# Tested inside the engine's pre-filter set, so most posts never build the joined view.
+_T = "[A-Za-z0-9_+/=-]"
+_MIXED = f"{_T}*(?:[A-Za-z][0-9]|[0-9][A-Za-z]){_T}*"
+_NOT_PLAIN = f"{_T}*[A-Z0-9_+/=-]{_T}*"
+SPLIT_TRIGGER = (f"{_T}{{8,}}[ \\t]*\\r?\\n[ \\t]*{_T}{{4,}}"
+                 f"|{_MIXED} {{1,2}}{_NOT_PLAIN}|{_NOT_PLAIN} {{1,2}}{_MIXED}")
+_RUN = re.compile(r"\S+")
+_FRAGMENT = re.compile(r"[A-Za-z0-9_+/=-]+")
+_DIGIT = re.compile(r"[0-9]")
+_TRAILING = ".,;:!?)\"'"
+
+
+def _plain_word(run: str) -> bool:
+    return run.isalpha() and (run.islower() or run.istitle())
+
+
+def _upper_chunks(left: str, right: str) -> bool:
+    """Key ids read out in groups of capitals ("AKIA 6GCE GKIZ KRBH")."""
+    return all(4 <= len(x) <= 8 and x.isalnum() and x.isupper() for x in (left, right))
+
+
+def _joins(left: str, right: str, gap: str) -> bool:
+    """Whether two runs either side of a gap look like the halves of one token."""
+    right = right.rstrip(_TRAILING)
+    if "\n" in gap:
+        if len(left) < 8 or len(right) < 4:
+            return False
+    elif len(gap) > 2 or len(left) < 4 or len(right) < 3 or not (
+            _DIGIT.search(left) or _DIGIT.search(right) or _upper_chunks(left, right)):
+        return False
+    if not (_FRAGMENT.fullmatch(left) and _FRAGMENT.fullmatch(right)):
+        return False
+    return not (_plain_word(right) or ("\n" not in gap and _plain_word(left)))
+
+
+def joined_view(clean: View) -> tuple[View, list[int]]:
+    """The clean view with the gaps inside broken-up tokens removed, and where the gaps were.
+
+    ``AKIAUJZD E8GXD6NC F10E`` and a key wrapped over two lines become one token; ordinary words
+    stay apart. The second value lists joined-view offsets where a gap was removed, so the
+    engine reports only matches that needed the join (the clean view saw the others). Linear.
+    """
+    text = clean.text
+    runs = [(m.start(), m.end()) for m in _RUN.finditer(text)]
+    drop: list[tuple[int, int]] = []
+    for (a0, a1), (b0, b1) in zip(runs, runs[1:], strict=False):
+        if _joins(text[a0:a1], text[b0:b1], text[a1:b0]):
+            drop.append((a1, b0))
+    if not drop:
+        return clean, []
+    out: list[str] = []
+    origin: list[int] = []
+    gaps: list[int] = []
+    pos = 0
+    size = 0
+    for g0, g1 in drop:
+        out.append(text[pos:g0])
+        origin.extend(range(pos, g0))
+        size += g0 - pos
+        gaps.append(size)
+        pos = g1
+    out.append(text[pos:])
+    origin.extend(range(pos, len(text)))
+    if clean.origin is not None:
+        origin = [clean.origin[j] for j in origin]
+    return View("".join(out), origin), gaps

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable
 
 import phonenumbers
+
+from monitor.pipeline.rules.id_checks import ID_VALIDATORS
 
 _NON_DIGIT = re.compile(r"\D")
 _HEX_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}"
@@ -44,7 +51,11 @@ def luhn(value: str) -> bool:
 
 
 def iban(value: str) -> bool:
-    """IBANs: the country's length and the ISO 7064 mod-97 check."""
+    """IBANs: the country's length and the ISO 7064 mod-97 check; one case throughout (a mixed-
+    case run is a piece of base64, not an IBAN someone typed)."""
+    letters = [c for c in value if c.isalpha()]
+    if any(c.isupper() for c in letters) and any(c.islower() for c in letters):
+        return False
     s = "".join(value.split()).upper()
     if not 15 <= len(s) <= 34 or not s.isalnum() or not s[:2].isalpha() or not s[2:4].isdigit():
         return False
@@ -123,7 +134,207 @@ def entropy(value: str, min_entropy: float) -> bool:
     return shannon_entropy(value) >= min_entropy
 
 
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_PLACEHOLDER_RUN = re.compile(r"(.)\1{7,}")
+_X_RUN = re.compile(r"[xX*.]{8,}")
+_JWT_HEADER_START = re.compile(rb'^\{\s*"(?:alg|typ|kid)"\s*:\s*"[A-Za-z0-9+/=_.:-]{2,}"\s*,')
+
+
+def _b64decode(value: str) -> bytes | None:
+    """Standard or URL-safe base64, with or without padding; None when it is not base64."""
+    v = value.strip().replace("-", "+").replace("_", "/").rstrip("=")
+    if len(v) % 4 == 1:  # a truncated or odd-length copy: decode what is whole
+        v = v[:-1]
+    v += "=" * (-len(v) % 4)
+    try:
+        return base64.b64decode(v, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def decode_base64_text(value: str) -> str | None:
+    """The text a base64 run stands for, when it decodes to mostly printable UTF-8."""
+    raw = _b64decode(value)
+    if raw is None or len(raw) < 12:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+    return text if printable >= 0.95 * len(text) else None
+
+
+def crc32_base62(value: str) -> bool:
+    """GitHub and npm tokens: the last six characters are the base62 CRC32 of the random part.
+
+    ``ghp_`` + 30 random base62 characters + 6 checksum characters (``npm_`` likewise); a
+    made-up or mistyped token fails the check, a real one always passes.
+    """
+    token = value.strip()
+    body = token.split("_", 1)[-1]
+    if len(body) != 36 or not body.isalnum() or not body.isascii():
+        return False
+    number = 0
+    for ch in body[30:]:
+        number = number * 62 + _BASE62.index(ch)
+    return number == zlib.crc32(body[:30].encode("ascii"))
+
+
+def pypi_macaroon(value: str) -> bool:
+    """PyPI API tokens: ``pypi-`` then a base64url macaroon whose location is pypi.org."""
+    raw = _b64decode(value.strip().removeprefix("pypi-"))
+    return raw is not None and raw[:2] == b"\x02\x01" and b"pypi.org" in raw[:40]
+
+
+def jwt(value: str) -> bool:
+    """A JSON web token whose header decodes to a JSON object naming an algorithm."""
+    parts = value.strip().split(".")
+    if len(parts) < 3:
+        return False
+    raw = _b64decode(parts[0])
+    if raw is None:
+        return False
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        # A header mangled after its first field (copied from a log, cut by a chat client)
+        # still starts as a JSON object naming the algorithm or type.
+        return _JWT_HEADER_START.match(raw) is not None
+    return isinstance(header, dict) and isinstance(header.get("alg"), str)
+
+
+def base64_json(value: str) -> bool:
+    """Tokens that are base64 of a JSON object (Sentry org tokens, Grafana keys, 1Password)."""
+    v = value.strip()
+    start = v.find("eyJ")
+    if start < 0:
+        return False
+    raw = _b64decode(v[start:].split(".")[0].split("_")[0])
+    if raw is None:
+        return False
+    try:
+        return isinstance(json.loads(raw.decode("utf-8")), dict)
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if (top >> i) & 1 else 0
+    return chk
+
+
+def bech32(value: str) -> bool:
+    """Bech32 strings (age secret keys): human-readable part, ``1``, data and a 6-character checksum."""
+    v = value.strip().lower()
+    pos = v.rfind("1")
+    if pos < 1 or len(v) - pos < 7 or any(c not in _BECH32 for c in v[pos + 1 :]):
+        return False
+    hrp, data = v[:pos], [_BECH32.index(c) for c in v[pos + 1 :]]
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    return _bech32_polymod(expanded + data) == 1
+
+
+def base58check(value: str) -> bool:
+    """Base58Check strings (Bitcoin WIF private keys): the last 4 bytes are a double-SHA256."""
+    v = value.strip()
+    if not 20 <= len(v) <= 120 or any(c not in _BASE58 for c in v):
+        return False
+    number = 0
+    for ch in v:
+        number = number * 58 + _BASE58.index(ch)
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    raw = b"\x00" * (len(v) - len(v.lstrip("1"))) + raw
+    if len(raw) < 5:
+        return False
+    return hashlib.sha256(hashlib.sha256(raw[:-4]).digest()).digest()[:4] == raw[-4:]
+
+
+def key_material(value: str, min_entropy: float) -> bool:
+    """A private key block with key material: enough base64 after the header, random enough.
+
+    A header quoted on its own ("-----BEGIN RSA PRIVATE KEY-----") or followed by a
+    placeholder ("..." or "<key here>") is not a leak.
+    """
+    body = "".join(ch for ch in value.replace("\\n", "\n") if ch.isalnum() or ch in "+/=")
+    # Real keys have runs of "A" (zero bytes); placeholders are runs of x or a handful of letters.
+    if len(body) < 40 or _X_RUN.search(body) or len(set(body)) < 16:
+        return False
+    return shannon_entropy(body) >= min_entropy
+
+
+def decoded_length(value: str, want: int) -> bool:
+    """Base64 keys of a fixed size (Azure storage keys: 64 bytes; WireGuard keys: 32 bytes)."""
+    raw = _b64decode(value)
+    return raw is not None and len(raw) == want
+
+
+def random_token(value: str, min_entropy: float) -> bool:
+    """A provider token's random part: no placeholder runs (``xxxx``), random enough."""
+    v = value.strip()
+    # A hex value next to the provider's name is its key even though it looks like a hash.
+    if _PLACEHOLDER_RUN.search(v):
+        return False
+    return shannon_entropy(v) >= min_entropy
+
+
+_CODE_REFERENCE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*[.(\[])+|^[A-Z0-9_]+$|^[a-z0-9_]+$|^[A-Za-z]+(?:[_-][A-Za-z]+)+$")
+_PATHLIKE = re.compile(r"^(?:\.{0,2}/|[A-Za-z]:\\)|/[a-z_-]+/")
+
+
+def generic_secret(value: str, min_entropy: float) -> bool:
+    """A value assigned to a secret-sounding name that is itself a secret.
+
+    Needs letters and digits and enough entropy; refuses hashes, UUIDs, placeholders
+    (``xxxx``), code references (``process.env.KEY``, ``settings.API_KEY``), constants
+    (``YOUR_API_KEY``), hyphenated words and paths.
+    """
+    v = value.strip().strip("\"'`")
+    if len(v) < 16 or looks_like_identifier(v) or _PLACEHOLDER_RUN.search(v):
+        return False
+    if _CODE_REFERENCE.match(v) or _PATHLIKE.search(v):
+        return False
+    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
+        return False
+    return shannon_entropy(v) >= min_entropy
+
+
+def basic_auth(value: str) -> bool:
+    """``Authorization: Basic`` credentials: base64 of ``user:password`` with a real password."""
+    raw = _b64decode(value)
+    if raw is None:
+        return False
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    user, sep, pw = text.partition(":")
+    if not sep or not user or not pw.isprintable():
+        return False
+    return password(pw) and pw.lower() not in ("password", "pass", "secret", "changeme")
+
+
 VALIDATORS: dict[str, Callable[[str, float], bool]] = {
+    "generic_secret": generic_secret,
+    "basic_auth": lambda v, _e: basic_auth(v),
+    "crc32_base62": lambda v, _e: crc32_base62(v),
+    "pypi_macaroon": lambda v, _e: pypi_macaroon(v),
+    "jwt": lambda v, _e: jwt(v),
+    "base64_json": lambda v, _e: base64_json(v),
+    "bech32": lambda v, _e: bech32(v),
+    "base58check": lambda v, _e: base58check(v),
+    "key_material": key_material,
+    "azure_storage_key": lambda v, _e: decoded_length(v, 64),
+    "wireguard_key": lambda v, _e: decoded_length(v, 32),
+    "random_token": random_token,
     "luhn": lambda v, _e: luhn(v),
     "iban": lambda v, _e: iban(v),
     "ssn": lambda v, _e: ssn(v),
@@ -132,3 +343,12 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "entropy": entropy,
     "secret": secret,
 }
+
+
+def _ignore_entropy(check: Callable[[str], bool]) -> Callable[[str, float], bool]:
+    def run(value: str, _min_entropy: float) -> bool:
+        return check(value)
+    return run
+
+
+VALIDATORS.update({name: _ignore_entropy(check) for name, check in ID_VALIDATORS.items()})

@@ -1,0 +1,106 @@
+"""Recall and false-flag rate of the rules on the team's held-back set (data/secrets-heldout/).
+
+A post counts as flagged for a category when the rules report an actionable (not shadow)
+finding of it with score >= 0.5, as the decision step would. Prints per-kind recall and every
+miss and false flag, so the figures can be checked by reading the cases.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor.pipeline.rules import EXAMPLE_POLICY, RuleEngine, load_rules, policy_terms
+from monitor.resources import rules_dir
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "secrets-heldout"
+# The company contacts the held-back negatives quote (bench/heldout_secrets.py PUBLISHED).
+PUBLISHED = ["press@acme-example.com", "+1 800 555 0199", "100 Innovation Way, Austin, TX 78701"]
+
+
+@dataclass
+class Figures:
+    """One category's figures on its positives and negatives."""
+
+    category: str
+    positives: int = 0
+    caught: int = 0
+    negatives: int = 0
+    false_flags: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    kind_total: Counter[str] = field(default_factory=Counter)
+    misses: list[str] = field(default_factory=list)
+    flagged_negatives: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.caught / self.positives if self.positives else 0.0
+
+    @property
+    def false_flag_rate(self) -> float:
+        return self.false_flags / self.negatives if self.negatives else 0.0
+
+
+def heldout_engine() -> RuleEngine:
+    """The bundled packs with the example organisation plus the set's published contacts."""
+    policy = EXAMPLE_POLICY.model_copy(update={
+        "published_contacts": [*EXAMPLE_POLICY.published_contacts, *PUBLISHED]})
+    return RuleEngine(load_rules([rules_dir()]), policy_terms(policy))
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (DATA / f"{name}.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def flagged(engine: RuleEngine, text: str, category: str) -> bool:
+    return any(f.category == category and f.score >= 0.5 and not f.shadow
+               for f in engine.analyse(text).findings)
+
+
+def evaluate(engine: RuleEngine, category: str, batch: str = "") -> Figures:
+    """Figures for ``credentials`` (hard negatives) or ``pii`` (negatives); ``batch`` is ""
+    for round 1 or ``round2_`` for the batch written after the fixes."""
+    prefix = batch + ("credentials" if category == "credentials" else "pii")
+    negatives = batch + ("credentials_hard_negative" if category == "credentials"
+                         else "pii_negative")
+    fig = Figures(batch + category)
+    for row in _rows(f"{prefix}_positive"):
+        fig.positives += 1
+        fig.kind_total[row["kind"]] += 1
+        if flagged(engine, row["text"], category):
+            fig.caught += 1
+            fig.by_kind[row["kind"]] += 1
+        else:
+            fig.misses.append(f"{row['kind']}: {row['text']!r}")
+    for row in _rows(negatives):
+        fig.negatives += 1
+        if flagged(engine, row["text"], category):
+            fig.false_flags += 1
+            fig.flagged_negatives.append(row["text"])
+    return fig
+
+
+def report(fig: Figures, *, show: int = 40) -> str:
+    lines = [f"{fig.category}: recall {fig.caught}/{fig.positives} = {fig.recall:.3f}; "
+             f"negatives flagged {fig.false_flags}/{fig.negatives} = {fig.false_flag_rate:.2%}"]
+    weak = sorted((k for k in fig.kind_total if fig.by_kind[k] < fig.kind_total[k]),
+                  key=lambda k: fig.by_kind[k] / fig.kind_total[k])
+    for k in weak:
+        lines.append(f"  {k}: {fig.by_kind[k]}/{fig.kind_total[k]}")
+    lines += [f"  miss {m}" for m in fig.misses[:show]]
+    lines += [f"  false flag {t!r}" for t in fig.flagged_negatives[:show]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    engine = heldout_engine()
+    for batch in ("", "round2_"):
+        for category in ("credentials", "pii"):
+            print(report(evaluate(engine, category, batch)))
+
+
+if __name__ == "__main__":
+    main()

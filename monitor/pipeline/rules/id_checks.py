@@ -1,0 +1,311 @@
+"""Check digits of national ID, passport, health and bank numbers (the PII validators).
+
+Each function takes the matched text (separators allowed) and says whether its check digit or
+checksum is right, so a random number of the right length is not reported as someone's ID.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+_NON_DIGIT = re.compile(r"\D")
+
+
+def _digits(value: str) -> str:
+    return _NON_DIGIT.sub("", value)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _not_repeated(digits: str) -> bool:
+    return len(set(digits)) > 2 and digits not in ("0123456789", "123456789", "1234567890")
+
+
+def uk_nhs(value: str) -> bool:
+    """UK NHS number: 10 digits, weights 10..2, mod 11."""
+    d = _digits(value)
+    if len(d) != 10 or not _not_repeated(d):
+        return False
+    check = 11 - sum(int(c) * w for c, w in zip(d[:9], range(10, 1, -1), strict=True)) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == int(d[9])
+
+
+def _mrz_digit(field: str) -> int:
+    total = 0
+    weights = (7, 3, 1)
+    for i, ch in enumerate(field):
+        if ch.isdigit():
+            v = int(ch)
+        elif ch.isalpha():
+            v = ord(ch.upper()) - 55
+        else:
+            v = 0
+        total += v * weights[i % 3]
+    return total % 10
+
+
+def de_id_card(value: str) -> bool:
+    """German identity card (Personalausweis) or passport serial: 9 characters + check digit."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 10 or not v[9].isdigit() or not any(c.isdigit() for c in v[:9]):
+        return False
+    return _mrz_digit(v[:9]) == int(v[9])
+
+
+def de_tax_id(value: str) -> bool:
+    """German tax id (Steuer-IdNr): 11 digits, ISO 7064 MOD 11,10; one digit repeated 2-3 times."""
+    d = _digits(value)
+    if len(d) != 11 or d[0] == "0":
+        return False
+    counts = sorted((d[:10].count(c) for c in set(d[:10])), reverse=True)
+    if counts[0] not in (2, 3):
+        return False
+    product = 10
+    for ch in d[:10]:
+        s = (int(ch) + product) % 10 or 10
+        product = (s * 2) % 11
+    check = (11 - product) % 10
+    return check == int(d[10])
+
+
+def fr_nir(value: str) -> bool:
+    """French social security number (NIR): 13 characters + a 2-digit key (97 - n mod 97)."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 15 or v[0] not in "1278":
+        return False
+    body = v[:13].replace("2A", "19").replace("2B", "18")
+    if not body.isdigit() or not v[13:].isdigit():
+        return False
+    return 97 - int(body) % 97 == int(v[13:])
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def es_dni(value: str) -> bool:
+    """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter), mod 23."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 9 or not v[-1].isalpha():
+        return False
+    body = v[:-1]
+    if body[0] in "XYZ":
+        body = str("XYZ".index(body[0])) + body[1:]
+    if not body.isdigit() or not _not_repeated(body):
+        return False
+    return _DNI_LETTERS[int(body) % 23] == v[-1]
+
+
+_IT_ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25,
+           24, 23]
+
+
+def it_fiscal_code(value: str) -> bool:
+    """Italian codice fiscale: 15 characters and a check letter."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 16:
+        return False
+    total = 0
+    for i, ch in enumerate(v[:15]):
+        n = int(ch) if ch.isdigit() else ord(ch) - 65
+        total += _IT_ODD[n] if i % 2 == 0 else n
+    return chr(65 + total % 26) == v[15]
+
+
+def nl_bsn(value: str) -> bool:
+    """Dutch citizen service number (BSN): 9 digits, the "11-proof"."""
+    d = _digits(value)
+    if len(d) != 9 or not _not_repeated(d):
+        return False
+    total = sum(int(c) * w for c, w in zip(d[:8], range(9, 1, -1), strict=True)) - int(d[8])
+    return total % 11 == 0
+
+
+def be_national_number(value: str) -> bool:
+    """Belgian national register number: 9 digits + 97 - (n mod 97); "2" prefixed after 2000."""
+    d = _digits(value)
+    if len(d) != 11:
+        return False
+    body, check = int(d[:9]), int(d[9:])
+    return 97 - body % 97 == check or 97 - int("2" + d[:9]) % 97 == check
+
+
+def pl_pesel(value: str) -> bool:
+    """Polish PESEL: 11 digits, weights 1-3-7-9, with a valid month."""
+    d = _digits(value)
+    if len(d) != 11 or not _not_repeated(d):
+        return False
+    month = int(d[2:4]) % 20
+    if not 1 <= month <= 12:
+        return False
+    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+    total = sum(int(c) * w for c, w in zip(d[:10], weights, strict=True))
+    return (10 - total % 10) % 10 == int(d[10])
+
+
+def se_personnummer(value: str) -> bool:
+    """Swedish personal identity number: (YY)YYMMDD-NNNC, Luhn over the last ten digits."""
+    d = _digits(value)
+    if len(d) == 12:
+        d = d[2:]
+    if len(d) != 10 or not 1 <= int(d[2:4]) <= 12 or not 1 <= int(d[4:6]) % 60 <= 31:
+        return False
+    return _luhn_ok(d)
+
+
+_VERHOEFF_D = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6], [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+]
+_VERHOEFF_P = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2], [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+]
+
+
+def in_aadhaar(value: str) -> bool:
+    """Indian Aadhaar number: 12 digits, not starting 0 or 1, Verhoeff check digit."""
+    d = _digits(value)
+    if len(d) != 12 or d[0] in "01" or not _not_repeated(d):
+        return False
+    c = 0
+    for i, ch in enumerate(reversed(d)):
+        c = _VERHOEFF_D[c][_VERHOEFF_P[i % 8][int(ch)]]
+    return c == 0
+
+
+def ca_sin(value: str) -> bool:
+    """Canadian social insurance number: 9 digits, Luhn, not starting 0 or 8."""
+    d = _digits(value)
+    return len(d) == 9 and d[0] not in "08" and _not_repeated(d) and _luhn_ok(d)
+
+
+def au_tfn(value: str) -> bool:
+    """Australian tax file number: 9 digits, weighted sum mod 11."""
+    d = _digits(value)
+    if len(d) != 9 or not _not_repeated(d):
+        return False
+    weights = (1, 4, 3, 7, 5, 8, 6, 9, 10)
+    return sum(int(c) * w for c, w in zip(d, weights, strict=True)) % 11 == 0
+
+
+def br_cpf(value: str) -> bool:
+    """Brazilian CPF: 9 digits and two mod-11 check digits."""
+    d = _digits(value)
+    if len(d) != 11 or len(set(d)) == 1:
+        return False
+    for n in (9, 10):
+        total = sum(int(c) * w for c, w in zip(d[:n], range(n + 1, 1, -1), strict=True))
+        check = (total * 10) % 11 % 10
+        if check != int(d[n]):
+            return False
+    return True
+
+
+def cn_resident_id(value: str) -> bool:
+    """Chinese resident identity card number: 17 digits + ISO 7064 MOD 11-2 check (0-9 or X)."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 18 or not v[:17].isdigit():
+        return False
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(c) * w for c, w in zip(v[:17], weights, strict=True))
+    return "10X98765432"[total % 11] == v[17]
+
+
+_HETU_CHARS = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+
+def fi_hetu(value: str) -> bool:
+    """Finnish personal identity code: DDMMYY, century sign, 3 digits, check character (mod 31)."""
+    v = value.strip().upper()
+    if len(v) != 11 or not (v[:6] + v[7:10]).isdigit():
+        return False
+    return _HETU_CHARS[int(v[:6] + v[7:10]) % 31] == v[10]
+
+
+def us_aba_routing(value: str) -> bool:
+    """US bank routing (ABA) number: 9 digits, weights 3-7-1, mod 10."""
+    d = _digits(value)
+    if len(d) != 9 or not _not_repeated(d) or d[:2] > "80":
+        return False
+    weights = (3, 7, 1, 3, 7, 1, 3, 7, 1)
+    return sum(int(c) * w for c, w in zip(d, weights, strict=True)) % 10 == 0
+
+
+def mrz_passport(value: str) -> bool:
+    """Second line of a passport's machine-readable zone: document number, birth date and expiry
+    each with their 7-3-1 check digit."""
+    v = value.strip().upper()
+    if len(v) < 28:
+        return False
+    number, birth, expiry = v[0:9], v[13:19], v[21:27]
+    return (v[9].isdigit() and _mrz_digit(number) == int(v[9])
+            and v[19].isdigit() and _mrz_digit(birth) == int(v[19])
+            and v[27].isdigit() and _mrz_digit(expiry) == int(v[27]))
+
+
+def id_number(value: str) -> bool:
+    """A passport, licence or record number in context: has digits, is not a year or a date."""
+    v = _NON_ALNUM.sub("", value)
+    d = _digits(v)
+    if len(d) < 5 or len(v) > 16 or not _not_repeated(d):
+        return False
+    return not (len(v) == 4 or (len(d) == 8 and d[:2] in ("19", "20") and v.isdigit()
+                                and 1 <= int(d[4:6]) <= 12))
+
+
+_DATE_NUM = re.compile(r"(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def birth_date(value: str) -> bool:
+    """A plausible date of birth of a living person (born 1920 or later, not in the future)."""
+    this_year = date.today().year
+    m = _DATE_NUM.search(value)
+    if m:
+        a, b, c = m.groups()
+        year = int(a) if len(a) == 4 else int(c)
+        if year < 100:
+            year += 1900 if year > this_year % 100 else 2000
+        return 1920 <= year <= this_year
+    y = _YEAR.search(value)
+    return y is not None and 1920 <= int(y.group(0)) <= this_year
+
+
+_SHAPED = (es_dni, it_fiscal_code, fr_nir, cn_resident_id, br_cpf, fi_hetu)
+_BARE = (nl_bsn, be_national_number, pl_pesel, se_personnummer, in_aadhaar, ca_sin, au_tfn,
+         de_tax_id, us_aba_routing)
+
+
+def national_id(value: str) -> bool:
+    """Any of the national ID formats above whose check digit is right."""
+    return any(check(value) for check in _SHAPED + _BARE)
+
+
+ID_VALIDATORS = {
+    "national_id": national_id,
+    "uk_nhs": uk_nhs, "de_id_card": de_id_card, "de_tax_id": de_tax_id, "fr_nir": fr_nir,
+    "es_dni": es_dni, "it_fiscal_code": it_fiscal_code, "nl_bsn": nl_bsn,
+    "be_national_number": be_national_number, "pl_pesel": pl_pesel,
+    "se_personnummer": se_personnummer, "in_aadhaar": in_aadhaar, "ca_sin": ca_sin,
+    "au_tfn": au_tfn, "br_cpf": br_cpf, "cn_resident_id": cn_resident_id, "fi_hetu": fi_hetu,
+    "us_aba_routing": us_aba_routing, "mrz_passport": mrz_passport, "id_number": id_number,
+    "birth_date": birth_date,
+}
