@@ -1,8 +1,7 @@
 """``POST /api/v1/check``: answer time on one core, and 50 concurrent clients with memory watched.
 
 The dashboard runs as a real ``socialguide web`` process pinned to one CPU (one thread for
-torch and BLAS too) with the default pipeline (rules and classifier, the MiniLM cascade when
-its extra is installed); the clients run in this process on 127.0.0.1. Drafts are cut from
+BLAS and onnxruntime) with the default pipeline (rules, first stage and policy model); the clients run in this process on 127.0.0.1. Drafts are cut from
 the TweetEval validation tweets (280 and 10,000 characters, a key or a phone number in some).
 
 Run: ``python -m bench.bench_check``. ``BENCH_CHECK_N`` sets the sequential requests per size

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from monitor.store import Store
 from monitor.store.schema import AccountRow, CursorRow, FlagRow, PostRow
 
-LEAK = "ghp_1234567890abcdefghijklmnopqrstuvwxyzAB"  # a token the rules flag as credentials
+LEAK = "AKIAZ4QW7PL2XR5NB3TD"  # a token the rules flag as credentials
 PII = "call me at ana@example.com or +1 415 555 0100"
 
 

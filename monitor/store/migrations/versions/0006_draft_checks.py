@@ -12,7 +12,7 @@ import monitor.store.schema
 from alembic import op
 
 revision = "0006_draft_checks"
-down_revision = "0004_account_verification"
+down_revision = "0005_secret_masking"
 branch_labels = None
 depends_on = None
 
