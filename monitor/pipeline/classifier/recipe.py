@@ -30,7 +30,7 @@ from monitor.pipeline.classifier.evaluate import (
     report,
     score_examples,
 )
-from monitor.pipeline.classifier.gate import GATE_FILE
+from monitor.pipeline.classifier.gate import GATE_FILE, LONG_POST
 from monitor.pipeline.classifier.prepare import Terms
 
 Progress = Callable[[str], None]
@@ -107,8 +107,8 @@ def fit_gate(train_ex: Sequence[C.Example], tweets: Sequence[C.Example], vs: Sco
     base = report(vs, thresholds, ts)
     v_scores = gate.scores([ex.prepared.text for ex in vs.examples])  # type: ignore[union-attr]
     t_scores = gate.scores([ex.prepared.text for ex in ts.examples])  # type: ignore[union-attr]
-    v_long = np.array([len(ex.prepared.text) > 600 for ex in vs.examples])  # type: ignore[union-attr]
-    t_long = np.array([len(ex.prepared.text) > 600 for ex in ts.examples])  # type: ignore[union-attr]
+    v_long = np.array([len(ex.prepared.text) > LONG_POST for ex in vs.examples])  # type: ignore[union-attr]
+    t_long = np.array([len(ex.prepared.text) > LONG_POST for ex in ts.examples])  # type: ignore[union-attr]
     chosen = 0.0
     for t in np.round(np.arange(0.02, 0.9, 0.02), 2):
         rep = report(gated(vs, v_long | (v_scores >= t)), thresholds,

@@ -17,7 +17,8 @@ def _digits(value: str) -> str:
     return _NON_DIGIT.sub("", value)
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check over a string of digits (cards, and the ID numbers that use it)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -162,7 +163,7 @@ def se_personnummer(value: str) -> bool:
         d = d[2:]
     if len(d) != 10 or not 1 <= int(d[2:4]) <= 12 or not 1 <= int(d[4:6]) % 60 <= 31:
         return False
-    return _luhn_ok(d)
+    return luhn_ok(d)
 
 
 _VERHOEFF_D = [
@@ -194,7 +195,7 @@ def in_aadhaar(value: str) -> bool:
 def ca_sin(value: str) -> bool:
     """Canadian social insurance number: 9 digits, Luhn, not starting 0 or 8."""
     d = _digits(value)
-    return len(d) == 9 and d[0] not in "08" and _not_repeated(d) and _luhn_ok(d)
+    return len(d) == 9 and d[0] not in "08" and _not_repeated(d) and luhn_ok(d)
 
 
 def au_tfn(value: str) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import phonenumbers
 
-from monitor.pipeline.rules.id_checks import ID_VALIDATORS
+from monitor.pipeline.rules.id_checks import ID_VALIDATORS, luhn_ok
 
 _NON_DIGIT = re.compile(r"\D")
 _HEX_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}"
@@ -39,15 +39,7 @@ def luhn(value: str) -> bool:
     digits = _NON_DIGIT.sub("", value)
     if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
         return False
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    return luhn_ok(digits)
 
 
 def iban(value: str) -> bool:
