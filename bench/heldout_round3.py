@@ -1,7 +1,7 @@
 """Round 3 of the held-back set for credentials and personal data, written apart from the rules.
 
-Made without reading the rule packs or the engine, so that its first measurement says how the
-detectors do on formats and phrasings nobody tuned them on. Token formats are restated from
+Independent of the rule packs (it imports nothing from ``rules/`` or the engine), so that its
+first measurement says how the detectors do on formats and phrasings nobody tuned them on. Token formats are restated from
 the providers' own public descriptions of them (prefix, length, alphabet, built-in checksum);
 ID, card and bank numbers carry check digits computed by the algorithms implemented again
 below; every sentence is new. Deterministic from one seed: ``python -m bench.heldout_round3``
@@ -780,7 +780,7 @@ def _encoded_rows(rng: random.Random) -> list[Row]:
             text = "here, with a zero-width space so the bot ignores it: " + "\u200b".join(
                 tok[i:i + 6] for i in range(0, len(tok), 6))
         else:
-            text = "first line of the key:\n" + "\n".join(tok[i:i + 12] for i in range(0, len(tok), 12))
+            text = "the key, twelve characters a line:\n" + "\n".join(tok[i:i + 12] for i in range(0, len(tok), 12))
         out.append({"kind": "split-secret", "text": text})
     for _ in range(4):
         pw = _password(rng)
