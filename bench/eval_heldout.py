@@ -7,6 +7,7 @@ miss and false flag, so the figures can be checked by reading the cases.
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ def flagged(engine: RuleEngine, text: str, category: str) -> bool:
 
 def evaluate(engine: RuleEngine, category: str, batch: str = "") -> Figures:
     """Figures for ``credentials`` (hard negatives) or ``pii`` (negatives); ``batch`` is ""
-    for round 1 or ``round2_`` for the batch written after the fixes."""
+    for round 1, ``round2_`` or ``round3_`` for the batches written after the fixes."""
     prefix = batch + ("credentials" if category == "credentials" else "pii")
     negatives = batch + ("credentials_hard_negative" if category == "credentials"
                          else "pii_negative")
@@ -95,9 +96,13 @@ def report(fig: Figures, *, show: int = 40) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Figures on the held-back set, by round.")
+    parser.add_argument("--round", type=int, choices=(1, 2, 3), action="append",
+                        help="a round to measure, repeatable (default: rounds 1 and 2)")
+    rounds = parser.parse_args(argv).round or [1, 2]
     engine = heldout_engine()
-    for batch in ("", "round2_"):
+    for batch in ({1: "", 2: "round2_", 3: "round3_"}[r] for r in rounds):
         for category in ("credentials", "pii"):
             print(report(evaluate(engine, category, batch)))
 
