@@ -76,8 +76,12 @@ def open_store(
     url = settings.store.url
     where = f"[store] url in {settings.source}" if settings.source else (
         f"the bundled default [store] url (no --config, no ${CONFIG_ENV}, no ./config.toml)")
-    hint = (f"point the command at your config with --config FILE or ${CONFIG_ENV}, "
-            "or create the database with `socialguide db upgrade`")
+    if settings.source:
+        hint = (f"fix [store] url, or create the database with "
+                f"`socialguide db upgrade --config {settings.source}`")
+    else:
+        hint = (f"point the command at your config with --config FILE or ${CONFIG_ENV} "
+                "(or create a new database with `socialguide db upgrade --config FILE`)")
     sqlite_file = _sqlite_file(url)
     if not create and sqlite_file is not None and not sqlite_file.exists():
         raise StoreError(f"no database at {sqlite_file} ({where}); {hint}")
