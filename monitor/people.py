@@ -42,6 +42,8 @@ class ImportResult:
 
     records: list[PersonRecord] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    # Rows with problems whose e-mail is usable: their manager is still checked, never imported.
+    pending: list[PersonRecord] = field(default_factory=list)
     # Lines whose empty time zone was filled with the --default-timezone value.
     defaulted: list[int] = field(default_factory=list)
     created: int = 0
@@ -101,11 +103,14 @@ def read_people_csv(path: Path, default_timezone: str | None = None) -> ImportRe
                 else:
                     slack_seen[rec.slack_id] = line
         result.errors.extend(InputError(p, path=name, line=line) for p in problems)
-        if rec is not None and not problems:
+        if rec is not None:
             rec.line = line
-            if rec.timezone_defaulted:
-                result.defaulted.append(line)
-            result.records.append(rec)
+            if problems:
+                result.pending.append(rec)
+            else:
+                if rec.timezone_defaulted:
+                    result.defaulted.append(line)
+                result.records.append(rec)
     return result
 
 
@@ -165,8 +170,9 @@ def _validate(row: dict[str, str | None],
 
 def check_managers(session: Session, result: ImportResult, path: str) -> None:
     """Every manager must be in the file or already known; the chain must not loop."""
-    in_file = {r.email: r for r in result.records}
-    for rec in list(result.records):
+    in_file = {r.email: r for r in result.records + result.pending}
+    # Rows with other problems are checked too, so that each row's report is complete.
+    for rec in sorted(result.records + result.pending, key=lambda r: r.line):
         if rec.manager_email and rec.manager_email not in in_file:
             if repo.person_by_email(session, rec.manager_email) is None:
                 result.errors.append(InputError(

@@ -139,7 +139,8 @@ def test_every_problem_of_every_row_is_reported(tmp_path: Path, settings: Settin
     csv = tmp_path / "people.csv"
     csv.write_text(HEADER
                    + "bad-email,X,lowercase,not-a-manager,Eng,Mars/Olympus\n"
-                   + "two@example.com,T,U0TWO1,,Eng,Nowhere/Else\n")
+                   + "two@example.com,T,U0TWO1,,Eng,Nowhere/Else\n"
+                   + "three@example.com,T,bad id,ghost@example.com,Eng,UTC\n")
     res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(_cfg(tmp_path, settings))])
     assert res.exit_code == 1
     err = res.stderr
@@ -148,7 +149,9 @@ def test_every_problem_of_every_row_is_reported(tmp_path: Path, settings: Settin
     assert f"{csv}:2: manager_email 'not-a-manager' is not an e-mail address" in err
     assert f"{csv}:2: timezone 'Mars/Olympus' is not an IANA time zone" in err
     assert f"{csv}:3: timezone 'Nowhere/Else'" in err
-    assert "nothing imported: 5 bad row(s)" in err
+    assert f"{csv}:4: slack_id 'bad id'" in err
+    assert f"{csv}:4: manager_email ghost@example.com is neither in this file" in err
+    assert "nothing imported: 7 problem(s) in 3 bad row(s)" in err
 
 
 def test_a_missing_time_zone_is_reported_not_silently_utc(tmp_path: Path,

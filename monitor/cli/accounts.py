@@ -20,6 +20,7 @@ from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
 from monitor.cli.common import (
     ConfigOption,
     SkipInvalidOption,
+    bad_row_count,
     cli_errors,
     err_console,
     open_store,
@@ -51,7 +52,7 @@ def import_accounts(
             report_bad_rows(errors, skip_invalid)
             created, existing = apply_accounts(s, ready, settings, actor)
         err_console.print(f"accounts: {created} consent(s) recorded, {existing} already active"
-                          + (f", {len(errors)} bad row(s) skipped" if errors else ""),
+                          + (f", {bad_row_count(errors)} bad row(s) skipped" if errors else ""),
                           markup=False)
 
 
@@ -142,13 +143,17 @@ def _print_table(records: list[dict[str, Any]]) -> None:
     for r in records:
         collected = (r["last_collected_at"] or "never")[:10]
         if r["last_error"]:
-            collected += f" [{len(errors) + 1}]"
-            errors.append(f"[{len(errors) + 1}] {r['platform']} {r['handle']}: {r['last_error']}")
+            collected += " !"
+            error = r["last_error"]
+            if r["handle"] not in error:  # collector errors name the account themselves
+                error = f"{r['platform']} {r['handle']}: {error}"
+            errors.append(error)
         table.add_row(r["owner"], f"{r['platform']} {r['handle']}", r["consent"],
                       "yes" if r["verified"] else "no", collected)
     out_console.print(table, soft_wrap=False)
+    # In full, one line each (the terminal wraps them), so they can be copied whole.
     for line in errors:
-        out_console.print(f"last error {line}", markup=False, soft_wrap=False)
+        out_console.print(f"last error: {line}", markup=False)
 
 
 @accounts_app.command("withdraw")

@@ -134,12 +134,18 @@ SkipInvalidOption = Annotated[
 ]
 
 
+def bad_row_count(errors: Sequence[SocialGuideError]) -> int:
+    """How many rows the problems are on (a row may have several)."""
+    return len({getattr(e, "line", None) or id(e) for e in errors})
+
+
 def report_bad_rows(errors: Sequence[SocialGuideError], skip_invalid: bool) -> None:
-    """Print every bad row (by line); stop with exit 1 unless the caller may skip them."""
+    """Print every problem (by line); stop with exit 1 unless the caller may skip bad rows."""
     for err in sorted(errors, key=lambda e: getattr(e, "line", 0) or 0):
         err_console.print(str(err), markup=False)
     if errors and not skip_invalid:
-        err_console.print(f"nothing imported: {len(errors)} bad row(s); fix them or pass "
+        err_console.print(f"nothing imported: {len(errors)} problem(s) in "
+                          f"{bad_row_count(errors)} bad row(s); fix them or pass "
                           "--skip-invalid", markup=False)
         raise typer.Exit(code=1)
 

@@ -11,6 +11,7 @@ import typer
 from monitor.cli.common import (
     ConfigOption,
     SkipInvalidOption,
+    bad_row_count,
     cli_errors,
     err_console,
     open_store,
@@ -50,7 +51,7 @@ def import_people(
                           markup=False)
     err_console.print(
         f"people: {result.created} created, {result.updated} updated"
-        + (f", {len(result.errors)} bad row(s) skipped" if result.errors else ""),
+        + (f", {bad_row_count(result.errors)} bad row(s) skipped" if result.errors else ""),
         markup=False,
     )
 
