@@ -149,14 +149,16 @@ def test_list_table_fits_80_columns_with_verification(tmp_path: Path, settings: 
     cfg, runner = _listed(tmp_path, settings)
     res = runner.invoke(app, ["accounts", "list", "-c", str(cfg)], env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
-    lines = res.stdout.splitlines()
+    lines = [line.rstrip() for line in res.stdout.splitlines()]
     table = [line for line in lines if not line.startswith("last error: ")]
     assert all(len(line) <= 80 for line in table), "\n".join(lines)
     header = lines[0].split()
     assert header == ["owner", "account", "consent", "verified", "collected"]
-    ann = next(line for line in lines if line.startswith("ann@example.com"))
+    # One mail domain is named once, below, so the owners fit their column.
+    assert "owners: @example.com addresses" in lines
+    ann = next(line for line in lines if line.startswith("ann "))
     assert ann.split()[-3:] == ["active", "yes", "never"]
-    bob = next(line for line in lines if line.startswith("bob@example.com"))
+    bob = next(line for line in lines if line.startswith("bob "))
     assert bob.split()[-4:] == ["active", "no", "2026-03-02", "!"]
     # The error is written in full below the table (one line, naming the account).
     assert ("last error: mastodon bob_the_builder_of_things@hachyderm.io: HTTP 503 from "

@@ -37,7 +37,7 @@ def test_list_shows_roles_people_and_state(cfg: Path) -> None:
     res = CliRunner().invoke(app, ["users", "list", "-c", str(cfg)], env={"COLUMNS": "80"})
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert lines[0].split() == ["id", "username", "role", "person", "sign-in", "state", "created"]
+    assert lines[0].split() == ["id", "username", "role", "person", "sign-in", "state"]
     mia = next(line.split() for line in lines if " mia " in f" {line} ")
     assert mia[1:6] == ["mia", "manager", "mia@example.com", "password", "active"]
     assert all(len(line) <= 80 for line in lines)

@@ -133,9 +133,14 @@ def _print_table(records: list[dict[str, Any]]) -> None:
     if not records:
         err_console.print("no accounts yet (socialguide accounts import FILE)", markup=False)
         return
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("owner", overflow="fold", ratio=3)
-    table.add_column("account", overflow="fold", ratio=3)
+    # One organisation usually means one mail domain: named once, the owners fit a column.
+    domains = {r["owner"].rpartition("@")[2] for r in records}
+    common = f"@{domains.pop()}" if len(domains) == 1 else ""
+    table = Table(box=None, pad_edge=False, show_edge=False,
+                  caption=f"owners: {common} addresses" if common else None,
+                  caption_justify="left")
+    table.add_column("owner", overflow="fold")
+    table.add_column("account", overflow="fold")
     table.add_column("consent", no_wrap=True)
     table.add_column("verified", no_wrap=True)
     table.add_column("collected", no_wrap=True)
@@ -148,7 +153,8 @@ def _print_table(records: list[dict[str, Any]]) -> None:
             if r["handle"] not in error:  # collector errors name the account themselves
                 error = f"{r['platform']} {r['handle']}: {error}"
             errors.append(error)
-        table.add_row(r["owner"], f"{r['platform']} {r['handle']}", r["consent"],
+        owner = r["owner"].removesuffix(common) if common else r["owner"]
+        table.add_row(owner, f"{r['platform']} {r['handle']}", r["consent"],
                       "yes" if r["verified"] else "no", collected)
     out_console.print(table, soft_wrap=False)
     # In full, one line each (the terminal wraps them), so they can be copied whole.

@@ -141,18 +141,19 @@ def users_list(config: ConfigOption = None) -> None:
         store = open_store(settings)
         with store.session() as s:
             rows = [(u.id, u.username, u.role, email or "", "password" if u.password_hash
-                     else "sso only", "disabled" if u.disabled else "active", u.created_at)
+                     else "sso", "disabled" if u.disabled else "active")
                     for u, email in list_users(s)]
     if not rows:
         err_console.print("no users yet (socialguide users add NAME --role ROLE)", markup=False)
         return
     table = Table(box=None, pad_edge=False)
-    for col in ("id", "username", "role", "person", "sign-in", "state", "created"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("id", "role", "state", "created"),
+    for col in ("id", "username", "role", "person", "sign-in", "state"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("id", "role", "state"),
                          justify="right" if col == "id" else "left")
-    for uid, name, role, email, method, state, created in rows:
-        table.add_row(str(uid), name, role, email, method, state, f"{created:%Y-%m-%d}")
-    out_console.print(table)
+    for uid, name, role, email, method, state in rows:
+        person = "(same)" if email and email.lower() == name.lower() else email
+        table.add_row(str(uid), name, role, person, method, state)
+    out_console.print(table, soft_wrap=False)
 
 
 @users_app.command("disable")
