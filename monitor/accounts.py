@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from monitor.errors import InputError
 from monitor.slack.notice import build_notice, notice_hash
 from monitor.store import repo
 from monitor.store.schema import AccountRow, PersonRow
+from monitor.textfiles import read_text
 
 COLUMNS = ("email", "platform", "handle", "consent_reference", "policy_version")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -30,6 +32,8 @@ _HANDLE = {
 
 @dataclass
 class AccountLine:
+    """One valid row of an accounts CSV."""
+
     line: int
     email: str
     platform: str
@@ -39,49 +43,71 @@ class AccountLine:
 
 
 def read_accounts_csv(path: Path) -> tuple[list[AccountLine], list[InputError]]:
-    """Parse and check every row; each problem names its line."""
+    """Parse and check every row; each problem of each row names its line."""
     rows: list[AccountLine] = []
     errors: list[InputError] = []
+    name = str(path)
+    text = read_text(path)
+    if not text.strip():
+        raise InputError(f"the file is empty; expected a header line with {', '.join(COLUMNS)}",
+                         path=name, line=1)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", path=str(path)) from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InputError(f"not readable as CSV: {exc}", path=name, line=1) from None
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(f"missing column(s): {', '.join(missing)} (expected {', '.join(COLUMNS)})",
-                         path=str(path), line=1)
+                         path=name, line=1)
+    reader.fieldnames = header
     seen: dict[tuple[str, str], int] = {}
-    for rec in reader:
+    records = iter(reader)
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(InputError(f"not readable as CSV: {exc}", path=name,
+                                     line=reader.line_num))
+            break
         n = reader.line_num
-        def bad(msg: str, n: int = n) -> None:
-            errors.append(InputError(msg, path=str(path), line=n))
+        problems = _row_problems(rec)
         v = {k: (rec.get(k) or "").strip() for k in COLUMNS}
         platform = v["platform"].lower()
-        if not _EMAIL.match(v["email"]):
-            bad(f"column 'email': not an email address: {v['email']!r}")
-            continue
-        if platform not in PLATFORMS:
-            bad(f"column 'platform': unknown platform {v['platform']!r} "
-                f"(expected one of {', '.join(PLATFORMS)})")
-            continue
-        if not _HANDLE[platform].match(v["handle"]):
-            bad(f"column 'handle': {v['handle']!r} is not a {platform} handle")
-            continue
-        if not v["consent_reference"]:
-            bad("column 'consent_reference': empty (where was consent recorded?)")
-            continue
-        if not v["policy_version"]:
-            bad("column 'policy_version': empty")
-            continue
         key = (platform, v["handle"].lower())
-        if key in seen:
-            bad(f"duplicate of line {seen[key]} ({platform} {v['handle']})")
-            continue
-        seen[key] = n
-        rows.append(AccountLine(n, v["email"].lower(), platform, v["handle"],
-                                v["consent_reference"], v["policy_version"]))
+        if not problems:
+            if key in seen:
+                problems.append(f"duplicate of line {seen[key]} ({platform} {v['handle']})")
+            else:
+                seen[key] = n
+        errors.extend(InputError(p, path=name, line=n) for p in problems)
+        if not problems:
+            rows.append(AccountLine(n, v["email"].lower(), platform, v["handle"],
+                                    v["consent_reference"], v["policy_version"]))
     return rows, errors
+
+
+def _row_problems(rec: dict[str | None, str | None]) -> list[str]:
+    """Every problem of one row (not only the first)."""
+    v = {k: (rec.get(k) or "").strip() for k in COLUMNS}
+    problems: list[str] = []
+    if None in rec:
+        problems.append("more fields than columns")
+    platform = v["platform"].lower()
+    if not _EMAIL.match(v["email"]):
+        problems.append(f"column 'email': not an email address: {v['email']!r}")
+    if platform not in PLATFORMS:
+        problems.append(f"column 'platform': unknown platform {v['platform']!r} "
+                        f"(expected one of {', '.join(PLATFORMS)})")
+    elif not _HANDLE[platform].match(v["handle"]):
+        problems.append(f"column 'handle': {v['handle']!r} is not a {platform} handle")
+    if not v["consent_reference"]:
+        problems.append("column 'consent_reference': empty (where was consent recorded?)")
+    if not v["policy_version"]:
+        problems.append("column 'policy_version': empty")
+    return problems
 
 
 def notice_hash_for(settings: Settings, platform: str, handle: str) -> str:

@@ -314,15 +314,24 @@ def _describe(err: dict[str, Any]) -> tuple[str, str]:
     return key, msg
 
 
+class ConfigProblems(ConfigError):
+    """A config with several problems: each is its own ConfigError naming file and key."""
+
+    def __init__(self, problems: list[ConfigError]):
+        self.problems = problems
+        first = problems[0]
+        super().__init__("; ".join(str(p) for p in problems))
+        self.path, self.key = first.path, first.key
+
+
 def settings_from_dict(data: dict[str, Any], source: str | None = None) -> Settings:
-    """Validate a parsed TOML document; the first problem becomes one ConfigError."""
+    """Validate a parsed TOML document; every problem is reported, each naming its key."""
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        key, msg = _describe(dict(exc.errors()[0]))
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(msg + suffix, path=source, key=key) from None
+        problems = [ConfigError(msg, path=source, key=key)
+                    for key, msg in (_describe(dict(e)) for e in exc.errors())]
+        raise (problems[0] if len(problems) == 1 else ConfigProblems(problems)) from None
     settings.source = source
     return settings
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,17 +107,30 @@ def run_demo(
         result.cycle = run_cycle(store, settings, pipeline, build_collectors(settings), now=now)
 
         notifier = ConsoleNotifier(console)
-        console.rule("Nudges delivered now (authors first, privately)")
-        result.now_delivery = deliver_due(store, notifier, settings, now=now)
-        if result.now_delivery.sent:
-            result.self_resolved = _simulate_author_resolves_first(store, now)
-        later = now + timedelta(hours=settings.guidance.grace_hours, minutes=5)
-        console.rule(f"{settings.guidance.grace_hours:g} h later: coaching notes for open flags")
-        result.later_delivery = deliver_due(store, notifier, settings, now=later)
+        with _wrapping(console):
+            console.rule("Nudges delivered now (authors first, privately)")
+            result.now_delivery = deliver_due(store, notifier, settings, now=now)
+            if result.now_delivery.sent:
+                result.self_resolved = _simulate_author_resolves_first(store, now)
+            later = now + timedelta(hours=settings.guidance.grace_hours, minutes=5)
+            console.rule(f"{settings.guidance.grace_hours:g} h later: coaching notes for open "
+                         "flags")
+            result.later_delivery = deliver_due(store, notifier, settings, now=later)
         _collect_totals(store, result)
     finally:
         store.dispose()
     return result
+
+
+@contextmanager
+def _wrapping(console: Console) -> Iterator[None]:
+    """Nudge panels wrap their lines even on a console that soft-wraps (which would cut them)."""
+    before = console.soft_wrap
+    console.soft_wrap = False
+    try:
+        yield
+    finally:
+        console.soft_wrap = before
 
 
 def _simulate_author_resolves_first(store: Store, now: datetime) -> int:

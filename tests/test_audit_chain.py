@@ -123,7 +123,7 @@ def test_truncated_tail_is_caught_with_a_saved_head(populated, config_file):
         record(s, "cli", "report.export", None, None, {})
     r = runner.invoke(app, ["log", "head", "--config", str(config_file)])
     assert r.exit_code == 0
-    saved = r.output.strip()
+    saved = r.stdout.strip()
     with store.session() as s:
         assert saved == latest_head(s).as_text()
     assert _verify_cli(config_file, "--head", saved).exit_code == 0

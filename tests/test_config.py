@@ -139,3 +139,58 @@ def test_settings_have_no_secret_values() -> None:
         leaf = key.rsplit(".", 1)[-1]
         if any(w in leaf for w in ("token", "secret", "password")):
             assert leaf.endswith("_env"), f"{key} would hold a secret in the config file"
+
+
+def test_config_check_reports_every_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[store]\nurl = 3\n[slack]\nmode = "sockets"\nbogus = 1\n'
+                   '[guidance]\nweekly_budget = -1\n')
+    res = CliRunner().invoke(app, ["config", "check", str(bad)])
+    assert res.exit_code == 2
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 4, res.stderr
+    for key in ("store.url", "slack.mode", "slack.bogus", "guidance.weekly_budget"):
+        assert any(f"{bad}: key '{key}'" in line for line in errors), key
+    assert "more problem" not in res.stderr
+
+
+def test_config_check_names_unset_secret_variables_never_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[slack]\nenabled = true\nbot_token_env = "SG_T_BOT"\n'
+                   'app_token_env = "SG_T_APP"\n[platforms.reddit]\nenabled = true\n'
+                   'client_id_env = "SG_T_RID"\nclient_secret_env = "SG_T_RSECRET"\n')
+    for name in ("SG_T_BOT", "SG_T_APP", "SG_T_RID", "SG_T_RSECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SG_T_RID", "reddit-client-id-value")
+    res = CliRunner().invoke(app, ["config", "check", str(cfg)])
+    assert res.exit_code == 2
+    err = res.stderr
+    assert "key 'slack.bot_token_env': environment variable SG_T_BOT" in err
+    assert "key 'slack.app_token_env': environment variable SG_T_APP" in err
+    assert "key 'platforms.reddit.client_secret_env': environment variable SG_T_RSECRET" in err
+    assert "SG_T_RID" not in err and "reddit-client-id-value" not in err
+    assert "config OK" not in err
+    # With the variables set it passes, and no value is ever printed.
+    monkeypatch.setenv("SG_T_BOT", "xoxb-bot-secret-value")
+    monkeypatch.setenv("SG_T_APP", "xapp-app-secret-value")
+    monkeypatch.setenv("SG_T_RSECRET", "reddit-secret-value")
+    res = CliRunner().invoke(app, ["config", "check", str(cfg)])
+    assert res.exit_code == 0, res.output
+    assert "config OK" in res.stderr and "Slack enabled" in res.stderr
+    assert not any(v in res.output for v in ("xoxb-bot", "xapp-app", "reddit-secret",
+                                            "reddit-client"))
+
+
+def test_http_mode_needs_the_signing_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            ) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[slack]\nenabled = true\nmode = "http"\nbot_token_env = "SG_T_BOT"\n'
+                   'signing_secret_env = "SG_T_SIGN"\n')
+    monkeypatch.setenv("SG_T_BOT", "xoxb-1")
+    monkeypatch.delenv("SG_T_SIGN", raising=False)
+    res = CliRunner().invoke(app, ["config", "check", str(cfg)])
+    assert res.exit_code == 2
+    assert "key 'slack.signing_secret_env': environment variable SG_T_SIGN" in res.stderr
+    assert "app_token_env" not in res.stderr  # socket mode's token is not needed here

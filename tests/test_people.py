@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -16,8 +18,11 @@ HEADER = "email,name,slack_id,manager_email,team,timezone\n"
 
 
 def _cfg(tmp_path: Path, settings: Settings) -> Path:
+    """A config naming the test's store, created the way an operator does (db upgrade)."""
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[store]\nurl = "{settings.store.url}"\n')
+    res = CliRunner().invoke(app, ["db", "upgrade", "-c", str(cfg)])
+    assert res.exit_code == 0, res.output
     return cfg
 
 
@@ -86,3 +91,104 @@ def test_management_loops_are_rejected(tmp_path: Path, settings: Settings) -> No
     res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(_cfg(tmp_path, settings))])
     assert res.exit_code == 1
     assert "loops back" in res.stderr
+
+
+ROWS = ("ann@example.com,Ann Ärger,U0AAA1,boss@example.com,Eng,Europe/Berlin\r\n"
+        "boss@example.com,Bo SStark,U0AAA2,,Eng,UTC\r\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom",
+                                      "utf-16-be-bom"])
+def test_spreadsheet_encodings_are_read(tmp_path: Path, settings: Settings, encoding: str) -> None:
+    csv = tmp_path / "people.csv"
+    text = HEADER.replace("\n", "\r\n") + ROWS
+    if encoding == "utf-16-le-bom":
+        data = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
+    elif encoding == "utf-16-be-bom":
+        data = codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    else:
+        data = text.encode(encoding)  # "utf-16" writes a BOM, as "Unicode text" exports do
+    csv.write_bytes(data)
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(_cfg(tmp_path, settings))])
+    assert res.exit_code == 0, res.output
+    with Store(settings.store.url).session() as s:
+        names = sorted(p.name or "" for p in s.scalars(select(PersonRow)))
+        emails = sorted(p.email for p in s.scalars(select(PersonRow)))
+    assert names == ["Ann Ärger", "Bo SStark"]
+    assert emails == ["ann@example.com", "boss@example.com"]  # no BOM glued to the first one
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ((HEADER + ROWS).encode("cp1252"), "people.csv:2: not UTF-8: byte 0xc4 at offset"),
+    ((HEADER + ROWS).encode("utf-16-le"), "looks like UTF-16 without a byte-order mark"),
+    (codecs.BOM_UTF16_LE + b"e\x00m\x00\x00\xd8", "not valid UTF-16 after its byte-order mark"),
+    (b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4, "people.csv"),
+])
+def test_other_encodings_are_named(tmp_path: Path, settings: Settings, data: bytes,
+                                   message: str) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_bytes(data)
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(_cfg(tmp_path, settings))])
+    assert res.exit_code == 1
+    assert message in res.stderr
+    assert "Traceback" not in res.output
+    assert [ln for ln in res.stderr.splitlines() if ln.startswith("error:")] != []
+
+
+def test_every_problem_of_every_row_is_reported(tmp_path: Path, settings: Settings) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_text(HEADER
+                   + "bad-email,X,lowercase,not-a-manager,Eng,Mars/Olympus\n"
+                   + "two@example.com,T,U0TWO1,,Eng,Nowhere/Else\n"
+                   + "three@example.com,T,bad id,ghost@example.com,Eng,UTC\n")
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(_cfg(tmp_path, settings))])
+    assert res.exit_code == 1
+    err = res.stderr
+    assert f"{csv}:2: email 'bad-email' is not an e-mail address" in err
+    assert f"{csv}:2: slack_id 'lowercase' is not a Slack user id" in err
+    assert f"{csv}:2: manager_email 'not-a-manager' is not an e-mail address" in err
+    assert f"{csv}:2: timezone 'Mars/Olympus' is not an IANA time zone" in err
+    assert f"{csv}:3: timezone 'Nowhere/Else'" in err
+    assert f"{csv}:4: slack_id 'bad id'" in err
+    assert f"{csv}:4: manager_email ghost@example.com is neither in this file" in err
+    assert "nothing imported: 7 problem(s) in 3 bad row(s)" in err
+
+
+def test_a_missing_time_zone_is_reported_not_silently_utc(tmp_path: Path,
+                                                          settings: Settings) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_text(HEADER + "a@example.com,A,,,Eng,\nb@example.com,B,,,Eng,Asia/Tokyo\n"
+                   + "c@example.com,C,,,Eng,\n")
+    cfg = _cfg(tmp_path, settings)
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(cfg)])
+    assert res.exit_code == 1
+    assert f"{csv}:2: timezone is empty" in res.stderr
+    assert f"{csv}:4: timezone is empty" in res.stderr
+    with Store(settings.store.url).session() as s:
+        assert s.scalars(select(PersonRow)).all() == []
+    # Defaulting is possible, and loud: every row that got the default is named.
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(cfg),
+                                   "--default-timezone", "Europe/Lisbon"])
+    assert res.exit_code == 0, res.output
+    assert "timezone empty on 2 row(s), set to Europe/Lisbon: line(s) 2, 4" in res.stderr
+    with Store(settings.store.url).session() as s:
+        zones = {p.email: p.timezone for p in s.scalars(select(PersonRow))}
+    assert zones == {"a@example.com": "Europe/Lisbon", "b@example.com": "Asia/Tokyo",
+                     "c@example.com": "Europe/Lisbon"}
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(cfg),
+                                   "--default-timezone", "Mars/Base"])
+    assert res.exit_code == 1
+    assert "--default-timezone 'Mars/Base' is not an IANA time zone" in res.stderr
+
+
+def test_import_refuses_to_create_an_empty_database(tmp_path: Path, settings: Settings) -> None:
+    csv = tmp_path / "people.csv"
+    csv.write_text(HEADER + "a@example.com,A,,,Eng,UTC\n")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[store]\nurl = "{settings.store.url}"\n')
+    res = CliRunner().invoke(app, ["people", "import", str(csv), "-c", str(cfg)])
+    assert res.exit_code == 1
+    db = tmp_path / "socialguide.db"
+    assert f"no database at {db}" in res.stderr
+    assert f"socialguide db upgrade --config {cfg}" in res.stderr
+    assert not db.exists()

@@ -194,7 +194,7 @@ def test_log_verify_on_postgresql_names_tampering(env, pg_config: Path) -> None:
     _, store, w = env
     r = runner.invoke(app, ["log", "head", "--config", str(pg_config)])
     assert r.exit_code == 0, r.output
-    saved = r.output.strip()
+    saved = r.stdout.strip()
     r = runner.invoke(app, ["log", "verify", "--config", str(pg_config), "--head", saved])
     assert r.exit_code == 0, r.output
     assert "ok: 3 entries, 3 flags checked" in r.output

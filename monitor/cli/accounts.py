@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
+import io
+import json
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -15,6 +20,7 @@ from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
 from monitor.cli.common import (
     ConfigOption,
     SkipInvalidOption,
+    bad_row_count,
     cli_errors,
     err_console,
     open_store,
@@ -46,54 +52,114 @@ def import_accounts(
             report_bad_rows(errors, skip_invalid)
             created, existing = apply_accounts(s, ready, settings, actor)
         err_console.print(f"accounts: {created} consent(s) recorded, {existing} already active"
-                          + (f", {len(errors)} bad row(s) skipped" if errors else ""),
+                          + (f", {bad_row_count(errors)} bad row(s) skipped" if errors else ""),
                           markup=False)
+
+
+class Format(StrEnum):
+    """Output formats of ``accounts list``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FIELDS = ("owner", "platform", "handle", "consent", "consent_given_at", "consent_withdrawn_at",
+          "policy_version", "verified", "verified_at", "verification_method",
+          "last_collected_at", "last_error")
 
 
 @accounts_app.command("list")
 def list_accounts(
     platform: Annotated[str | None, typer.Option(help="Only this platform.")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table (for people, fits 80 "
+                                        "columns), csv or json (every field, on stdout).")]
+    = Format.table,
     config: ConfigOption = None,
 ) -> None:
-    """Show every account: owner, consent state, last collection and last error."""
+    """Show every account: owner, consent state, verification, last collection and last error."""
     with cli_errors():
         settings = settings_from(config)
         store = open_store(settings)
-        table = Table(title="Accounts", box=None, pad_edge=False)
-        for col in ("owner", "handle"):
-            table.add_column(col, overflow="fold", ratio=1)
-        for col in ("platform", "consent", "policy", "last collected"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("last error", overflow="ellipsis", no_wrap=True, max_width=20)
-        errors: list[str] = []
         with store.session() as s:
-            q = select(AccountRow, PersonRow).join(PersonRow, PersonRow.id == AccountRow.owner_id)
-            if platform:
-                q = q.where(AccountRow.platform == platform)
-            for acc, person in s.execute(q.order_by(PersonRow.email, AccountRow.platform,
-                                                    AccountRow.handle)):
-                consent = s.scalar(select(ConsentRow).where(ConsentRow.account_id == acc.id)
-                                   .order_by(ConsentRow.given_at.desc()).limit(1))
-                if consent is None:
-                    state, policy = "none", ""
-                elif consent.withdrawn_at is None:
-                    state = f"active {consent.given_at:%Y-%m-%d}"
-                    if acc.verified_at is None:
-                        state += ", unverified"  # not collected until the owner proves it
-                    policy = consent.policy_version
-                else:
-                    state = f"withdrawn {consent.withdrawn_at:%Y-%m-%d}"
-                    policy = consent.policy_version
-                table.add_row(person.email, acc.handle, acc.platform, state, policy,
-                              f"{acc.last_collected_at:%Y-%m-%d %H:%M}"
-                              if acc.last_collected_at else "never",
-                              acc.last_error or "")
-                if acc.last_error:
-                    errors.append(acc.last_error)
-        out_console.print(table)
-        # Errors in full below the table: they are often longer than a column.
-        for line in errors:
-            out_console.print(f"last error: {line}", markup=False)
+            records = account_records(s, platform)
+    if fmt is Format.json:
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    elif fmt is Format.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in records)
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        _print_table(records)
+
+
+def account_records(session: Session, platform: str | None = None) -> list[dict[str, Any]]:
+    """One plain record per account (ISO times), in owner, platform, handle order."""
+    q = select(AccountRow, PersonRow).join(PersonRow, PersonRow.id == AccountRow.owner_id)
+    if platform:
+        q = q.where(AccountRow.platform == platform)
+    out: list[dict[str, Any]] = []
+    for acc, person in session.execute(q.order_by(PersonRow.email, AccountRow.platform,
+                                                  AccountRow.handle)):
+        consent = session.scalar(select(ConsentRow).where(ConsentRow.account_id == acc.id)
+                                 .order_by(ConsentRow.given_at.desc()).limit(1))
+        if consent is None:
+            state = "none"
+        else:
+            state = "active" if consent.withdrawn_at is None else "withdrawn"
+        out.append({
+            "owner": person.email, "platform": acc.platform, "handle": acc.handle,
+            "consent": state,
+            "consent_given_at": _iso(consent.given_at if consent else None),
+            "consent_withdrawn_at": _iso(consent.withdrawn_at if consent else None),
+            "policy_version": consent.policy_version if consent else None,
+            "verified": acc.verified_at is not None,
+            "verified_at": _iso(acc.verified_at),
+            "verification_method": acc.verification_method,
+            "last_collected_at": _iso(acc.last_collected_at),
+            "last_error": acc.last_error,
+        })
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def _print_table(records: list[dict[str, Any]]) -> None:
+    """Five columns that fit 80 (dates and methods are in csv/json); errors in full below."""
+    if not records:
+        err_console.print("no accounts yet (socialguide accounts import FILE)", markup=False)
+        return
+    # One organisation usually means one mail domain: named once, the owners fit a column.
+    domains = {r["owner"].rpartition("@")[2] for r in records}
+    common = f"@{domains.pop()}" if len(domains) == 1 else ""
+    table = Table(box=None, pad_edge=False, show_edge=False,
+                  caption=f"owners: {common} addresses" if common else None,
+                  caption_justify="left")
+    table.add_column("owner", overflow="fold")
+    table.add_column("account", overflow="fold")
+    table.add_column("consent", no_wrap=True)
+    table.add_column("verified", no_wrap=True)
+    table.add_column("collected", no_wrap=True)
+    errors: list[str] = []
+    for r in records:
+        collected = (r["last_collected_at"] or "never")[:10]
+        if r["last_error"]:
+            collected += " !"
+            error = r["last_error"]
+            if r["handle"] not in error:  # collector errors name the account themselves
+                error = f"{r['platform']} {r['handle']}: {error}"
+            errors.append(error)
+        owner = r["owner"].removesuffix(common) if common else r["owner"]
+        table.add_row(owner, f"{r['platform']} {r['handle']}", r["consent"],
+                      "yes" if r["verified"] else "no", collected)
+    out_console.print(table, soft_wrap=False)
+    # In full, one line each (the terminal wraps them), so they can be copied whole.
+    for line in errors:
+        out_console.print(f"last error: {line}", markup=False)
 
 
 @accounts_app.command("withdraw")

@@ -11,21 +11,27 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from monitor.config import Settings, load_settings
-from monitor.errors import SocialGuideError
+from monitor.errors import SocialGuideError, StoreError
 from monitor.store import Store
 
 # Human-facing output goes to stderr so stdout stays clean for data (scan, exports).
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 out_console = Console(highlight=False, soft_wrap=True)
 
+CONFIG_ENV = "SOCIALGUIDE_CONFIG"
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
         "-c",
-        help="Config file (default: bundled defaults plus ./config.toml if present).",
+        envvar=CONFIG_ENV,
+        help="Config file (default: $SOCIALGUIDE_CONFIG, else ./config.toml if present, "
+        "else the bundled defaults).",
         dir_okay=False,
     ),
 ]
@@ -37,8 +43,17 @@ def cli_errors() -> Iterator[None]:
     try:
         yield
     except SocialGuideError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        # Validation that found several problems reports each on its own line.
+        for problem in getattr(exc, "problems", None) or [exc]:
+            err_console.print(f"[bold red]error:[/] {escape(str(problem))}", markup=True,
+                              highlight=False)
         raise typer.Exit(code=exc.exit_code) from None
+    except OSError as exc:
+        # A path someone named that turned out missing, a folder, or not permitted.
+        where = f"{exc.filename}: " if exc.filename else ""
+        err_console.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}",
+                          markup=True, highlight=False)
+        raise typer.Exit(code=1) from None
 
 
 def settings_from(config: Path | None) -> Settings:
@@ -48,8 +63,63 @@ def settings_from(config: Path | None) -> Settings:
     return settings
 
 
-def open_store(settings: Settings, *, auto_upgrade: bool | None = None) -> Store:
-    return Store(settings.store.url, auto_upgrade=auto_upgrade, echo=settings.store.echo)
+def open_store(
+    settings: Settings, *, auto_upgrade: bool | None = None, create: bool = False,
+    announce: bool = True,
+) -> Store:
+    """Open the configured store and name it on stderr; refuse to invent an empty one.
+
+    Only ``demo`` and ``db upgrade`` may create a database (``create=True``): anywhere else a
+    missing SQLite file or an unmigrated database means the command is pointed at the wrong
+    place, and answering from a new empty database would be a silent wrong answer.
+    """
+    url = settings.store.url
+    where = f"[store] url in {settings.source}" if settings.source else (
+        f"the bundled default [store] url (no --config, no ${CONFIG_ENV}, no ./config.toml)")
+    if settings.source:
+        hint = (f"fix [store] url, or create the database with "
+                f"`socialguide db upgrade --config {settings.source}`")
+    else:
+        hint = (f"point the command at your config with --config FILE or ${CONFIG_ENV} "
+                "(or create a new database with `socialguide db upgrade --config FILE`)")
+    sqlite_file = _sqlite_file(url)
+    if not create and sqlite_file is not None and not sqlite_file.exists():
+        raise StoreError(f"no database at {sqlite_file} ({where}); {hint}")
+    store = Store(url, auto_upgrade=False, echo=settings.store.echo)
+    if announce:
+        err_console.print(f"store: {_shown(store, sqlite_file)}", markup=False, highlight=False)
+    if not create:
+        try:
+            revisions = store.current_revisions()
+        except DBAPIError as exc:
+            store.dispose()
+            raise StoreError(f"cannot open store {store.redacted_url}: "
+                             f"{str(exc.orig).splitlines()[0]}") from None
+        if not revisions:
+            store.dispose()
+            raise StoreError(f"{_shown(store, sqlite_file)} has no socialguide tables ({where}); "
+                             f"{hint}")
+    if auto_upgrade is None:
+        auto_upgrade = store.dialect == "sqlite"
+    if auto_upgrade:
+        store.upgrade()
+    return store
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (absolute), or None for other stores and :memory:."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or \
+            parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+def _shown(store: Store, sqlite_file: Path | None) -> str:
+    return f"sqlite:///{sqlite_file}" if sqlite_file is not None else store.redacted_url
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -64,15 +134,22 @@ SkipInvalidOption = Annotated[
 ]
 
 
+def bad_row_count(errors: Sequence[SocialGuideError]) -> int:
+    """How many rows the problems are on (a row may have several)."""
+    return len({getattr(e, "line", None) or id(e) for e in errors})
+
+
 def report_bad_rows(errors: Sequence[SocialGuideError], skip_invalid: bool) -> None:
-    """Print every bad row (by line); stop with exit 1 unless the caller may skip them."""
+    """Print every problem (by line); stop with exit 1 unless the caller may skip bad rows."""
     for err in sorted(errors, key=lambda e: getattr(e, "line", 0) or 0):
         err_console.print(str(err), markup=False)
     if errors and not skip_invalid:
-        err_console.print(f"nothing imported: {len(errors)} bad row(s); fix them or pass "
+        err_console.print(f"nothing imported: {len(errors)} problem(s) in "
+                          f"{bad_row_count(errors)} bad row(s); fix them or pass "
                           "--skip-invalid", markup=False)
         raise typer.Exit(code=1)
 
 
 def stderr_is_tty() -> bool:
+    """Whether a person watches stderr (progress bars only then)."""
     return sys.stderr.isatty()

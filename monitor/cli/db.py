@@ -14,7 +14,7 @@ def upgrade(config: ConfigOption = None) -> None:
     """Apply all pending migrations to the configured store."""
     with cli_errors():
         settings = settings_from(config)
-        store = open_store(settings, auto_upgrade=False)
+        store = open_store(settings, auto_upgrade=False, create=True, announce=False)
         before = store.current_revisions()
         store.upgrade()
         after = store.current_revisions()

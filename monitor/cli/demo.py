@@ -13,6 +13,7 @@ from rich.table import Table
 
 from monitor.cli.common import cli_errors
 from monitor.demo import DemoResult, run_demo
+from monitor.errors import InputError
 
 
 def demo(
@@ -22,8 +23,10 @@ def demo(
 ) -> None:
     """Run one collection cycle on the bundled demo organisation and print what happened."""
     console = Console(highlight=False, soft_wrap=True)
-    console.rule("socialguide demo: Northwind Labs")
     with cli_errors():
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"--dir {folder}: is a file, not a folder")
+        console.rule("socialguide demo: Northwind Labs")
         result = run_demo(folder, console)
     _summary(console, result)
 

@@ -1,4 +1,4 @@
-"""CLI: ``socialguide slack serve|manifest|deliver|digest|outbox|requeue``."""
+"""CLI: ``socialguide slack serve|check|manifest|deliver|digest|outbox|requeue``."""
 
 from __future__ import annotations
 
@@ -38,6 +38,25 @@ def serve(config: ConfigOption = None) -> None:
         err_console.print(f"socialguide Slack app: {settings.slack.mode} mode, "
                           f"Slack API {settings.slack.base_url}")
         run(settings, store)
+
+
+@slack_app.command("check")
+def check(config: ConfigOption = None) -> None:
+    """Check the Slack set-up before going live: token, scopes, channels, people; exit 1 on a fail."""
+    with cli_errors():
+        settings = settings_from(config)
+        from monitor.slack.setup_check import check_slack
+
+        store = open_store(settings)
+        report = check_slack(settings, store)
+    for line in report.lines:
+        out_console.print(str(line), markup=False, soft_wrap=False)
+    fails = sum(line.level == "fail" for line in report.lines)
+    if fails:
+        err_console.print(f"slack check: {fails} problem(s) to fix before going live",
+                          markup=False)
+        raise typer.Exit(1)
+    err_console.print("slack check: ready", markup=False)
 
 
 @slack_app.command("manifest")

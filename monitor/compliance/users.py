@@ -44,11 +44,43 @@ class Viewer:
 
 
 def viewer_of(user: UserRow) -> Viewer:
+    """What the dashboard needs to know about a signed-in user."""
     return Viewer(user.id, user.username, user.role, user.person_id)
 
 
 def hash_password(password: str) -> str:
+    """An argon2 hash with the library's default costs."""
     return _hasher.hash(password)
+
+
+def check_new_user(
+    session: Session, username: str, role: str, person_email: str | None = None
+) -> int | None:
+    """Refuse a user that cannot be added (before anyone types a password); the person's id."""
+    username = username.strip()
+    if not username or len(username) > 320:
+        raise InputError("username must be 1 to 320 characters")
+    if role not in ROLES:
+        raise InputError(f"unknown role '{role}' (expected one of {', '.join(ROLES)})")
+    person_id = None
+    if person_email:
+        person = session.scalar(
+            select(PersonRow).where(func.lower(PersonRow.email) == person_email.strip().lower())
+        )
+        if person is None:
+            raise NotFoundError(f"no person with email {person_email} (run `people import` first)")
+        person_id = person.id
+    elif role in ("manager", "employee"):
+        raise InputError(f"a {role} must be linked to a person: pass --person EMAIL")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise InputError(f"user '{username}' already exists")
+    return person_id
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short to be one."""
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"password must be at least {MIN_PASSWORD} characters")
 
 
 def add_user(
@@ -64,27 +96,11 @@ def add_user(
 
     ``password=None`` makes a single-sign-on-only user: password sign-in always fails.
     """
-    username = username.strip()
-    if not username or len(username) > 320:
-        raise InputError("username must be 1 to 320 characters")
-    if role not in ROLES:
-        raise InputError(f"unknown role '{role}' (expected one of {', '.join(ROLES)})")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise InputError(f"password must be at least {MIN_PASSWORD} characters")
-    person_id = None
-    if person_email:
-        person = session.scalar(
-            select(PersonRow).where(func.lower(PersonRow.email) == person_email.strip().lower())
-        )
-        if person is None:
-            raise NotFoundError(f"no person with email {person_email} (run `people import` first)")
-        person_id = person.id
-    elif role in ("manager", "employee"):
-        raise InputError(f"a {role} must be linked to a person: pass --person EMAIL")
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise InputError(f"user '{username}' already exists")
+    person_id = check_new_user(session, username, role, person_email)
+    if password is not None:
+        check_password(password)
     user = UserRow(
-        username=username,
+        username=username.strip(),
         password_hash=hash_password(password) if password is not None else None,
         role=role,
         person_id=person_id,
@@ -94,6 +110,47 @@ def add_user(
     record(session, actor, "user.added", "user", user.id,
            {"role": role, "person_id": person_id, "sso_only": password is None})
     return user
+
+
+def user_named(session: Session, username: str) -> UserRow:
+    """The user with this sign-in name, or NotFoundError naming it."""
+    user = session.scalar(select(UserRow).where(UserRow.username == username.strip()))
+    if user is None:
+        raise NotFoundError(f"no user '{username}' (socialguide users list shows them)")
+    return user
+
+
+def set_disabled(session: Session, username: str, disabled: bool, *, actor: str = "cli") -> bool:
+    """Disable or enable a user (audited); returns whether anything changed.
+
+    A disabled user's password and SSO sign-ins are refused and open sessions end at their
+    next request.
+    """
+    user = user_named(session, username)
+    if bool(user.disabled) == disabled:
+        return False
+    user.disabled = disabled
+    record(session, actor, "user.disabled" if disabled else "user.enabled", "user", user.id,
+           {"role": user.role})
+    return True
+
+
+def reset_password(session: Session, username: str, password: str, *, actor: str = "cli") -> None:
+    """Set a new password (audited, without the password); an SSO-only user gains one."""
+    check_password(password)
+    user = user_named(session, username)
+    user.password_hash = hash_password(password)
+    record(session, actor, "user.password_reset", "user", user.id, {"role": user.role})
+
+
+def list_users(session: Session) -> list[tuple[UserRow, str | None]]:
+    """Every user with the email of the person they are linked to, by username."""
+    rows = session.execute(
+        select(UserRow, PersonRow.email)
+        .outerjoin(PersonRow, PersonRow.id == UserRow.person_id)
+        .order_by(UserRow.username)
+    )
+    return [(u, email) for u, email in rows]
 
 
 def authenticate(session: Session, username: str, password: str) -> UserRow | None:

@@ -50,6 +50,10 @@ class FakeSlack:
     revoked: bool = False
     # What ``apps.connections.open`` hands out (a FakeSocketMode URL); None refuses it.
     socket_url: str | None = None
+    # Scopes reported in every answer's ``x-oauth-scopes`` header (None: no header).
+    scopes: list[str] | None = None
+    # Channels for ``conversations.info``: id -> {"name": ..., "is_member": ...}.
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,7 +99,8 @@ class FakeSlack:
         fn = getattr(self, "api_" + method.replace(".", "_"), None)
         with self._lock:
             body = fn(p) if fn else {"ok": True}
-        return 200, {}, body
+        headers = {"x-oauth-scopes": ",".join(self.scopes)} if self.scopes is not None else {}
+        return 200, headers, body
 
     def _user(self, uid: str) -> dict[str, Any] | None:
         return self.users.get(uid)
@@ -117,6 +122,19 @@ class FakeSlack:
     def api_users_info(self, p: dict[str, Any]) -> dict[str, Any]:
         u = self._user(str(p.get("user")))
         return {"ok": True, "user": u} if u else {"ok": False, "error": "user_not_found"}
+
+    def api_users_list(self, p: dict[str, Any]) -> dict[str, Any]:
+        members = list(self.users.values())
+        start, limit = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+        page = members[start:start + limit]
+        nxt = str(start + limit) if start + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": nxt}}
+
+    def api_conversations_info(self, p: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(p.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": p.get("channel"), **channel}}
 
     def api_conversations_open(self, p: dict[str, Any]) -> dict[str, Any]:
         uid = str(p.get("users", "")).split(",")[0]
