@@ -36,8 +36,8 @@ from monitor.web import charts, check_page, sessions, throttle
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
     CSRF_FIELD,
-    SECURITY_HEADERS,
     CsrfError,
+    SecurityHeaders,
     checked_form,
     csrf_token,
     pseudonym_key,
@@ -80,12 +80,9 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     )
     lifetime = timedelta(hours=settings.web.session_hours)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+    # A plain ASGI middleware: one built on BaseHTTPMiddleware would end a stream that broke
+    # off as if it were complete (see exports.audited).
+    app.add_middleware(SecurityHeaders)
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("viewer", None)

@@ -86,6 +86,7 @@ def succeeded(session: Session, username: str) -> None:
     row = session.get(SignInThrottleRow, keys(username, None)[0][1])
     if row is not None:
         session.delete(row)
+        session.flush()
 
 
 def _row(session: Session, key: str, now: datetime) -> SignInThrottleRow:
