@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
@@ -59,6 +59,7 @@ PARTS = {
 TEXT_PARTS = ("excerpt", "evidence", "post")
 # Entries after which erased text is expected (the nightly purge, an opt-out).
 ERASURE_ACTIONS = frozenset({"retention.purge", "account.erased"})
+OPT_OUT_SLACK = timedelta(minutes=10)
 
 
 def canonical(row: AuditEventRow) -> bytes:
@@ -191,8 +192,8 @@ class FlagNow:
 
     parts: dict[str, Any]
     legal_hold: bool
-    flag_erased: bool
-    post_erased: bool
+    flag_erased_at: datetime | None
+    post_erased_at: datetime | None
     accounts: set[str]
 
 
@@ -234,8 +235,8 @@ def current_states(db: Session | Connection, flag_ids: list[int]) -> dict[int, F
         }
         accounts = {str(a) for a in (f.account_id, post.account_id if post else None)
                     if a is not None}
-        out[fid] = FlagNow(parts, bool(f.legal_hold), f.erased_at is not None,
-                           post is None or post.erased_at is not None, accounts)
+        out[fid] = FlagNow(parts, bool(f.legal_hold), f.erased_at,
+                           post.erased_at if post is not None else None, accounts)
     return out
 
 
@@ -372,20 +373,33 @@ def verify(
 
 @dataclass(slots=True)
 class _Erasures:
-    """The newest erasure entries: a purge (any flag), an opt-out (one account's flags)."""
+    """Erasure entries: a purge's time (any flag), an opt-out's (one account's flags)."""
 
-    purge: int = 0
-    accounts: dict[str, int] = field(default_factory=dict)
+    purges: list[tuple[int, datetime]] = field(default_factory=list)
+    accounts: dict[str, list[tuple[int, datetime]]] = field(default_factory=dict)
 
     def note(self, row: AuditEventRow) -> None:
         if row.action == "retention.purge":
-            self.purge = int(row.id)
+            try:
+                self.purges.append((int(row.id), datetime.fromisoformat(
+                    str((row.details or {}).get("now")))))
+            except ValueError:
+                pass
         elif row.subject_id is not None:
-            self.accounts[row.subject_id] = int(row.id)
+            self.accounts.setdefault(row.subject_id, []).append((int(row.id), row.at))
 
-    def after(self, entry_id: int, accounts: set[str]) -> bool:
-        """Whether an erasure that may cover this flag came after ``entry_id``."""
-        return self.purge > entry_id or any(self.accounts.get(a, 0) > entry_id for a in accounts)
+    def covers(self, entry_id: int, erased_at: datetime | None, accounts: set[str]) -> bool:
+        """Whether an erasure after ``entry_id`` explains text erased at ``erased_at``.
+
+        A purge stamps what it erases with its own time; an opt-out records its entry moments
+        after stamping the account's rows.
+        """
+        if erased_at is None:
+            return False
+        if any(eid > entry_id and at == erased_at for eid, at in self.purges):
+            return True
+        return any(eid > entry_id and timedelta(0) <= at - erased_at <= OPT_OUT_SLACK
+                   for a in accounts for eid, at in self.accounts.get(a, []))
 
 
 def _check_entry(row: AuditEventRow, prev: str) -> Problem | None:
@@ -446,8 +460,8 @@ def _compare(fid: int, want: dict[str, Any], entry_id: int, now: FlagNow,
         elif current is not None:
             changed.append(f"{what} was rewritten")
         else:
-            erased = now.post_erased if part == "post" else now.flag_erased
-            if not (erased and not now.legal_hold and erasures.after(entry_id, now.accounts)):
+            erased_at = now.post_erased_at if part == "post" else now.flag_erased_at
+            if now.legal_hold or not erasures.covers(entry_id, erased_at, now.accounts):
                 changed.append(f"{what} was removed outside retention or an opt-out")
     if not changed:
         return None
