@@ -376,30 +376,38 @@ class _Erasures:
     """Erasure entries: a purge's time (any flag), an opt-out's (one account's flags)."""
 
     purges: list[tuple[int, datetime]] = field(default_factory=list)
-    accounts: dict[str, list[tuple[int, datetime]]] = field(default_factory=dict)
+    # account id -> (entry id, its "now" stamp if it records one, when it was written)
+    accounts: dict[str, list[tuple[int, datetime | None, datetime]]] = field(
+        default_factory=dict)
 
     def note(self, row: AuditEventRow) -> None:
+        stamp = _stamp((row.details or {}).get("now"))
         if row.action == "retention.purge":
-            try:
-                self.purges.append((int(row.id), datetime.fromisoformat(
-                    str((row.details or {}).get("now")))))
-            except ValueError:
-                pass
+            if stamp is not None:
+                self.purges.append((int(row.id), stamp))
         elif row.subject_id is not None:
-            self.accounts.setdefault(row.subject_id, []).append((int(row.id), row.at))
+            self.accounts.setdefault(row.subject_id, []).append((int(row.id), stamp, row.at))
 
     def covers(self, entry_id: int, erased_at: datetime | None, accounts: set[str]) -> bool:
         """Whether an erasure after ``entry_id`` explains text erased at ``erased_at``.
 
-        A purge stamps what it erases with its own time; an opt-out records its entry moments
-        after stamping the account's rows.
+        A purge or an opt-out stamps what it erases with the time its entry records (opt-outs
+        before revision 0007 recorded none: their entry was written moments after the stamp).
         """
         if erased_at is None:
             return False
         if any(eid > entry_id and at == erased_at for eid, at in self.purges):
             return True
-        return any(eid > entry_id and timedelta(0) <= at - erased_at <= OPT_OUT_SLACK
-                   for a in accounts for eid, at in self.accounts.get(a, []))
+        return any(eid > entry_id and (erased_at == stamp if stamp is not None
+                                       else timedelta(0) <= at - erased_at <= OPT_OUT_SLACK)
+                   for a in accounts for eid, stamp, at in self.accounts.get(a, []))
+
+
+def _stamp(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _check_entry(row: AuditEventRow, prev: str) -> Problem | None:
