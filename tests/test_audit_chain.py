@@ -272,13 +272,20 @@ def test_an_edited_post_re_records_its_flags(fresh_store):
 
 def test_migration_0007_rechains_an_old_log_and_says_so(tmp_path: Path):
     """A log written before 0007 (first-format states) is re-chained; tampering stays named."""
+    _rechains_an_old_log(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def test_migration_0007_rechains_an_old_log_on_postgresql(pg_database: str):
+    _rechains_an_old_log(pg_database)
+
+
+def _rechains_an_old_log(url: str) -> None:
     from sqlalchemy import select as sql_select
 
     from monitor.store import Store
     from monitor.store.audit import flag_state_hash
     from monitor.store.schema import AuditEventRow
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
     store = Store(url, auto_upgrade=False)
     store.upgrade("0006_draft_checks")
     ids = []
@@ -294,7 +301,7 @@ def test_migration_0007_rechains_an_old_log_and_says_so(tmp_path: Path):
             conn.execute(text(
                 "INSERT INTO flags (id, post_id, person_id, platform, category, categories, "
                 "severity, score, status, excerpt, legal_hold, created_at, updated_at) VALUES "
-                "(:i, :i, 1, 'bluesky', 'pii', '[\"pii\"]', 'high', 0.9, 'open', :e, 0, "
+                "(:i, :i, 1, 'bluesky', 'pii', '[\"pii\"]', 'high', 0.9, 'open', :e, false, "
                 "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"), {"i": i, "e": f"post {i}"})
             ids.append(i)
     with store.session() as s:

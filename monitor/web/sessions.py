@@ -1,6 +1,6 @@
 """Server-side dashboard sessions: the signed cookie carries only a random id kept here.
 
-Signing out (or disabling the user) ends the row, so a copied or replayed cookie stops
+Signing out ends the row (a disabled user is refused on the next request), so a copied or replayed cookie stops
 working at once; the database keeps only the id's SHA-256.
 """
 
@@ -56,13 +56,3 @@ def end(session: Session, sid: object, now: datetime | None = None) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-def end_all(session: Session, user_id: int, now: datetime | None = None) -> None:
-    """End every session of a user (e.g. when the account is disabled)."""
-    session.execute(
-        update(WebSessionRow)
-        .where(WebSessionRow.user_id == user_id, WebSessionRow.ended_at.is_(None))
-        .values(ended_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    )
