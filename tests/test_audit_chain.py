@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from monitor.cli import app
@@ -330,4 +330,42 @@ def _rechains_an_old_log(url: str) -> None:
     with store.session() as s:
         problems = verify(s).problems
     assert any(p.id == 1 and "who it is about" in p.message for p in problems), problems
+    store.dispose()
+
+
+def test_a_real_cycle_with_edits_and_masked_credentials_verifies(tmp_path: Path, tmp_db_url):
+    """Edits re-analysed, credentials masked in the stored post, flags superseded: all chained."""
+    import json
+
+    from monitor.collect import run_cycle
+    from monitor.collectors.replay import ReplayCollector
+    from monitor.config import settings_from_dict
+    from monitor.pipeline.factory import build_pipeline
+    from monitor.store import Store, repo
+    from monitor.store.schema import AuditEventRow
+
+    settings = settings_from_dict({"store": {"url": tmp_db_url}, "model": {"enabled": False}},
+                                  source="test")
+    store = Store(tmp_db_url)
+    with store.session() as s:
+        alice = fx.person(s, "alice@example.com")
+        repo.add_account_with_consent(s, alice, "bluesky", "alice.bsky.social", "2026.1",
+                                      "0" * 64, "test", "test")
+    path = tmp_path / "posts.jsonl"
+    pipeline = build_pipeline(settings)
+    for text_ in ("the wifi password is Kettle-Moon-4471 for the offsite",
+                  "the wifi password is Kettle-Moon-4471; my key AKIAQ3EGRT5KW7JXN2PB oops",
+                  "all fine now, sorry"):
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"id": "p1", "platform": "bluesky",
+                                 "account": "alice.bsky.social", "text": text_}) + "\n")
+        run_cycle(store, settings, pipeline, {"bluesky": ReplayCollector(path)})
+        with store.session() as s:
+            rep = verify(s)
+        assert rep.ok, rep.first_broken
+    with store.session() as s:
+        post = s.scalars(select(PostRow)).one()
+        assert "AKIAQ3EGRT5KW7JXN2PB" not in (post.text or "")
+        actions = s.scalars(select(AuditEventRow.action)).all()
+    assert rep.flags_checked == 2 and "flag.post_changed" in actions, actions
     store.dispose()

@@ -48,6 +48,7 @@ from monitor.web.views import flag_detail
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "sg_session"
+WRONG_PASSWORD = "Wrong username or password."
 # No whitespace or control characters anywhere: browsers drop them before reading a scheme.
 _HTTP_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f-\x9f]{1,2040}$", re.IGNORECASE)
 
@@ -178,14 +179,14 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
                                {"locked": started.what, "address": address,
                                 "until": started.until.isoformat()})
                         return started.message(now)
-                    return "Wrong username or password."
+                    return WRONG_PASSWORD
                 throttle.succeeded(s, username)
                 record(s, user.username, "auth.signed_in", "user", user.id, {})
                 return viewer_of(user)
 
         out = await run_in_threadpool(check)
         if isinstance(out, str):
-            status = 401 if out.startswith("Wrong") else 429
+            status = 401 if out == WRONG_PASSWORD else 429  # else: locked
             return page(request, "login.html", status, next=nxt, sso=sso, error=out)
         return await run_in_threadpool(_signed_in, request, out, nxt)
 
