@@ -116,11 +116,12 @@ def record(
     """
     details = dict(details or {})
     lock_chain(session)  # before the flush below writes (and locks) the caller's changes
-    if subject_type == "flag" and subject_id is not None and action not in READ_ACTIONS:
+    if (subject_type == "flag" and subject_id is not None and action not in READ_ACTIONS
+            and "flag_state" not in details):
         session.flush()
         state = current_states(session, [int(subject_id)]).get(int(subject_id))
         if state is not None:
-            details.setdefault("flag_state", state.parts)
+            details["flag_state"] = state.parts
     last = session.execute(
         select(AuditEventRow.id, AuditEventRow.hash).order_by(AuditEventRow.id.desc()).limit(1)
     ).first()
