@@ -8,7 +8,7 @@ EXTRA_STAMP := $(VENV)/.train-stamp
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench install install-train clean
+.PHONY: demo test lint bench audit install install-train clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,17 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Dependency audit: pip-audit checks the installed packages against the PyPI vulnerability
+# database, which is online. The summary says how many packages were really checked; where
+# the database cannot be reached (or knows none of them) it prints NOT CHECKED and exits 0,
+# so an offline build does not fail for lack of network. A known vulnerability exits 1.
+AUDIT_JSON ?= $(VENV)/pip-audit.json
+audit: $(STAMP)
+	@$(PY) -m pip install -q pip-audit || echo "audit: pip-audit could not be installed"
+	@rm -f $(AUDIT_JSON)
+	@-$(VENV)/bin/pip-audit --skip-editable --progress-spinner off -f json -o $(AUDIT_JSON)
+	@$(PY) tests/security/audit_summary.py $(AUDIT_JSON)
 
 clean:
 	rm -rf $(VENV) socialguide-demo .pytest_cache .ruff_cache .mypy_cache

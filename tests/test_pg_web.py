@@ -18,7 +18,7 @@ from monitor.cli import app
 from monitor.compliance.reports import build_report, parse_since
 from monitor.config import Settings
 from monitor.store import Store
-from monitor.store.audit import latest_head, verify
+from monitor.store.audit import ChainHead, latest_head, verify
 from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow, PersonRow, utcnow
 from tests import factories as fx
 from tests.pg_support import pg_config, pg_settings, pg_store  # noqa: F401 (fixtures)
@@ -141,8 +141,9 @@ def test_review_hold_and_exports_keep_the_chain_whole(env):
     r = cora.get("/export/flags.csv", params={"category": "confidential"})
     assert r.status_code == 200
     with store.session() as s:
-        head = latest_head(s)
+        head = latest_head(s)  # the export's "complete" entry, after its own
         assert head is not None
+        head = ChainHead(head.id - 1, None, s.get(AuditEventRow, head.id - 1).hash)
     assert r.headers["x-socialguide-chain-head"] == head.as_text()
     lines = r.text.splitlines()
     assert lines[0].startswith("# socialguide flag export; chain_head=" + head.as_text())

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from monitor.store.audit import latest_head, verify
+from monitor.store.audit import ChainHead, verify
 from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow, utcnow
 from tests import factories as fx
 from tests.web_support import build_world, client, csrf_of, sign_in
@@ -202,10 +202,14 @@ def test_csv_export_streams_filtered_view_with_chain_head(env, cora):
     r = cora.get("/export/flags.csv", params={"category": "confidential"})
     assert r.status_code == 200
     with store.session() as s:
-        head = latest_head(s)
         export_event = s.scalars(select(AuditEventRow)
                                  .where(AuditEventRow.action == "flags.export")).one()
+        done = s.scalars(select(AuditEventRow)
+                         .where(AuditEventRow.action == "flags.export_complete")).one()
+        head = ChainHead(export_event.id, export_event.at, export_event.hash)
     assert export_event.details["filters"] == {"category": "confidential"}
+    # The export carries its own entry; the entry after it says it completed, with its rows.
+    assert done.details == {"export": export_event.id, "format": "csv", "rows": 1}
     assert r.headers["x-socialguide-chain-head"] == head.as_text()
     lines = r.text.splitlines()
     assert lines[0].startswith("# socialguide flag export; chain_head=" + head.as_text())
@@ -220,7 +224,8 @@ def test_json_export_parses_and_carries_chain_head(env, cora):
     r = cora.get("/export/flags.json")
     doc = json.loads(r.text)
     with store.session() as s:
-        head = latest_head(s)
+        head = s.scalars(select(AuditEventRow)
+                         .where(AuditEventRow.action == "flags.export")).one()
     assert doc["chain_head"] == {"id": head.id, "hash": head.hash}
     assert doc["rows"] == len(doc["flags"]) == 3
 

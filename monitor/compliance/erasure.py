@@ -68,6 +68,6 @@ def erase_account(
     session.expire_all()
     record(session, actor, "account.erased", "account", account_id, {
         "posts": res.posts, "flags": res.flags, "findings": res.findings,
-        "held_flags": held,
+        "held_flags": held, "now": now.isoformat(),  # the stamp on what it erased
     })
     return res

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from monitor.store.audit import ChainHead
@@ -81,3 +82,53 @@ def stream_json(
         yield ("," if n else "") + "\n" + json.dumps(flag_record(flag, author), ensure_ascii=False)
         n += 1
     yield '\n], "rows": ' + str(n) + "}\n"
+
+
+class ExportFailed(Exception):
+    """An export broke off after it started: the response is cut short, never passed off whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How an export ended, for its audit entry."""
+
+    complete: bool
+    rows: int
+    error: str | None = None
+
+
+class Counted:
+    """Pass rows through, counting them (the count goes into the export's outcome)."""
+
+    def __init__(self, rows: Iterable[FlagRow]):
+        self._rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Iterator[FlagRow]:
+        for row in self._rows:
+            yield row
+            self.n += 1
+
+
+def failure_line(rows: int) -> str:
+    """The last line of a broken export: a CSV comment, and invalid JSON on purpose."""
+    return f"\n# EXPORT FAILED after {rows} rows: this file is incomplete; export again\n"
+
+
+def audited(body: Iterable[str], counted: Counted,
+            on_end: Callable[[Outcome], None]) -> Iterator[str]:
+    """Stream ``body``; report the outcome once; on an error end with a failure line and abort.
+
+    Raising after the failure line makes the server drop the connection before the final
+    chunk, so HTTP clients see an incomplete response as well as the line.
+    """
+    try:
+        yield from body
+    except GeneratorExit:
+        on_end(Outcome(False, counted.n, "the client went away"))
+        raise
+    except Exception as exc:
+        on_end(Outcome(False, counted.n, type(exc).__name__))
+        yield failure_line(counted.n)
+        raise ExportFailed(f"export failed after {counted.n} rows") from None
+    on_end(Outcome(True, counted.n))

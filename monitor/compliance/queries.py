@@ -26,7 +26,14 @@ DEFAULT_LIMIT = 50
 _TEAM = re.compile(r"^[\w][\w .&+/()-]{0,199}$")
 _PLATFORM = re.compile(r"^[a-z0-9_-]{1,32}$")
 _RULE = re.compile(r"^(rule|model):[\w.:/-]{1,190}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() also takes "²" and "٣"
+_ID = re.compile(r"^[0-9]{1,10}$")
+# The dates a flag can carry; beyond them date arithmetic overflows (9999-12-31 + 1 day).
+MIN_DATE = date(1970, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+# Database integer keys (PostgreSQL INTEGER): anything larger names nothing.
+MAX_ID = 2**31 - 1
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FILTER_KEYS = ("category", "severity", "status", "team", "platform", "rule", "since", "until", "q")
 
@@ -101,11 +108,20 @@ def parse_query(
 
 
 def parse_limit(value: str | None) -> int:
+    """The page size: ASCII digits from 1 to ``MAX_LIMIT``."""
     if value is None or value == "":
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not _NUMBER.match(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise BadQuery("limit", f"expected a whole number from 1 to {MAX_LIMIT}")
     return int(value)
+
+
+def parse_id(value: str) -> int | None:
+    """A database id from text (ASCII digits, 1 to ``MAX_ID``), or None."""
+    if not _ID.match(value):
+        return None
+    n = int(value)
+    return n if 1 <= n <= MAX_ID else None
 
 
 def _choice(raw: dict[str, str], key: str, allowed: tuple[str, ...]) -> None:
@@ -125,9 +141,12 @@ def _date(raw: dict[str, str], key: str) -> date | None:
     try:
         if not _DATE.match(value):
             raise ValueError
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadQuery(key, "expected a date as YYYY-MM-DD") from None
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise BadQuery(key, f"expected a date from {MIN_DATE} to {MAX_DATE}")
+    return day
 
 
 # Keyset cursor: the (created_at, id) of the last row shown, opaque to the browser.
@@ -144,9 +163,10 @@ def decode_cursor(value: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         at, _, fid = raw.partition("|")
         when = datetime.fromisoformat(at)
-        if when.tzinfo is None or not fid.isdigit():
+        flag_id = parse_id(fid)
+        if when.tzinfo is None or flag_id is None:
             raise ValueError
-        return when, int(fid)
+        return when, flag_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadQuery("after", "not a valid page cursor") from None
 
@@ -233,6 +253,8 @@ def iter_flags(
 
 def get_flag(session: Session, viewer: Viewer, flag_id: int) -> FlagRow:
     """The flag if ``viewer`` may see it; otherwise NotFoundError, so existence is not leaked."""
+    if not 1 <= flag_id <= MAX_ID:  # beyond the key's range: nothing there (and no overflow)
+        raise NotFoundError(f"flag {flag_id} not found")
     stmt = select(FlagRow).where(FlagRow.id == flag_id)
     scope = flag_scope(viewer)
     if scope is not None:

@@ -9,7 +9,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,9 @@ from monitor.config import Settings
 from monitor.errors import InputError
 from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow, utcnow
 
-_SINCE = re.compile(r"^(\d{1,4})([dw])$")
+_SINCE = re.compile(r"^([0-9]{1,4})([dw])$")  # ASCII digits: \d would take "٣" too
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
@@ -31,12 +33,20 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
         n, unit = int(m.group(1)), m.group(2)
         if n < 1:
             raise InputError("--since must be at least 1 day")
-        return now - (timedelta(days=n) if unit == "d" else timedelta(weeks=n))
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--since: expected e.g. 90d, 12w or 2026-01-31, got '{value}'") from None
-    return when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+        start = now - (timedelta(days=n) if unit == "d" else timedelta(weeks=n))
+    else:
+        try:
+            if not value.isascii():
+                raise ValueError
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"--since: expected e.g. 90d, 12w or 2026-01-31, "
+                             f"got '{value[:40]}'") from None
+        start = when if when.tzinfo else when.replace(tzinfo=now.tzinfo)
+    if not EARLIEST <= start <= LATEST:
+        raise InputError(f"--since: expected a start from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}, "
+                         f"got '{value[:40]}'")
+    return start
 
 
 def week_start(at: datetime) -> str:

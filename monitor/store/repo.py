@@ -226,10 +226,12 @@ def upsert_post(session: Session, post: Post, account_id: int | None) -> StoredP
         return StoredPost(row, "new")
     if row.erased_at is not None or row.content_hash == digest:
         return StoredPost(row, "unchanged")
+    audit.lock_chain(session)  # before the flush below locks the post's row
     row.text = post.text
     row.content_hash = digest
     row.edited_at = post.edited_at or utcnow()
     session.flush()
+    audit.record_post_changed(session, row.id, SYSTEM)  # its flags' recorded post text
     return StoredPost(row, "edited")
 
 
@@ -283,6 +285,8 @@ def record_flag(
     text = mask_spans(clear, secret_spans) if secret_spans else clear
     if post_row is not None and secret_spans and keeping.mask and post_row.text == clear:
         post_row.text = text
+        if post_row.id is not None:
+            audit.record_post_changed(session, post_row.id, actor)
     findings = flag.findings or flag.shadow_findings
     top = max(findings, key=lambda f: (SEVERITY_ORDER.index(f.severity), f.score))
     if post_row is not None:

@@ -378,3 +378,27 @@ class DraftCheckCountRow(Base):
     week: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date of the Monday
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     drafts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebSessionRow(Base):
+    """A dashboard sign-in: the cookie names it, and signing out ends it here for good."""
+
+    __tablename__ = "web_sessions"
+
+    # SHA-256 of the random session id the signed cookie carries (a database reader can't
+    # replay it).
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInThrottleRow(Base):
+    """Failed sign-ins per account (``user:NAME``) or address (``addr:IP``) in the window."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import time
+import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,14 @@ from monitor.domain import CATEGORIES, SEVERITY_ORDER
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Store
-from monitor.store.audit import latest_head, record
-from monitor.store.schema import UserRow
-from monitor.web import charts, check_page
+from monitor.store.audit import ChainHead, latest_head, record
+from monitor.store.schema import UserRow, utcnow
+from monitor.web import charts, check_page, sessions, throttle
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
     CSRF_FIELD,
-    SECURITY_HEADERS,
     CsrfError,
+    SecurityHeaders,
     checked_form,
     csrf_token,
     pseudonym_key,
@@ -47,6 +48,9 @@ from monitor.web.views import flag_detail
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "sg_session"
+WRONG_PASSWORD = "Wrong username or password."
+# No whitespace or control characters anywhere: browsers drop them before reading a scheme.
+_HTTP_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f-\x9f]{1,2040}$", re.IGNORECASE)
 
 
 class SignInRequired(Exception):
@@ -64,6 +68,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     templates.env.globals.update(
         pseudonym=author_label, categories=CATEGORIES, severities=SEVERITY_ORDER,
         statuses=queries.STATUSES, actions=review.ACTIONS, csrf_field=CSRF_FIELD,
+        safe_url=_safe_url,
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(
@@ -74,14 +79,11 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         same_site="lax",
         https_only=settings.web.secure_cookies,
     )
-    session_seconds = settings.web.session_hours * 3600
+    lifetime = timedelta(hours=settings.web.session_hours)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        return response
+    # A plain ASGI middleware: one built on BaseHTTPMiddleware would end a stream that broke
+    # off as if it were complete (see exports.audited).
+    app.add_middleware(SecurityHeaders)
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("viewer", None)
@@ -89,13 +91,10 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         return templates.TemplateResponse(request, name, ctx, status_code=status)
 
     def viewer_for(request: Request) -> Viewer:
-        uid = request.session.get("uid")
-        login_at = request.session.get("login_at", 0)
-        if not isinstance(uid, int) or time.time() - float(login_at) > session_seconds:
-            request.session.pop("uid", None)
-            raise SignInRequired
+        sid = request.session.get("sid")
         with store.session() as s:
-            user = s.get(UserRow, uid)
+            uid = sessions.user_of(s, sid, lifetime)
+            user = s.get(UserRow, uid) if uid is not None else None
             if user is None or user.disabled:
                 request.session.clear()
                 raise SignInRequired
@@ -160,24 +159,42 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         password = str(form.get("password", ""))[:1024]
         nxt = _safe_next(str(form.get("next", "/flags")))
 
-        def check() -> Viewer | None:
+        address = request.client.host if request.client else None
+
+        def check() -> Viewer | str:
             with store.session() as s:
+                now = utcnow()
+                lock = throttle.locked(s, username, address, now)
+                if lock is not None:  # refused without looking at the password
+                    record(s, username or "(empty)", "auth.refused_locked", "user", None,
+                           {"locked": lock.what, "address": address})
+                    return lock.message(now)
                 user = authenticate(s, username, password)
                 if user is None:
-                    record(s, username or "(empty)", "auth.failed", "user", None, {})
-                    return None
+                    started = throttle.failed(s, username, address, now)
+                    record(s, username or "(empty)", "auth.failed", "user", None,
+                           {"address": address})
+                    if started is not None:
+                        record(s, username or "(empty)", "auth.locked", "user", None,
+                               {"locked": started.what, "address": address,
+                                "until": started.until.isoformat()})
+                        return started.message(now)
+                    return WRONG_PASSWORD
+                throttle.succeeded(s, username)
                 record(s, user.username, "auth.signed_in", "user", user.id, {})
                 return viewer_of(user)
 
-        viewer = await run_in_threadpool(check)
-        if viewer is None:
-            return page(request, "login.html", 401, next=nxt, sso=sso,
-                        error="Wrong username or password.")
-        return _signed_in(request, viewer, nxt)
+        out = await run_in_threadpool(check)
+        if isinstance(out, str):
+            status = 401 if out == WRONG_PASSWORD else 429  # else: locked
+            return page(request, "login.html", status, next=nxt, sso=sso, error=out)
+        return await run_in_threadpool(_signed_in, request, out, nxt)
 
     def _signed_in(request: Request, viewer: Viewer, nxt: str) -> Response:
         request.session.clear()  # a fresh session (and CSRF token) on every sign-in
-        request.session.update(uid=viewer.user_id, login_at=time.time())
+        with store.session() as s:
+            sid = sessions.start(s, viewer.user_id, lifetime)
+        request.session.update(sid=sid)
         csrf_token(request)
         return RedirectResponse(nxt, status_code=303)
 
@@ -239,11 +256,22 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
         out = await run_in_threadpool(check)
         if isinstance(out, str):
             return _sso_refused(request, out)
-        return _signed_in(request, out, _safe_next(flow.next))
+        return await run_in_threadpool(_signed_in, request, out, _safe_next(flow.next))
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
         await checked_form(request)
+        sid = request.session.get("sid")
+
+        def end() -> None:
+            with store.session() as s:
+                uid = sessions.user_of(s, sid, lifetime)
+                if sessions.end(s, sid) and uid is not None:
+                    user = s.get(UserRow, uid)
+                    record(s, user.username if user else str(uid), "auth.signed_out", "user",
+                           uid, {})
+
+        await run_in_threadpool(end)
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -374,12 +402,12 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             raise NotFoundError("no such export")
         query = queries.parse_query(dict(request.query_params))
         filters = query.as_params()
+        queries.filtered(viewer, query)  # a query that cannot be built fails here, as a page
         with store.session() as s:
-            record(s, viewer.username, "flags.export", None, None,
-                   {"format": fmt, "filters": filters, "role": viewer.role})
-        with store.session() as s:
-            head = latest_head(s)
-        rows = _stream_flags(store, viewer, query)
+            started = record(s, viewer.username, "flags.export", None, None,
+                             {"format": fmt, "filters": filters, "role": viewer.role})
+            head = ChainHead(int(started.id), started.at, started.hash or "")
+        rows = exports.Counted(_stream_flags(store, viewer, query))
         if fmt == "csv":
             body = exports.stream_csv(rows, head, author_label, filters)
             media = "text/csv; charset=utf-8"
@@ -388,9 +416,11 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             media = "application/json"
         headers = {
             "Content-Disposition": f'attachment; filename="socialguide-flags.{fmt}"',
-            "X-Socialguide-Chain-Head": head.as_text() if head else "empty",
+            "X-Socialguide-Chain-Head": head.as_text(),
         }
-        return StreamingResponse(body, media_type=media, headers=headers)
+        audited = exports.audited(body, rows, partial(_export_outcome, store, viewer.username,
+                                                      head.id, fmt))
+        return StreamingResponse(audited, media_type=media, headers=headers)
 
     # -- reports ---------------------------------------------------------------------------
 
@@ -446,6 +476,22 @@ def _stream_flags(store: Store, viewer: Viewer, query: FlagQuery) -> Iterator[An
         yield from queries.iter_flags(s, viewer, query)
 
 
+def _export_outcome(store: Store, actor: str, export_id: int, fmt: str,
+                    outcome: exports.Outcome) -> None:
+    """Audit how an export ended: complete, or failed after so many rows (and why)."""
+    action = "flags.export_complete" if outcome.complete else "flags.export_failed"
+    details: dict[str, Any] = {"export": export_id, "format": fmt, "rows": outcome.rows}
+    if outcome.error:
+        details["error"] = outcome.error
+    try:
+        with store.session() as s:
+            record(s, actor, action, None, None, details)
+    except Exception as exc:  # the export's own outcome must not hide the original failure
+        log.error("could not audit the end of export %s: %s", export_id, type(exc).__name__)
+    if not outcome.complete:
+        log.error("export %s failed after %s rows: %s", export_id, outcome.rows, outcome.error)
+
+
 def _pseudonym(person_id: int | None, *, key: bytes) -> str:
     return pseudonym(person_id, key)
 
@@ -460,7 +506,15 @@ def _safe_next(value: str) -> str:
 def _int_list(values: list[Any]) -> list[int]:
     out = []
     for v in values:
-        if not isinstance(v, str) or not v.isdigit() or len(v) > 12:
-            raise InputError("flag ids must be whole numbers")
-        out.append(int(v))
+        n = queries.parse_id(v) if isinstance(v, str) else None
+        if n is None:
+            raise InputError(f"flag ids must be whole numbers from 1 to {queries.MAX_ID}")
+        out.append(n)
     return out
+
+
+def _safe_url(value: str | None) -> str | None:
+    """A post's link only if it is plain http(s): javascript:, data: and the rest stay text."""
+    if value and _HTTP_URL.match(value):
+        return value
+    return None

@@ -186,7 +186,7 @@ async def _read_body(request: Request, max_body: int) -> tuple[str, str | None]:
     if charset and charset.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise DraftError(f"the body must be UTF-8, not {charset.group(1)[:30]}")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_body:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > max_body:
         raise DraftError(f"the body is {int(declared):,} bytes; the limit is {max_body:,} bytes")
     chunks: list[bytes] = []
     size = 0

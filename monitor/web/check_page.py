@@ -75,7 +75,7 @@ def page_router(settings: Settings, store: Store, checker: DraftChecker,
         viewer = viewer_for(request)
         declared = request.headers.get("content-length", "")
         # Refuse a huge form before parsing it (URL-encoding takes up to 9 bytes a character).
-        if declared.isdigit() and int(declared) > checker.max_chars * 9 + 8 * FORM_SLACK:
+        if declared.isascii() and declared.isdigit() and int(declared) > checker.max_chars * 9 + 8 * FORM_SLACK:
             return render(request, viewer, 400, error=f"The draft is too long; the limit is "
                           f"{checker.max_chars:,} characters.")
         form = await checked_form(request)

@@ -20,7 +20,7 @@ from monitor.guidance.planner import plan_nudges
 from monitor.slack.app import SocialGuideApp
 from monitor.slack.client import web_client
 from monitor.slack.notifier import SlackNotifier
-from monitor.store import Store, repo
+from monitor.store import Store, audit, repo
 from monitor.store.schema import AccountRow, PersonRow
 from tests.fakes.slack_api import FakeSlack, FakeSlackServer
 
@@ -104,6 +104,7 @@ def make_flag(store: Store, settings: Settings, person_id: int, now: datetime,
         row = repo.record_flag(s, Flag(post=post, findings=[finding, finding2]), stored.row,
                                account, person)
         row.created_at = now  # the test's clock, not the wall clock
+        audit.record(s, "test", "flag.test_clock", "flag", row.id, {})  # the chain follows it
         plan_nudges(s, row, person, settings, now)
         return row.id
 
