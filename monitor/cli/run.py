@@ -34,6 +34,16 @@ def print_report(report: CycleReport, sent: int | None = None) -> None:
         err_console.print(f"{platform}: {reads} billed reads this cycle", markup=False)
     for platform, reason in sorted(report.platforms_skipped.items()):
         err_console.print(f"skipped platform {platform}: {reason}", markup=False)
+    if report.leases_taken_over:
+        err_console.print(f"took over {report.leases_taken_over} account lease(s) from a "
+                          "worker process that is gone", markup=False)
+    if report.posts_unanalysed:
+        failed = Table(title="Posts stored but not analysed")
+        failed.add_column("post")
+        failed.add_column("reason")
+        for key, reason in sorted(report.posts_unanalysed.items()):
+            failed.add_row(key, reason)
+        err_console.print(failed)
     if report.skipped:
         skipped = Table(title="Skipped accounts")
         skipped.add_column("account")
