@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from monitor.cli.common import ConfigOption, cli_errors, err_console, open_store, settings_from
 from monitor.collect import CycleReport
 from monitor.config import Settings
+from monitor.errors import StoreError
 from monitor.store import Store
 
 
@@ -84,6 +86,14 @@ def _once(settings: Settings, store: Store) -> None:
     from monitor.pipeline.factory import build_pipeline
     from monitor.scheduler import build_notifier
 
-    report = run_cycle(store, settings, build_pipeline(settings), build_collectors(settings))
-    delivered = deliver_due(store, build_notifier(settings), settings)
+    try:
+        report = run_cycle(store, settings, build_pipeline(settings),
+                           build_collectors(settings))
+        delivered = deliver_due(store, build_notifier(settings), settings)
+    except DBAPIError as exc:
+        # A full disk, a lost server: say which store and why, in one line. What was
+        # written is whole (each batch is one transaction); the next run goes on from there.
+        orig = str(exc.orig).strip().splitlines()
+        raise StoreError(f"store {store.redacted_url} failed during the cycle: "
+                         f"{orig[0] if orig else type(exc.orig).__name__}") from None
     print_report(report, delivered.sent)
