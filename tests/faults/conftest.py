@@ -10,7 +10,19 @@ import pytest
 from monitor.store import Store
 from tests.fakes.slack_api import FakeSlackServer
 from tests.faults.harness import ENV, FaultWorld
+from tests.faults.procs import Zygote
 from tests.pg import pg_database, pg_url  # noqa: F401 (fixtures)
+
+
+@pytest.fixture(scope="session")
+def zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
+    """One warm process that forks real ``socialguide`` commands (started once: it imports
+    everything, which takes a while)."""
+    z = Zygote(tmp_path_factory.mktemp("zygote"))
+    try:
+        yield z
+    finally:
+        z.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +38,6 @@ def test_an_export_onto_a_full_device_fails_visibly_and_changes_nothing(
     assert _flags(world) == before
     verify = CliRunner().invoke(app, ["log", "verify", "--config", str(cfg)])
     assert verify.exit_code == 0, verify.output
-
-
-@pytest.fixture
-def zygote(tmp_path: Path) -> Iterator[Zygote]:
-    z = Zygote(tmp_path)
-    try:
-        yield z
-    finally:
-        z.close()
 
 
 def test_a_full_disk_under_the_database_fails_the_run_cleanly_and_loses_nothing(

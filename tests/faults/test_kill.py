@@ -8,7 +8,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,15 +81,6 @@ def test_sigkilled_run_once_leaves_leases_the_next_run_takes_over_at_once(
                          .where(CursorRow.lease_owner.is_not(None))).all() == []
     world.drain()
     assert_invariants(world)
-
-
-@pytest.fixture
-def zygote(tmp_path: Path) -> Iterator[Zygote]:
-    z = Zygote(tmp_path)
-    try:
-        yield z
-    finally:
-        z.close()
 
 
 def test_sigkill_at_random_points_across_20_cycles_keeps_every_invariant(
