@@ -14,9 +14,9 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -30,12 +30,13 @@ from monitor.collectors.base import AccountRef, Collector, FetchResult
 from monitor.collectors.budget import BudgetSpent, ReadBudget
 from monitor.collectors.registry import unavailable
 from monitor.config import Settings
-from monitor.domain import Post
-from monitor.errors import CollectorError, RateLimited
+from monitor.domain import Flag, Post
+from monitor.errors import CollectorError, RateLimited, StoreError
 from monitor.guidance.planner import plan_nudges
 from monitor.masking import SecretKeeping
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store, repo
+from monitor.store.db import is_transient
 from monitor.store.schema import (
     AccountRow,
     ConsentRow,
@@ -49,6 +50,10 @@ from monitor.store.schema import (
 log = logging.getLogger(__name__)
 
 WRITE_BATCH = 100
+# A write the database refused for a passing reason (locked, connection lost) is tried this
+# often, waiting STORE_RETRY_SECONDS times the attempt number in between.
+STORE_ATTEMPTS = 3
+STORE_RETRY_SECONDS = 1.0
 # Platforms whose rate limit applies to the whole app (one 429 stops the platform).
 APP_WIDE_LIMITS = ("x", "reddit", "bluesky")
 
@@ -76,6 +81,12 @@ class CycleReport:
     billed_reads: Counter[str] = field(default_factory=Counter)
     requests_by_platform: Counter[str] = field(default_factory=Counter)
     accounts_by_platform: Counter[str] = field(default_factory=Counter)
+    # Posts stored but not analysed ("platform/post id" -> "account handle: why").
+    posts_unanalysed: dict[str, str] = field(default_factory=dict)
+    # Flags per (platform, category), for the metrics.
+    flag_counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Accounts whose lease was taken over from a worker process that is gone.
+    leases_taken_over: int = 0
     seconds: float = 0.0
 
 
@@ -210,14 +221,15 @@ def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform
     t0 = time.perf_counter()
     before = (report.posts_read, sum(report.flags.values()), report.requests)
     errors_before = report.errors[platform]
+    unanalysed_before = len(report.posts_unanalysed)
     with store.session() as s:
         # The consent rule lives in this one query: nothing else is ever requested.
         accounts = repo.consented_accounts(s, platform)
     by_id = {a.id: a for a in accounts}
     leases.ensure_cursors(store, by_id)
-    interval = _platform_settings(settings, platform)
-    lease_seconds = max(600.0, 2 * 60.0 * (interval.interval_minutes if interval else 30))
-    claim = leases.claim(store, list(by_id), owner, now, lease_seconds)
+    claim = leases.claim(store, list(by_id), owner, now)
+    if claim.taken_over:
+        report.leases_taken_over += len(claim.taken_over)
     for aid, until in claim.backing_off.items():
         a = by_id[aid]
         report.skipped[f"{platform}/{a.handle}"] = f"backing off after errors until {until:%Y-%m-%d %H:%M} UTC"
@@ -236,6 +248,44 @@ def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform
     claimed = [replace(by_id[a], cursor=fresh.get(a, by_id[a].cursor)) for a in claim.claimed]
     report.accounts += len(claimed)
     report.accounts_by_platform[platform] += len(claimed)
+    # The heartbeat keeps the leases while this process works; if it dies they lapse.
+    with leases.Heartbeat(store, owner):
+        try:
+            _collect_claimed(store, settings, pipeline, platform, collector, claimed, gate,
+                             report, now, owner, n_workers)
+        except BaseException:
+            _give_back(store, claim.claimed, owner)
+            raise
+    if budget is not None:
+        report.billed_reads[platform] += budget.spent
+    errors = report.errors[platform] - errors_before
+    good = not claimed or errors < len(claimed)
+    seconds = time.perf_counter() - t0
+    stats: dict[str, int | float] = {
+        "accounts": len(claimed),
+        "posts": report.posts_read - before[0],
+        "flags": sum(report.flags.values()) - before[1],
+        "requests": report.requests - before[2],
+        "errors": errors,
+        "backing_off": len(claim.backing_off),
+        "leased_elsewhere": len(claim.leased_elsewhere),
+        "leases_taken_over": len(claim.taken_over),
+        "posts_unanalysed": len(report.posts_unanalysed) - unanalysed_before,
+        "billed_reads": budget.spent if budget is not None else 0,
+        "seconds": round(seconds, 3),
+    }
+    with store.session() as s:
+        s.add(CycleRow(platform=platform, worker=owner, started_at=started,
+                       finished_at=utcnow(), ok=good, stats=stats))
+    metrics.observe_platform(platform, posts=int(stats["posts"]), flags={}, errors=errors,
+                             requests=int(stats["requests"]), seconds=seconds, good=good)
+    log.info("collected %s: %s", platform, stats, extra={"platform": platform})
+
+
+def _collect_claimed(store: Store, settings: Settings, pipeline: Pipeline, platform: str,
+                     collector: Collector, claimed: list[AccountRef], gate: _Gate,
+                     report: CycleReport, now: datetime, owner: str, n_workers: int) -> None:
+    """Fetch on the pool, write on this thread in batches of WRITE_BATCH accounts."""
     pending: list[_Outcome] = []
     in_flight: set[Future[_Outcome]] = set()
     max_in_flight = n_workers * 4
@@ -259,58 +309,211 @@ def _run_platform(store: Store, settings: Settings, pipeline: Pipeline, platform
                 pending = []
     if pending:
         _store_outcomes(store, settings, pipeline, pending, report, now, owner)
-    if budget is not None:
-        report.billed_reads[platform] += budget.spent
-    errors = report.errors[platform] - errors_before
-    good = not claimed or errors < len(claimed)
-    seconds = time.perf_counter() - t0
-    stats: dict[str, int | float] = {
-        "accounts": len(claimed),
-        "posts": report.posts_read - before[0],
-        "flags": sum(report.flags.values()) - before[1],
-        "requests": report.requests - before[2],
-        "errors": errors,
-        "backing_off": len(claim.backing_off),
-        "leased_elsewhere": len(claim.leased_elsewhere),
-        "billed_reads": budget.spent if budget is not None else 0,
-        "seconds": round(seconds, 3),
-    }
-    with store.session() as s:
-        s.add(CycleRow(platform=platform, worker=owner, started_at=started,
-                       finished_at=utcnow(), ok=good, stats=stats))
-    metrics.observe_platform(platform, posts=int(stats["posts"]), flags={}, errors=errors,
-                             requests=int(stats["requests"]), seconds=seconds, good=good)
-    log.info("collected %s: %s", platform, stats, extra={"platform": platform})
 
 
-def _platform_settings(settings: Settings, platform: str):  # type: ignore[no-untyped-def]
-    return getattr(settings.platforms, platform, None)
+def _give_back(store: Store, account_ids: list[int], owner: str) -> None:
+    """After a failed cycle, free the leases still held so others need not wait for expiry."""
+    try:
+        with store.session() as s:
+            leases.release(s, account_ids, owner)
+    except Exception as exc:  # the database itself may be what failed; the leases lapse
+        log.warning("could not give collection leases back (they expire in %.0fs): %s",
+                    leases.LEASE_SECONDS, _first_line(exc))
 
 
 def _store_outcomes(store: Store, settings: Settings, pipeline: Pipeline,
                     outcomes: list[_Outcome], report: CycleReport, now: datetime,
                     owner: str | None) -> None:
-    """Write a batch; if the batch fails as a whole, write its accounts one by one."""
+    """Analyse and write a batch.
+
+    Posts are planned (one read) and analysed before the write transaction opens, so no lock
+    is held while the pipeline runs. A write the database refused for a passing reason
+    (locked, connection lost) is retried; one that failed on the batch's data is written
+    again account by account, so one account's bad data costs only that account.
+    """
+    prepared = _prepare(store, pipeline, outcomes)
+    _write_prepared(store, settings, prepared, report, now, owner)
+
+
+def _write_prepared(store: Store, settings: Settings, prepared: list[_Prepared],
+                    report: CycleReport, now: datetime, owner: str | None) -> None:
     try:
-        with store.session() as s:
-            _write(s, settings, pipeline, outcomes, report, now, owner)
+        _commit(store, lambda s, r: _write(s, settings, prepared, r, now, owner), report,
+                what=_what(prepared))
+    except StoreError:
+        raise
     except Exception:
-        if len(outcomes) == 1:
-            o = outcomes[0]
+        if len(prepared) == 1:
+            o = prepared[0].outcome
             log.exception("storing failed",
                           extra={"platform": o.account.platform, "account": o.account.handle})
-            _record_failure(store, o.account, CollectorError(
-                "internal error while storing posts", platform=o.account.platform,
-                account=o.account.handle), report, now, owner)
+            failure = CollectorError("internal error while storing posts",
+                                     platform=o.account.platform, account=o.account.handle)
+            _commit(store, lambda s, r: _note_failure(s, o.account, failure, r, now, owner),
+                    report, what=_what(prepared))
             return
-        for o in outcomes:
-            _store_outcomes(store, settings, pipeline, [o], report, now, owner)
+        for p in prepared:
+            _write_prepared(store, settings, [p], report, now, owner)
 
 
-def _record_failure(store: Store, account: AccountRef, exc: CollectorError,
-                    report: CycleReport, now: datetime, owner: str | None) -> None:
-    with store.session() as s:
-        _note_failure(s, account, exc, report, now, owner)
+def _what(prepared: list[_Prepared]) -> str:
+    platforms = sorted({p.outcome.account.platform for p in prepared})
+    return f"{len(prepared)} account(s) of {', '.join(platforms)}"
+
+
+def _commit(store: Store, work: Callable[[Session, CycleReport], None], report: CycleReport,
+            *, what: str) -> None:
+    """Run ``work`` in one transaction; retry it while the database is momentarily unavailable.
+
+    ``work`` reports into a scratch report that joins ``report`` only once committed, so a
+    retried or failed transaction never counts twice. After the last attempt a
+    :class:`StoreError` ends the platform's cycle: nothing of the batch was stored, the
+    cursors did not move, and the next cycle collects it again.
+    """
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        scratch = CycleReport()
+        try:
+            with store.session() as s:
+                work(s, scratch)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            reason = _first_line(exc)
+            if attempt == STORE_ATTEMPTS:
+                raise StoreError(f"could not write {what} to {store.redacted_url} after "
+                                 f"{attempt} attempts: {reason}") from exc
+            log.warning("store unavailable while writing %s (attempt %s of %s): %s; retrying",
+                        what, attempt, STORE_ATTEMPTS, reason)
+            time.sleep(STORE_RETRY_SECONDS * attempt)
+            continue
+        _merge(report, scratch)
+        return
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
+
+
+def _merge(into: CycleReport, part: CycleReport) -> None:
+    for f in fields(CycleReport):
+        mine, theirs = getattr(into, f.name), getattr(part, f.name)
+        if isinstance(mine, Counter):
+            mine.update(theirs)
+        elif isinstance(mine, dict):
+            mine.update(theirs)
+        elif f.name != "seconds":
+            setattr(into, f.name, mine + theirs)
+    for (platform, category), n in part.flag_counts.items():
+        metrics.FLAGS.labels(platform, category).inc(n)
+    if part.nudges_planned:
+        metrics.observe_nudges("planned", part.nudges_planned)
+
+
+@dataclass
+class _Prepared:
+    """One account's outcome, planned and analysed, ready for the write transaction."""
+
+    outcome: _Outcome
+    consented: bool = False
+    # New posts with their text hash, and known posts whose text changed.
+    fresh: list[tuple[Post, str]] = field(default_factory=list)
+    edited: list[Post] = field(default_factory=list)
+    # Post id -> the pipeline's verdict, or why the post could not be analysed.
+    verdicts: dict[str, Flag | str] = field(default_factory=dict)
+
+
+def _prepare(store: Store, pipeline: Pipeline, outcomes: list[_Outcome]) -> list[_Prepared]:
+    """Plan which posts are new or edited (reads only), then analyse them, post by post safe."""
+    prepared = [_Prepared(o) for o in outcomes]
+    fetched = [p for p in prepared if p.outcome.result is not None]
+    if fetched:
+        _commit(store, lambda s, _r: _plan(s, fetched), CycleReport(),
+                what=_what(fetched))
+    todo: list[tuple[_Prepared, Post]] = [
+        (p, post) for p in fetched for post in (*(f for f, _ in p.fresh), *p.edited)]
+    verdicts = _analyse_isolated(pipeline, [post for _, post in todo])
+    for (p, post), verdict in zip(todo, verdicts, strict=True):
+        if isinstance(verdict, BaseException):
+            a = p.outcome.account
+            reason = _analysis_error(verdict, post)
+            log.warning("post %s/%s of account %s not analysed: %s", post.platform, post.id,
+                        a.handle, reason, extra={"platform": a.platform, "account": a.handle})
+            p.verdicts[post.id] = reason
+        else:
+            p.verdicts[post.id] = verdict
+    return prepared
+
+
+def _plan(s: Session, prepared: list[_Prepared]) -> None:
+    """Fill each account's new and edited posts; known, unchanged or erased posts are left.
+
+    Known posts are looked up in bulk: in steady state most of a page is unchanged.
+    """
+    consented = _consented(s, [p.outcome.account.id for p in prepared])
+    want: dict[str, set[str]] = {}
+    for p in prepared:
+        p.fresh, p.edited, p.verdicts = [], [], {}
+        p.consented = p.outcome.account.id in consented
+        if p.consented:
+            assert p.outcome.result is not None
+            for post in p.outcome.result.posts:
+                want.setdefault(post.platform, set()).add(post.id)
+    known: dict[tuple[str, str], tuple[str | None, bool]] = {}
+    erased_at: object
+    for platform, ids in want.items():
+        id_list = list(ids)
+        for i in range(0, len(id_list), 500):
+            for pid, digest, erased_at in s.execute(
+                select(PostRow.post_id, PostRow.content_hash, PostRow.erased_at).where(
+                    PostRow.platform == platform, PostRow.post_id.in_(id_list[i : i + 500]))
+            ):
+                known[(platform, pid)] = (digest, erased_at is not None)
+    for p in prepared:
+        if not p.consented:
+            continue
+        assert p.outcome.result is not None
+        # A page boundary may repeat a post, and a replayed history may carry a later
+        # version of it: keep one post per id, its last (newest) version.
+        latest: dict[str, Post] = {}
+        for post in p.outcome.result.posts:
+            latest[post.id] = post
+        for post in latest.values():
+            k = (post.platform, post.id)
+            digest = repo.text_hash(post.text)
+            if k in known:
+                old_digest, erased = known[k]
+                if not erased and old_digest != digest:
+                    p.edited.append(post)
+                continue
+            known[k] = (digest, False)
+            p.fresh.append((post, digest))
+
+
+def _analyse_isolated(pipeline: Pipeline, posts: list[Post]) -> list[Flag | BaseException]:
+    """The pipeline's verdict per post; a post it fails on gets its error, the rest their flags.
+
+    The batch runs whole; only when it fails is it halved until the failing posts stand
+    alone, so one bad post costs a few extra batches, not the batch.
+    """
+    if not posts:
+        return []
+    try:
+        return list(pipeline.analyse(posts))
+    except Exception as exc:
+        if len(posts) == 1:
+            return [exc]
+    mid = len(posts) // 2
+    return _analyse_isolated(pipeline, posts[:mid]) + _analyse_isolated(pipeline, posts[mid:])
+
+
+def _analysis_error(exc: BaseException, post: Post) -> str:
+    """A one-line reason that never quotes the post's text (it may hold a secret)."""
+    text = _first_line(exc)
+    if post.text and len(post.text) >= 8:
+        text = text.replace(post.text, "<post text>")
+    return f"{type(exc).__name__}: {text}"[:300]
 
 
 def _note_failure(s: Session, account: AccountRef, exc: CollectorError, report: CycleReport,
@@ -336,37 +539,47 @@ def _note_failure(s: Session, account: AccountRef, exc: CollectorError, report: 
     if owner is not None and cur.lease_owner == owner:
         cur.lease_owner = None
         cur.lease_until = None
+        cur.lease_process = None
 
 
-def _write(s: Session, settings: Settings, pipeline: Pipeline, outcomes: list[_Outcome],
-           report: CycleReport, now: datetime, owner: str | None) -> None:
-    ok = [o for o in outcomes if o.result is not None]
-    consented = _consented(s, [o.account.id for o in ok])
-    for o in outcomes:
+def _write(s: Session, settings: Settings, prepared: list[_Prepared], report: CycleReport,
+           now: datetime, owner: str | None) -> None:
+    # Consent is checked again here, in the transaction that stores: a withdrawal while the
+    # batch was fetched or analysed keeps nothing of it.
+    consented = _consented(s, [p.outcome.account.id for p in prepared
+                               if p.outcome.result is not None and p.consented])
+    for p in prepared:
+        o = p.outcome
         if o.error is not None:
             _note_failure(s, o.account, o.error, report, now, owner)
         elif o.skip is not None:
             report.skipped[f"{o.account.platform}/{o.account.handle}"] = o.skip
     if owner is not None:
-        leases.release(s, [o.account.id for o in outcomes if o.error is None], owner)
-    ok_consented = []
-    for o in ok:
+        leases.release(s, [p.outcome.account.id for p in prepared if p.outcome.error is None],
+                       owner)
+    ok: list[_Prepared] = []
+    for p in prepared:
+        o = p.outcome
+        if o.result is None:
+            continue
         if o.account.id not in consented:
             # Consent was withdrawn while we were fetching: keep nothing.
             report.skipped[f"{o.account.platform}/{o.account.handle}"] = (
                 "consent withdrawn during the cycle")
         else:
-            ok_consented.append(o)
-    to_analyse = _upsert(s, ok_consented, report)
-    if to_analyse:
-        _analyse(s, settings, pipeline, to_analyse, report, now)
-    for o in ok_consented:
-        assert o.result is not None
-        if o.result.deleted_ids:
-            report.posts_deleted += repo.mark_deleted(s, o.account.platform,
-                                                      o.result.deleted_ids, now)
-    report.posts_deleted += _window_deletions(s, ok_consented, now)
-    _save_accounts(s, ok_consented, now)
+            ok.append(p)
+    to_record = _store_posts(s, ok, report)
+    if to_record:
+        _record(s, settings, to_record, report, now)
+    for p in ok:
+        res = p.outcome.result
+        assert res is not None
+        if res.deleted_ids:
+            report.posts_deleted += repo.mark_deleted(s, p.outcome.account.platform,
+                                                      res.deleted_ids, now)
+    outcomes = [p.outcome for p in ok]
+    report.posts_deleted += _window_deletions(s, outcomes, now)
+    _save_accounts(s, outcomes, now)
 
 
 def _save_accounts(s: Session, outcomes: list[_Outcome], now: datetime) -> None:
@@ -408,53 +621,39 @@ def _consented(s: Session, ids: list[int]) -> set[int]:
     return set(s.scalars(select(AccountRow.id).where(AccountRow.id.in_(ids), has)).all())
 
 
-def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[tuple]:  # type: ignore[type-arg]
-    """Store new and edited posts; return (post, row or new row id, account id) to analyse.
+def _store_posts(s: Session, prepared: list[_Prepared],
+                 report: CycleReport) -> list[tuple[Flag, PostRow | int, int]]:
+    """Store new and edited posts; return (verdict, row or new row id, account id) to record.
 
-    Known posts are looked up in bulk: in steady state most of a page is unchanged.
+    A post the pipeline failed on is stored with its ``analysis_error``: it costs only its
+    own result, and as a known post it is not analysed again until its text changes.
     """
-    want: dict[str, set[str]] = {}
-    for o in outcomes:
+    out: list[tuple[Flag, PostRow | int, int]] = []
+    fresh: list[tuple[Post, str, int, Flag | str]] = []
+    for p in prepared:
+        o = p.outcome
         assert o.result is not None
         report.requests += o.result.requests
         report.requests_by_platform[o.account.platform] += o.result.requests
         report.posts_read += len(o.result.posts)
         report.by_platform[o.account.platform] += len(o.result.posts)
-        for p in o.result.posts:
-            want.setdefault(p.platform, set()).add(p.id)
-    known: dict[tuple[str, str], tuple[str | None, bool]] = {}
-    erased_at: object
-    for platform, ids in want.items():
-        id_list = list(ids)
-        for i in range(0, len(id_list), 500):
-            for pid, digest, erased_at in s.execute(
-                select(PostRow.post_id, PostRow.content_hash, PostRow.erased_at).where(
-                    PostRow.platform == platform, PostRow.post_id.in_(id_list[i : i + 500]))
-            ):
-                known[(platform, pid)] = (digest, erased_at is not None)
-    out: list[tuple[Post, PostRow | int, int]] = []
-    fresh: list[tuple] = []  # type: ignore[type-arg]
-    for o in outcomes:
-        assert o.result is not None
-        # A page boundary may repeat a post, and a replayed history may carry a later
-        # version of it: keep one post per id, its last (newest) version.
-        latest: dict[str, Post] = {}
-        for post in o.result.posts:
-            latest[post.id] = post
-        for post in latest.values():
-            k = (post.platform, post.id)
-            digest = repo.text_hash(post.text)
-            if k in known:
-                old_digest, erased = known[k]
-                if erased or old_digest == digest:
-                    continue
-                stored = repo.upsert_post(s, post, o.account.id)
-                if stored.status == "edited":
-                    report.posts_edited += 1
-                    out.append((post, stored.row, o.account.id))
+        for post in p.edited:
+            stored = repo.upsert_post(s, post, o.account.id)
+            if stored.status != "edited":
                 continue
-            known[k] = (digest, False)
-            fresh.append((post, digest, o.account.id))
+            report.posts_edited += 1
+            verdict = p.verdicts[post.id]
+            if isinstance(verdict, str):
+                stored.row.analysis_error = verdict
+                _note_unanalysed(report, o.account, post, verdict)
+            else:
+                stored.row.analysis_error = None
+                out.append((verdict, stored.row, o.account.id))
+        fresh.extend((post, digest, o.account.id, p.verdicts[post.id])
+                     for post, digest in p.fresh)
+    for post, _, aid, verdict in fresh:
+        if isinstance(verdict, str):
+            _note_unanalysed(report, _account_of(prepared, aid), post, verdict)
     if fresh:
         # One executemany for the batch's new posts; rows are loaded later only for posts
         # that get a flag (few), so no ORM object is built per post.
@@ -463,25 +662,34 @@ def _upsert(s: Session, outcomes: list[_Outcome], report: CycleReport) -> list[t
             insert(PostRow).returning(PostRow.id, sort_by_parameter_order=True),
             [{"platform": p.platform, "post_id": p.id, "account_id": aid, "author": p.author,
               "text": p.text, "url": p.url, "content_hash": digest,
-              "created_at": p.created_at, "collected_at": stamp}
-             for p, digest, aid in fresh],
+              "created_at": p.created_at, "collected_at": stamp,
+              "analysis_error": v if isinstance(v, str) else None}
+             for p, digest, aid, v in fresh],
         ).all()
         report.posts_new += len(fresh)
-        out.extend((p, pk, aid) for (p, _, aid), pk in zip(fresh, new_ids, strict=True))
+        out.extend((v, pk, aid) for (_, _, aid, v), pk in zip(fresh, new_ids, strict=True)
+                   if not isinstance(v, str))
     return out
 
 
-def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tuple],  # type: ignore[type-arg]
-             report: CycleReport, now: datetime) -> None:
-    flags = pipeline.analyse([p for p, _, _ in items])
+def _account_of(prepared: list[_Prepared], account_id: int) -> AccountRef:
+    return next(p.outcome.account for p in prepared if p.outcome.account.id == account_id)
+
+
+def _note_unanalysed(report: CycleReport, account: AccountRef, post: Post, reason: str) -> None:
+    report.posts_unanalysed[f"{post.platform}/{post.id}"] = f"account {account.handle}: {reason}"
+
+
+def _record(s: Session, settings: Settings, items: list[tuple[Flag, PostRow | int, int]],
+            report: CycleReport, now: datetime) -> None:
+    """Record the flags of analysed posts and plan their nudges."""
     keeping = SecretKeeping.from_settings(settings)
     owners: dict[int, tuple[AccountRow, PersonRow | None]] = {}
     # New posts arrive as primary keys: load the rows of those that got findings, at once.
-    wanted = [r for f, (_, r, _) in zip(flags, items, strict=True)
-              if isinstance(r, int) and (f.findings or f.shadow_findings)]
+    wanted = [r for f, r, _ in items if isinstance(r, int) and (f.findings or f.shadow_findings)]
     loaded = ({r.id: r for r in s.scalars(select(PostRow).where(PostRow.id.in_(wanted)))}
               if wanted else {})
-    for flag, (_, ref, account_id) in zip(flags, items, strict=True):
+    for flag, ref, account_id in items:
         if not flag.findings and not flag.shadow_findings:
             continue
         row = loaded[ref] if isinstance(ref, int) else ref
@@ -494,10 +702,8 @@ def _analyse(s: Session, settings: Settings, pipeline: Pipeline, items: list[tup
         if flag.flagged:
             for c in flag.categories:
                 report.flags[c] += 1
-                metrics.FLAGS.labels(row.platform, c).inc()
-            planned = len(plan_nudges(s, frow, person, settings, now))
-            report.nudges_planned += planned
-            metrics.observe_nudges("planned", planned)
+                report.flag_counts[(row.platform, c)] += 1
+            report.nudges_planned += len(plan_nudges(s, frow, person, settings, now))
         else:
             report.shadow_flags += 1
 

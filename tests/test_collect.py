@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from monitor.collectors import leases
@@ -151,3 +154,139 @@ def test_a_later_version_in_the_same_fetch_wins(tmp_path, settings) -> None:  # 
     with store.session() as s:
         texts = s.scalars(_select(_PostRow.text)).all()
     assert texts == ["final text"]
+
+
+class Exploding:
+    """A detector that fails on posts carrying a marker, as a pipeline bug would."""
+
+    name = "exploding"
+
+    def __init__(self, marker: str):
+        self.marker = marker
+        self.seen: list[str] = []
+
+    def detect(self, posts):  # type: ignore[no-untyped-def]
+        self.seen.extend(p.id for p in posts)
+        if any(self.marker in p.text for p in posts):
+            raise RecursionError("maximum recursion depth exceeded")
+        return [[] for _ in posts]
+
+
+def test_a_post_that_fails_analysis_costs_only_its_own_result(
+        world: World, caplog) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from sqlalchemy import select
+
+    from monitor.collect import run_cycle
+    from monitor.collectors.registry import build_collectors
+    from monitor.pipeline.factory import build_pipeline
+    from monitor.store.schema import FlagRow, PostRow
+    from tests.collectors.helpers import LEAK, cursor
+
+    fb = world.fakes["bluesky"]
+    fb.add_post("a.bsky.social", f"key {LEAK}")
+    bad = fb.add_post("a.bsky.social", f"deep {'[' * 50} trap {LEAK}")
+    fb.add_post("a.bsky.social", "a quiet day")
+    fb.add_post("b.bsky.social", f"other key {LEAK}")
+    aid = world.consent("bluesky", "a.bsky.social")
+    world.consent("bluesky", "b.bsky.social")
+    settings = world.settings()
+    base = build_pipeline(settings)
+    boom = Exploding("trap")
+    pipeline = replace(base, detectors=[*base.detectors, boom])
+    collectors = build_collectors(settings)
+    report = run_cycle(world.store, settings, pipeline, collectors, platforms=["bluesky"])
+    # The batch and the account survive; only the bad post misses its analysis.
+    assert report.errors["bluesky"] == 0 and report.skipped == {}
+    assert report.posts_new == 4
+    assert report.flags["credentials"] == 2
+    bad_id = fb.uri("a.bsky.social", bad.id)  # the post id Bluesky gives: its URI
+    key = f"bluesky/{bad_id}"
+    assert list(report.posts_unanalysed) == [key]
+    assert report.posts_unanalysed[key].startswith("account a.bsky.social: RecursionError")
+    assert LEAK not in report.posts_unanalysed[key]
+    assert any(f"post {key} of account a.bsky.social not analysed" in r.message
+               for r in caplog.records)
+    with world.store.session() as s:
+        errors = dict(s.execute(select(PostRow.post_id, PostRow.analysis_error)).all())
+        flagged = set(s.scalars(select(PostRow.post_id).join(FlagRow,
+                                                             FlagRow.post_id == PostRow.id)))
+    assert errors[bad_id] == "RecursionError: maximum recursion depth exceeded"
+    assert [e for pid, e in errors.items() if pid != bad_id] == [None, None, None]
+    assert bad_id not in flagged and len(flagged) == 2
+    # The cursor moved past it, and it is not analysed again on the next cycle.
+    assert cursor(world.store, aid).last_uri is not None
+    boom.seen.clear()
+    fb.add_post("a.bsky.social", "new one")
+    again = run_cycle(world.store, settings, pipeline, collectors, platforms=["bluesky"])
+    assert again.posts_unanalysed == {} and again.posts_new == 1
+    assert bad_id not in boom.seen and len(boom.seen) == 1
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def either_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A migrated store on SQLite, then on PostgreSQL."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("fresh_store")
+        return
+    store = Store(request.getfixturevalue("pg_database"), auto_upgrade=True)
+    yield store
+    store.dispose()
+
+
+def test_a_lease_whose_holder_process_is_gone_is_taken_over_at_once(
+        either_store: Store) -> None:
+    import os
+    import socket
+
+    fresh_store = either_store
+    ids = _accounts(fresh_store, 4)
+    me = leases.process_identity()
+    host, ns, _, _ = me.split("|")
+    parent = leases._identity(os.getppid())
+    later = utcnow() + timedelta(minutes=30)
+    holders = {
+        ids[0]: f"{host}|{ns}|{_dead_pid()}|12345",  # killed: no such process any more
+        ids[1]: parent,  # alive on this host: its lease stands
+        ids[2]: f"elsewhere.example|{ns}|1|1",  # another host: only expiry frees it
+        ids[3]: f"{host}|pid:[1]|{_dead_pid()}|1",  # another container's PID namespace
+    }
+    assert socket.gethostname() == host
+    with fresh_store.session() as s:
+        for aid, holder in holders.items():
+            s.execute(update(CursorRow).where(CursorRow.account_id == aid)
+                      .values(lease_owner="old", lease_until=later, lease_process=holder))
+    got = leases.claim(fresh_store, ids, "new", utcnow())
+    assert got.claimed == [ids[0]]
+    assert got.taken_over == {ids[0]: holders[ids[0]]}
+    assert set(got.leased_elsewhere) == {ids[1], ids[2], ids[3]}
+    assert leases.holder_is_gone(holders[ids[0]]) and not leases.holder_is_gone(me)
+    assert not leases.holder_is_gone(parent) and not leases.holder_is_gone("garbage")
+
+
+def test_a_lease_lapses_without_its_heartbeat_and_lasts_with_it(fresh_store: Store) -> None:
+    import time
+
+    ids = _accounts(fresh_store, 2)
+    short = 1.2  # beats every 0.3 s: a loaded machine still keeps up
+    first = leases.claim(fresh_store, ids[:1], "w-a", utcnow(), lease_seconds=short)
+    assert first.claimed == ids[:1]
+    time.sleep(short + 0.2)
+    # No heartbeat: once expired, another worker (even in this very process) may claim it.
+    assert leases.claim(fresh_store, ids[:1], "w-b", utcnow()).claimed == ids[:1]
+    with leases.Heartbeat(fresh_store, "w-c", lease_seconds=short) as beat:
+        assert leases.claim(fresh_store, ids[1:], "w-c", utcnow(),
+                            lease_seconds=short).claimed == ids[1:]
+        time.sleep(short * 2.5)
+        assert leases.claim(fresh_store, ids[1:], "w-d", utcnow()).claimed == []
+    assert beat.beats >= 3 and beat.failures == 0
+    time.sleep(short + 0.2)
+    assert leases.claim(fresh_store, ids[1:], "w-d", utcnow()).claimed == ids[1:]

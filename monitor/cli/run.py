@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from monitor.cli.common import ConfigOption, cli_errors, err_console, open_store, settings_from
 from monitor.collect import CycleReport
 from monitor.config import Settings
+from monitor.errors import StoreError
 from monitor.store import Store
 
 
@@ -34,6 +36,16 @@ def print_report(report: CycleReport, sent: int | None = None) -> None:
         err_console.print(f"{platform}: {reads} billed reads this cycle", markup=False)
     for platform, reason in sorted(report.platforms_skipped.items()):
         err_console.print(f"skipped platform {platform}: {reason}", markup=False)
+    if report.leases_taken_over:
+        err_console.print(f"took over {report.leases_taken_over} account lease(s) from a "
+                          "worker process that is gone", markup=False)
+    if report.posts_unanalysed:
+        failed = Table(title="Posts stored but not analysed")
+        failed.add_column("post")
+        failed.add_column("reason")
+        for key, reason in sorted(report.posts_unanalysed.items()):
+            failed.add_row(key, reason)
+        err_console.print(failed)
     if report.skipped:
         skipped = Table(title="Skipped accounts")
         skipped.add_column("account")
@@ -74,6 +86,14 @@ def _once(settings: Settings, store: Store) -> None:
     from monitor.pipeline.factory import build_pipeline
     from monitor.scheduler import build_notifier
 
-    report = run_cycle(store, settings, build_pipeline(settings), build_collectors(settings))
-    delivered = deliver_due(store, build_notifier(settings), settings)
+    try:
+        report = run_cycle(store, settings, build_pipeline(settings),
+                           build_collectors(settings))
+        delivered = deliver_due(store, build_notifier(settings), settings)
+    except DBAPIError as exc:
+        # A full disk, a lost server: say which store and why, in one line. What was
+        # written is whole (each batch is one transaction); the next run goes on from there.
+        orig = str(exc.orig).strip().splitlines()
+        raise StoreError(f"store {store.redacted_url} failed during the cycle: "
+                         f"{orig[0] if orig else type(exc.orig).__name__}") from None
     print_report(report, delivered.sent)

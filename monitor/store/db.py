@@ -28,14 +28,29 @@ def _alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cur = dbapi_connection.cursor()
-    # WAL lets the web app read while the daemon writes; foreign keys are off by default.
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+# How long an SQLite statement waits for another writer's lock before "database is locked".
+BUSY_TIMEOUT_SECONDS = 10.0
+
+
+def _sqlite_pragmas(busy_timeout: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cur = dbapi_connection.cursor()
+        # WAL lets the web app read while the daemon writes; foreign keys are off by default.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return on_connect
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a store error is the database's passing state (locked, busy, connection lost)
+    rather than something wrong with the data: the same transaction may succeed if retried."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+    return False
 
 
 def without_nul(value: str) -> str:
@@ -68,7 +83,8 @@ class Store:
     set-up step; other databases are migrated explicitly with ``socialguide db upgrade``.
     """
 
-    def __init__(self, url: str, *, auto_upgrade: bool | None = None, echo: bool = False):
+    def __init__(self, url: str, *, auto_upgrade: bool | None = None, echo: bool = False,
+                 busy_timeout: float = BUSY_TIMEOUT_SECONDS):
         self.url = url
         try:
             parsed = make_url(url)
@@ -80,7 +96,7 @@ class Store:
             db = parsed.database
             if db and db != ":memory:":
                 Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
         else:
             kwargs["pool_pre_ping"] = True
         try:
@@ -88,7 +104,7 @@ class Store:
         except Exception as exc:  # driver missing, bad options
             raise StoreError(f"cannot open store {_redact(url)}: {exc}") from None
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout))
         elif self.dialect == "postgresql":
             event.listen(self.engine, "before_cursor_execute", _pg_no_nul, retval=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -149,6 +149,8 @@ class CursorRow(Base):
     # Row lease so that several workers never collect the same account at once.
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The holding process (host, PID namespace, PID, start time): see collectors/leases.py.
+    lease_process: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -176,6 +178,8 @@ class PostRow(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the pipeline could not analyse this post (it is not retried until it changes).
+    analysis_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class FlagRow(Base):

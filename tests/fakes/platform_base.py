@@ -12,6 +12,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -78,6 +79,8 @@ class FakePlatform:
         self._ids = itertools.count(1000)
         self._clock = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
         self.httpd: ThreadingHTTPServer | None = None
+        # Called with each request as it arrives (fault tests act "mid-cycle" from here).
+        self.on_request: Callable[[Seen], None] | None = None
 
     # --- data -----------------------------------------------------------------------------
 
@@ -216,10 +219,13 @@ class FakePlatform:
         length = int(headers.get("content-length") or 0)
         body = h.rfile.read(length) if length else b""
         account = self.account_of(parts.path, query)
+        seen = Seen(method, parts.path, query, headers, account)
         with self._lock:
             self.request_count += 1
             if self.record:
-                self.requests.append(Seen(method, parts.path, query, headers, account))
+                self.requests.append(seen)
+        if self.on_request is not None:
+            self.on_request(seen)
         if self.latency:
             time.sleep(self.latency)
         mode = self._take_failure(account)
