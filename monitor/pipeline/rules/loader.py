@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from monitor.errors import RuleError
 from monitor.pipeline.rules.model import Rule
+from monitor.safe_yaml import UnsafeYamlError, compose_and_load
 
 Path_ = tuple[str | int, ...]
 _FILE_KEYS = {"defaults", "rules"}
@@ -84,8 +85,9 @@ def load_file(path: Path) -> list[LoadedRule]:
         raise RuleError(f"cannot read rule file: {exc}", path) from None
     sha = hashlib.sha256(raw).hexdigest()[:12]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node, data = compose_and_load(text)
+    except UnsafeYamlError as exc:
+        raise RuleError(f"refused YAML: {exc}", path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -94,6 +96,8 @@ def load_file(path: Path) -> list[LoadedRule]:
         if ctx and ctx_mark is not None:
             problem += f" ({ctx} started on line {ctx_mark.line + 1})"
         raise RuleError(f"not valid YAML: {problem}", path, line) from None
+    except ValueError as exc:  # a value PyYAML cannot build, e.g. the date 2027-02-30
+        raise RuleError(f"not valid YAML: {exc}", path) from None
     if data is None:
         return []
     if not isinstance(data, dict) or node is None:
