@@ -285,6 +285,11 @@ class LexicalMatchers:
                 cut = text.rfind(" ", pos + _LEXICAL_PIECE // 2, end)
                 end = cut if cut > 0 else end
             start = max(0, pos - _LEXICAL_OVERLAP)
+            if start:
+                # Begin the overlap at a word boundary: a piece that starts mid-word would
+                # read the word's tail as a token of its own ("blahidiot" -> "idiot").
+                space = text.find(" ", start, pos)
+                start = space + 1 if space >= 0 else pos
             for idx, label, a, b in self._run(text[start:end]):
                 hit = (idx, label, a + start, b + start)
                 if hit not in seen:
