@@ -8,7 +8,7 @@ EXTRA_STAMP := $(VENV)/.train-stamp
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench install install-train clean
+.PHONY: demo test lint bench fuzz install install-train clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -38,6 +38,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Hostile generated input through the pipeline entry point for a fixed time (FUZZ_SECONDS).
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.target --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) socialguide-demo .pytest_cache .ruff_cache .mypy_cache
