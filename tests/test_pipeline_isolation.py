@@ -45,6 +45,11 @@ def test_a_failing_post_gets_an_error_flag_and_the_others_are_analysed(caplog) -
     assert "bad" in caplog.text and "secret boom text" not in caplog.text
 
 
+def test_the_error_names_a_post_with_an_odd_id_on_one_line() -> None:
+    (flag,) = _pipeline(FailsOn("x")).analyse([Post(id="a\nb", text="x")])
+    assert flag.error == "post 'a\\nb': analysis failed (RuntimeError)"
+
+
 def test_a_working_batch_has_no_errors() -> None:
     flags = _pipeline().analyse([Post(id="1", text="hello"), Post(id="2", text=KEY)])
     assert [f.error for f in flags] == [None, None]

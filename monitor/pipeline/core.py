@@ -89,5 +89,6 @@ class Pipeline:
 def _failed(post: Post, exc: Exception) -> Flag:
     """The flag of a post that could not be analysed; the message never quotes its text."""
     kind = type(exc).__name__
-    log.warning("post %r could not be analysed (%s)", post.id, kind)
-    return Flag(post, [], error=f"post {post.id}: analysis failed ({kind})")
+    shown = post.id if post.id.isprintable() else ascii(post.id)  # the message stays one line
+    log.warning("post %s could not be analysed (%s)", shown, kind)
+    return Flag(post, [], error=f"post {shown}: analysis failed ({kind})")
