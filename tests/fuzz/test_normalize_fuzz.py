@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.pipeline.rules.normalize import View, clean_view, fold_view, joined_view
@@ -57,3 +57,21 @@ def test_a_key_broken_by_an_invisible_character_is_found_where_it_is(engine, odd
     spans = [s for f in engine.analyse(text).findings if f.category == "credentials"
              for s in f.spans]
     assert any(text[a:b].replace(odd, "") == key for a, b in spans), spans
+
+
+WORDS = ["Project", "Falcon", "Project Falcon", "Globex", "idiot", "you", "moron", "the",
+         "blahidiot", "Bluebird", "xx", "a" * 300, "Contoso Bank", "views are my own"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from([" ", "\n", "\t", "  ", ""])),
+                min_size=1, max_size=40),
+       st.integers(33_000, 60_000))
+@settings(max_examples=12)
+def test_long_texts_in_pieces_find_the_phrases_of_the_whole(engine, words, size: int) -> None:
+    unit = "".join(w + sep for w, sep in words)
+    text = (unit * (size // max(1, len(unit)) + 1))[:size]
+    lex = engine._lex
+    phrases = {"phrase", "organisation term"}
+    whole = {h for h in lex._run(text) if h[1].split(" (")[0] in phrases}
+    pieces = {h for h in lex.run(text) if h[1].split(" (")[0] in phrases}
+    assert pieces == whole

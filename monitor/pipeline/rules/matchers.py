@@ -25,6 +25,7 @@ _GROUP = 24
 # Long texts reach spaCy in pieces of about this many characters, overlapping a little.
 _LEXICAL_PIECE = 16_384
 _LEXICAL_OVERLAP = 256
+_BREAKS = (" ", "\n", "\t")  # where a long text may be cut between pieces
 
 
 def _options(max_mem: int | None = None) -> re2.Options:
@@ -282,14 +283,14 @@ class LexicalMatchers:
         while pos < len(text):
             end = min(len(text), pos + _LEXICAL_PIECE)
             if end < len(text):
-                cut = text.rfind(" ", pos + _LEXICAL_PIECE // 2, end)
+                cut = max(text.rfind(c, pos + _LEXICAL_PIECE // 2, end) for c in _BREAKS)
                 end = cut if cut > 0 else end
             start = max(0, pos - _LEXICAL_OVERLAP)
             if start:
                 # Begin the overlap at a word boundary: a piece that starts mid-word would
                 # read the word's tail as a token of its own ("blahidiot" -> "idiot").
-                space = text.find(" ", start, pos)
-                start = space + 1 if space >= 0 else pos
+                found = [i for c in _BREAKS if (i := text.find(c, start, pos)) >= 0]
+                start = min(found) + 1 if found else pos
             for idx, label, a, b in self._run(text[start:end]):
                 hit = (idx, label, a + start, b + start)
                 if hit not in seen:
