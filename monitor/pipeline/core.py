@@ -7,10 +7,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from monitor.domain import Finding, Flag, Post
+from monitor.errors import SocialGuideError
 from monitor.pipeline.decide import Decider
 from monitor.pipeline.detector import Detector
 
 log = logging.getLogger(__name__)
+
+
+class AnalysisFailed(SocialGuideError):
+    """A post could not be analysed (raised by callers that need one answer, e.g. a draft)."""
 
 
 @dataclass
