@@ -8,7 +8,7 @@ EXTRA_STAMP := $(VENV)/.train-stamp
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench audit install install-train clean
+.PHONY: demo test lint bench audit fuzz install install-train clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -49,6 +49,12 @@ audit: $(STAMP)
 	@rm -f $(AUDIT_JSON)
 	@-$(VENV)/bin/pip-audit --skip-editable --progress-spinner off -f json -o $(AUDIT_JSON)
 	@$(PY) tests/security/audit_summary.py $(AUDIT_JSON)
+
+# Hostile generated input through the pipeline entry point for a fixed time (FUZZ_SECONDS).
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.target --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) socialguide-demo .pytest_cache .ruff_cache .mypy_cache

@@ -353,6 +353,9 @@ def load_settings(path: str | Path | None = None, *, cwd: Path | None = None) ->
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=p) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise ConfigError("not valid TOML: nested too deeply", path=p) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", path=p) from None
     return settings_from_dict(data, source=str(p))

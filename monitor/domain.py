@@ -164,6 +164,8 @@ class Flag:
     shadow_findings: list[Finding] = field(default_factory=list)
     status: str = FlagStatus.OPEN.value
     id: int | None = None
+    # Set when the post could not be analysed (it names why, never the text); no findings then.
+    error: str | None = None
 
     @property
     def flagged(self) -> bool:

@@ -111,3 +111,124 @@ def test_streams_a_large_input_through_a_real_process(tmp_path: Path) -> None:
     rows = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [r["id"] for r in rows] == [str(i) for i in range(n)]
     assert sum(r["flagged"] for r in rows) >= n // 100
+
+
+# -- hostile input: one line never costs the batch --------------------------------------------
+
+FAST = '[model]\nenabled = false\n[policy.confidential]\nterms = ["Project Falcon"]\n'
+
+
+def _scan(tmp_path: Path, raw: bytes, *args: str):
+    inp = tmp_path / "in.jsonl"
+    inp.write_bytes(raw)
+    cfg = tmp_path / "fast.toml"
+    cfg.write_text(FAST, encoding="utf-8")
+    res = CliRunner().invoke(app, ["scan", str(inp), "--config", str(cfg), *args])
+    rows = [json.loads(x) for x in res.stdout.splitlines() if x.startswith("{")]
+    return inp, res, rows
+
+
+def _line(record: dict) -> bytes:
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def test_a_deeply_nested_line_is_an_error_for_that_line_only(tmp_path: Path) -> None:
+    deep = '{"id": "2", "text": "hi", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    raw = _line({"id": "1", "text": "hello"}) + deep.encode() + _line({"id": "3", "text": "bye"})
+    inp, res, rows = _scan(tmp_path, raw)
+    assert res.exit_code == 1
+    assert [r["id"] for r in rows] == ["1", "3"]
+    assert f"{inp}:2: not valid JSON (nested too deeply); skipped" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_a_text_over_a_million_characters_is_analysed_with_spans_in_the_original(
+        tmp_path: Path) -> None:
+    filler = "lorem ipsum dolor sit amet " * 45_000  # ~1.2 million characters
+    # Zero-width and bidi characters shift the normalised text against the original.
+    text = ("\u200bProject Falcon " + filler[:600_013] + " PROJECT\u200b falcon\u2066 " + filler
+            + "Project Falcon")
+    assert len(text) > 1_000_000
+    inp, res, rows = _scan(tmp_path, _line({"id": "long", "text": text}))
+    assert res.exit_code == 0, res.stderr
+    (row,) = rows
+    (finding,) = [f for f in row["findings"] if f["source"] == "rule:conf.codename"]
+    found = [text[a:b].lower() for a, b in finding["spans"]]
+    assert found == ["project falcon", "project\u200b falcon", "project falcon"]
+
+
+def test_an_over_long_line_is_skipped_by_number_and_the_rest_scanned(tmp_path: Path) -> None:
+    from monitor.cli.scan import MAX_LINE_BYTES
+
+    huge = b'{"id": "2", "text": "' + b"a" * (MAX_LINE_BYTES + 10) + b'"}\n'
+    raw = _line({"id": "1", "text": "one"}) + huge + _line({"id": "3", "text": "three"})
+    inp, res, rows = _scan(tmp_path, raw)
+    assert res.exit_code == 1
+    assert [r["id"] for r in rows] == ["1", "3"]
+    assert f"{inp}:2: line longer than {MAX_LINE_BYTES} bytes; skipped" in res.stderr
+
+
+class _Endless:
+    """A stream of one line ``size`` bytes long, produced block by block (never held whole)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def read(self, n: int) -> bytes:
+        if self.left <= 0:
+            return b""
+        take = min(n, self.left)
+        self.left -= take
+        return b"x" * take if self.left else b"x" * (take - 1) + b"\n"
+
+
+def test_memory_stays_flat_at_any_line_length() -> None:
+    import tracemalloc
+
+    from monitor.cli.scan import read_lines
+
+    tracemalloc.start()
+    try:
+        got = list(read_lines(_Endless(64 << 20), max_bytes=1 << 20))  # a 64 MiB line
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert got == [(1, None)]
+    assert peak < 4 << 20, peak
+
+
+def test_only_newline_ends_a_line_and_u2028_is_written_escaped(tmp_path: Path) -> None:
+    raw = (b'{"id": "a",\r "text": "one\xe2\x80\xa8two\xe2\x80\xa9three"}\r\n'
+           + _line({"id": "b", "text": "bare\rreturn"}))
+    inp, res, rows = _scan(tmp_path, raw)
+    assert res.exit_code == 0, res.stderr
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert "\u2028" not in res.stdout and "\u2029" not in res.stdout
+    assert "\\u2028" in res.stdout.splitlines()[0] or rows[0]["findings"] == []
+    out = tmp_path / "out.jsonl"
+    _, res, _ = _scan(tmp_path, _line({"id": "c", "text": f"key \u2028{KEY}\u2029"}), "-o",
+                      str(out))
+    written = out.read_bytes()
+    assert b"\xe2\x80\xa8" not in written and b"\xe2\x80\xa9" not in written
+    (row,) = [json.loads(x) for x in written.decode().split("\n") if x]
+    assert row["flagged"] is True
+
+
+def test_a_post_the_pipeline_cannot_analyse_gets_an_error_line(tmp_path: Path, monkeypatch) -> None:
+    import monitor.cli.scan as scan_cli
+    from monitor.config import settings_from_dict
+    from monitor.pipeline.factory import build_pipeline
+    from tests.test_pipeline_isolation import FailsOn
+
+    real = build_pipeline(settings_from_dict({"model": {"enabled": False}}))
+    pipe = type(real)(detectors=[*real.detectors, FailsOn("boom")], decider=real.decider)
+    monkeypatch.setattr(scan_cli, "build_pipeline", lambda settings: pipe)
+    raw = (_line({"id": "1", "text": f"key {KEY}"}) + _line({"id": "2", "text": "boom"})
+           + _line({"id": "3", "text": "fine"}))
+    inp, res, rows = _scan(tmp_path, raw)
+    assert res.exit_code == 1
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["flagged"] is True and rows[2]["flagged"] is False
+    assert rows[1] == {"id": "2", "error": "post 2: analysis failed (RuntimeError)"}
+    assert f"{inp}:2: post 2: analysis failed (RuntimeError)" in res.stderr
+    assert "1 post could not be analysed" in res.stderr

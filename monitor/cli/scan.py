@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sys
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, BinaryIO, TextIO
 
 import typer
 
@@ -19,7 +19,8 @@ from monitor.domain import Flag, Post
 from monitor.pipeline.core import Pipeline
 from monitor.pipeline.factory import build_pipeline
 
-MAX_LINE_CHARS = 4_000_000
+MAX_LINE_BYTES = 4_000_000
+READ_BYTES = 1 << 16  # input is read in blocks of this size, never a whole line at once
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -34,6 +35,8 @@ def parse_line(line: str, lineno: int) -> Post:
         rec = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:  # the decoder recurses per nesting level, even in ignored fields
+        raise ValueError("not valid JSON (nested too deeply)") from None
     if not isinstance(rec, dict):
         raise ValueError(f"expected a JSON object, got {type(rec).__name__}")
     pid, text = rec.get("id"), rec.get("text")
@@ -62,17 +65,57 @@ def parse_line(line: str, lineno: int) -> Post:
     )
 
 
-def _open_input(path: str) -> tuple[TextIO, int | None]:
-    """Open the input as text; undecodable bytes become U+FFFD rather than aborting the scan."""
+def read_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES,
+               block: int = READ_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each ``\\n``-separated line; ``None`` for a line over ``max_bytes``.
+
+    Only ``\\n`` ends a line, as in JSON Lines (U+2028 and a bare ``\\r`` do not). Reading goes
+    block by block and an over-long line is skipped to its end without being kept, so memory
+    stays within ``max_bytes`` plus one block whatever the input holds.
+    """
+    buf = bytearray()
+    too_long = False
+    n = 1
+    while chunk := stream.read(block):
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if not too_long:
+                buf += piece
+                if len(buf) > max_bytes:
+                    too_long = True
+                    buf.clear()
+            if end < 0:
+                break
+            yield n, None if too_long else bytes(buf)
+            n += 1
+            buf.clear()
+            too_long = False
+            start = end + 1
+    if buf or too_long:
+        yield n, None if too_long else bytes(buf)
+
+
+class _TextAsBytes:
+    """A text stream without a byte buffer (rare: an embedding host's stdin) read as UTF-8."""
+
+    def __init__(self, text: TextIO) -> None:
+        self.text = text
+
+    def read(self, size: int) -> bytes:
+        return self.text.read(size).encode("utf-8", "surrogatepass")
+
+
+def _open_input(path: str) -> BinaryIO:
+    """Open the input as bytes; lines are decoded one at a time (bad bytes become U+FFFD)."""
     if path == "-":
         buf = getattr(sys.stdin, "buffer", None)
-        if buf is None:
-            return sys.stdin, None
-        return io.TextIOWrapper(buf, encoding="utf-8", errors="replace"), None
+        return buf if buf is not None else _TextAsBytes(sys.stdin)  # type: ignore[return-value]
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(path)
-    return p.open(encoding="utf-8", errors="replace"), p.stat().st_size
+    return p.open("rb")
 
 
 def scan(
@@ -91,7 +134,7 @@ def scan(
         settings = settings_from(config)
         pipeline = build_pipeline(settings) if workers == 1 else None
     try:
-        fh, _size = _open_input(input)
+        fh = _open_input(input)
     except FileNotFoundError:
         err_console.print(f"error: input file not found: {input}", markup=False)
         raise typer.Exit(code=2) from None
@@ -99,24 +142,30 @@ def scan(
     out: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
     bad = 0
     total = 0
+    failed = 0
+    linenos: deque[int] = deque()  # input line of each post still being analysed, in order
+
+    def report(n: int, message: str) -> None:
+        err_console.print(f"{name}:{n}: {message}", markup=False)
 
     def posts() -> Iterator[Post]:
         nonlocal bad, total
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            if len(line) > MAX_LINE_CHARS:
+        for n, raw in read_lines(fh):
+            if raw is None:
                 bad += 1
-                err_console.print(f"{name}:{n}: line longer than {MAX_LINE_CHARS} characters; skipped",
-                                  markup=False)
+                report(n, f"line longer than {MAX_LINE_BYTES} bytes; skipped")
+                continue
+            line = raw.decode("utf-8", "replace")
+            if not line.strip():
                 continue
             try:
                 post = parse_line(line, n)
             except ValueError as exc:
                 bad += 1
-                err_console.print(f"{name}:{n}: {exc}; skipped", markup=False)
+                report(n, f"{exc}; skipped")
                 continue
             total += 1
+            linenos.append(n)
             yield post
 
     progress = None
@@ -132,7 +181,11 @@ def scan(
     try:
         lines = (_analysed(pipeline, posts(), shadow) if pipeline is not None
                  else _analysed_in_workers(settings, posts(), shadow, workers))
-        for line in lines:
+        for line, error in lines:
+            n = linenos.popleft()
+            if error is not None:
+                failed += 1
+                report(n, error)
             out.write(line)
             if progress is not None and task is not None:
                 progress.advance(task)
@@ -142,29 +195,43 @@ def scan(
         out.flush()
         if output:
             out.close()
-        if fh is not sys.stdin:
+        if input != "-":
             fh.close()
-    if bad:
-        err_console.print(f"{bad} malformed line{'s' if bad != 1 else ''} skipped; {total} scanned")
+    if bad or failed:
+        parts = []
+        if bad:
+            parts.append(f"{bad} malformed line{'s' if bad != 1 else ''} skipped")
+        if failed:
+            parts.append(f"{failed} post{'s' if failed != 1 else ''} could not be analysed")
+        err_console.print(f"{'; '.join(parts)}; {total} scanned", markup=False)
         raise typer.Exit(code=1)
 
 
 def result_line(flag: Flag, shadow: bool) -> str:
-    """One output line of the scan contract."""
-    record: dict[str, object] = {
-        "id": flag.post.id,
-        "flagged": flag.flagged,
-        "findings": [f.to_contract() for f in flag.findings],
-    }
-    if shadow:
-        record["shadow_findings"] = [f.to_contract() | {"shadow": True}
-                                     for f in flag.shadow_findings]
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    """One output line of the scan contract (a post that could not be analysed says why)."""
+    record: dict[str, object]
+    if flag.error is not None:
+        record = {"id": flag.post.id, "error": flag.error}
+    else:
+        record = {
+            "id": flag.post.id,
+            "flagged": flag.flagged,
+            "findings": [f.to_contract() for f in flag.findings],
+        }
+        if shadow:
+            record["shadow_findings"] = [f.to_contract() | {"shadow": True}
+                                         for f in flag.shadow_findings]
+    # U+2028/U+2029 are legal raw in JSON but break readers that split lines on them.
+    text = json.dumps(record, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
 
 
-def _analysed(pipeline: Pipeline, posts: Iterator[Post], shadow: bool) -> Iterator[str]:
+Result = tuple[str, str | None]  # (output line, error message for stderr or None)
+
+
+def _analysed(pipeline: Pipeline, posts: Iterator[Post], shadow: bool) -> Iterator[Result]:
     for flag in pipeline.analyse_stream(posts):
-        yield result_line(flag, shadow)
+        yield result_line(flag, shadow), flag.error
 
 
 _WORKER: Pipeline | None = None
@@ -176,13 +243,13 @@ def _init_worker(settings: Settings) -> None:
     _WORKER = build_pipeline(settings)
 
 
-def _work(posts: list[Post], shadow: bool) -> list[str]:
+def _work(posts: list[Post], shadow: bool) -> list[Result]:
     assert _WORKER is not None
-    return [result_line(f, shadow) for f in _WORKER.analyse(posts)]
+    return [(result_line(f, shadow), f.error) for f in _WORKER.analyse(posts)]
 
 
 def _analysed_in_workers(settings: Settings, posts: Iterator[Post], shadow: bool,
-                         workers: int) -> Iterator[str]:
+                         workers: int) -> Iterator[Result]:
     """Chunks of posts analysed by ``workers`` processes, each with its own pipeline; at most
     two chunks per worker are in flight, so memory stays flat on any input size."""
     import multiprocessing as mp

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from monitor.domain import Flag, Post
-from monitor.pipeline.core import Pipeline
+from monitor.pipeline.core import AnalysisFailed, Pipeline
 
 
 class Batcher:
@@ -69,4 +69,7 @@ class Batcher:
                 self._run([item])
             return
         for (_, fut), flag in zip(batch, flags, strict=True):
-            fut.set_result(flag)
+            if flag.error is not None:  # the pipeline isolated a failure to this draft
+                fut.set_exception(AnalysisFailed(flag.error))
+            else:
+                fut.set_result(flag)

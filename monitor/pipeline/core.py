@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from monitor.domain import Finding, Flag, Post
+from monitor.errors import SocialGuideError
 from monitor.pipeline.decide import Decider
 from monitor.pipeline.detector import Detector
+
+log = logging.getLogger(__name__)
+
+
+class AnalysisFailed(SocialGuideError):
+    """A post could not be analysed (raised by callers that need one answer, e.g. a draft)."""
 
 
 @dataclass
@@ -23,7 +31,26 @@ class Pipeline:
     batch_size: int = 512
 
     def analyse(self, posts: Sequence[Post]) -> list[Flag]:
-        """Return one :class:`Flag` per post (``flag.flagged`` says whether it is actionable)."""
+        """Return one :class:`Flag` per post (``flag.flagged`` says whether it is actionable).
+
+        Never raises for a post: when a batch fails, its posts are analysed one by one, and a
+        post that fails alone gets a flag whose ``error`` names the post and the failure, so
+        one bad post costs its own result, not the batch's.
+        """
+        try:
+            return self._analyse(posts)
+        except Exception as exc:
+            if len(posts) == 1:
+                return [_failed(posts[0], exc)]
+        out: list[Flag] = []
+        for post in posts:
+            try:
+                out.extend(self._analyse([post]))
+            except Exception as exc:
+                out.append(_failed(post, exc))
+        return out
+
+    def _analyse(self, posts: Sequence[Post]) -> list[Flag]:
         per_post: list[list[Finding]] = [[] for _ in posts]
         for detector in self.detectors:
             if getattr(detector, "reviews", False):
@@ -62,3 +89,11 @@ class Pipeline:
                 batch = []
         if batch:
             yield from self.analyse(batch)
+
+
+def _failed(post: Post, exc: Exception) -> Flag:
+    """The flag of a post that could not be analysed; the message never quotes its text."""
+    kind = type(exc).__name__
+    shown = post.id if post.id.isprintable() else ascii(post.id)  # the message stays one line
+    log.warning("post %s could not be analysed (%s)", shown, kind)
+    return Flag(post, [], error=f"post {shown}: analysis failed ({kind})")

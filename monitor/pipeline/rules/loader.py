@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from monitor.errors import RuleError
 from monitor.pipeline.rules.model import Rule
+from monitor.safe_yaml import UnsafeYamlError, compose_and_load
 
 Path_ = tuple[str | int, ...]
 _FILE_KEYS = {"defaults", "rules"}
@@ -54,7 +55,7 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int], file: Path) -> N
             if key in seen:
                 raise RuleError(
                     "duplicate key", file, key_node.start_mark.line + 1,
-                    ".".join(str(p) for p in (*path, key)),
+                    ".".join(_shown(p) for p in (*path, key)),
                 )
             seen.add(key)
             out[(*path, key)] = key_node.start_mark.line + 1
@@ -65,13 +66,19 @@ def _lines(node: yaml.Node, path: Path_, out: dict[Path_, int], file: Path) -> N
             _lines(item, (*path, i), out, file)
 
 
+def _shown(key: object) -> str:
+    """A key as a message shows it: control and line-break characters escaped, one line."""
+    text = str(key)
+    return text if text.isprintable() else ascii(text)[1:-1]
+
+
 def _field_name(loc: Iterable[str | int]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + part
+            out += ("." if out else "") + _shown(part)
     return out
 
 
@@ -84,16 +91,22 @@ def load_file(path: Path) -> list[LoadedRule]:
         raise RuleError(f"cannot read rule file: {exc}", path) from None
     sha = hashlib.sha256(raw).hexdigest()[:12]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node, data = compose_and_load(text)
+    except UnsafeYamlError as exc:
+        raise RuleError(f"refused YAML: {exc}", path, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):
+            problem = f"{exc.reason} (character {exc.character!r} at offset {exc.position})"
+        else:
+            problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
         ctx, ctx_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if ctx and ctx_mark is not None:
             problem += f" ({ctx} started on line {ctx_mark.line + 1})"
         raise RuleError(f"not valid YAML: {problem}", path, line) from None
+    except ValueError as exc:  # a value PyYAML cannot build, e.g. the date 2027-02-30
+        raise RuleError(f"not valid YAML: {exc}", path) from None
     if data is None:
         return []
     if not isinstance(data, dict) or node is None:
@@ -103,7 +116,7 @@ def load_file(path: Path) -> list[LoadedRule]:
     for key in data:
         if key not in _FILE_KEYS:
             raise RuleError("unknown top-level key (expected 'defaults' and 'rules')",
-                            path, lines.get((str(key),)), str(key))
+                            path, lines.get((str(key),)), _shown(key))
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise RuleError("must be a mapping", path, lines.get(("defaults",)), "defaults")

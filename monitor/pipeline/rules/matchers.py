@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 import re2
 import spacy
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from monitor.errors import RuleError
 from monitor.pipeline.rules.loader import LoadedRule
@@ -24,6 +25,7 @@ _GROUP = 24
 # Long texts reach spaCy in pieces of about this many characters, overlapping a little.
 _LEXICAL_PIECE = 16_384
 _LEXICAL_OVERLAP = 256
+_BREAKS = (" ", "\n", "\t")  # where a long text may be cut between pieces
 
 
 def _options(max_mem: int | None = None) -> re2.Options:
@@ -39,13 +41,97 @@ def compile_regex(pattern: str, lr: LoadedRule, index: int) -> Any:
     try:
         return re2.compile(pattern, _options())
     except Exception as exc:  # re2 raises its own error type from C++
-        detail = exc.args[0] if exc.args else exc
-        if isinstance(detail, bytes):
-            detail = detail.decode("utf-8", "replace")
         raise RuleError(
-            f"regular expression cannot be compiled by RE2 (linear-time engine): {detail}",
+            "regular expression cannot be compiled by RE2 (linear-time engine): "
+            f"{_re2_error(exc)}",
             lr.path, lr.line_of("match", "regex", index), f"match.regex[{index}]", lr.rule.id,
         ) from None
+
+
+def _re2_error(exc: Exception) -> str:
+    detail = exc.args[0] if exc.args else exc
+    if isinstance(detail, bytes):
+        detail = detail.decode("utf-8", "replace")
+    return str(detail)
+
+
+# Token attributes a REGEX may test, and how to read each from a token.
+_TOKEN_TEXT = {
+    "ORTH": lambda t: t.text, "TEXT": lambda t: t.text, "LOWER": lambda t: t.lower_,
+    "NORM": lambda t: t.norm_, "SHAPE": lambda t: t.shape_, "PREFIX": lambda t: t.prefix_,
+    "SUFFIX": lambda t: t.suffix_, "LEMMA": lambda t: t.lemma_,
+}
+
+
+def _regex_extension(attr: str, pattern: str) -> str:
+    """A token extension answering "does ``attr`` contain ``pattern``" with RE2 (linear time).
+
+    spaCy's own REGEX predicate runs Python's backtracking ``re``; rule patterns never reach it.
+    The name is derived from the pattern, so the same pattern shares one extension.
+    """
+    rx = re2.compile(pattern, _options())
+    read = _TOKEN_TEXT[attr]
+    name = "sg_re2_" + hashlib.sha256(f"{attr}\x00{pattern}".encode()).hexdigest()[:16]
+    if not Token.has_extension(name):
+        Token.set_extension(name, getter=lambda tok: rx.search(read(tok)) is not None)
+    return name
+
+
+def re2_token_pattern(pattern: list[dict[str, Any]], lr: LoadedRule,
+                      index: int) -> list[dict[str, Any]]:
+    """The token pattern with every ``REGEX`` predicate moved to RE2, or a RuleError.
+
+    Extension attributes (``_``) are refused: rule files cannot define them, and a predicate
+    inside one would again reach Python's ``re``.
+    """
+    where = f"match.tokens[{index}]"
+    line = lr.line_of("match", "tokens", index)
+    out: list[dict[str, Any]] = []
+    for k, spec in enumerate(pattern):
+        if not isinstance(spec, dict):
+            raise RuleError("each token in a token pattern must be a mapping", lr.path, line,
+                            f"{where}[{k}]", lr.rule.id)
+        spec = dict(spec)
+        if "_" in spec:
+            raise RuleError("extension attributes ('_') are not allowed in token patterns",
+                            lr.path, line, f"{where}[{k}]._", lr.rule.id)
+        extensions: dict[str, bool] = {}
+        for attr, value in list(spec.items()):
+            if not isinstance(value, dict) or "REGEX" not in value:
+                continue
+            field = f"{where}[{k}].{attr}.REGEX"
+            regex = value["REGEX"]
+            if attr not in _TOKEN_TEXT:
+                raise RuleError(f"REGEX is supported on {', '.join(_TOKEN_TEXT)} only", lr.path,
+                                line, field, lr.rule.id)
+            if not isinstance(regex, str):
+                raise RuleError("REGEX must be a string", lr.path, line, field, lr.rule.id)
+            try:
+                extensions[_regex_extension(attr, regex)] = True
+            except Exception as exc:  # re2 raises its own error type from C++
+                raise RuleError(
+                    "regular expression cannot be compiled by RE2 (linear-time engine): "
+                    f"{_re2_error(exc)}", lr.path, line, field, lr.rule.id) from None
+            rest = {op: v for op, v in value.items() if op != "REGEX"}
+            if rest:
+                spec[attr] = rest
+            else:
+                del spec[attr]
+        if _has_regex(spec):  # e.g. nested inside FUZZY: nowhere RE2 could take it
+            raise RuleError("REGEX is allowed only directly on a token attribute", lr.path,
+                            line, f"{where}[{k}]", lr.rule.id)
+        if extensions:
+            spec["_"] = extensions
+        out.append(spec)
+    return out
+
+
+def _has_regex(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "REGEX" in value or any(_has_regex(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_regex(v) for v in value)
+    return False
 
 
 def compile_words(words: Iterable[str]) -> Any | None:
@@ -172,6 +258,7 @@ class LexicalMatchers:
 
     def add_tokens(self, key: str, rule_index: int, label: str, pattern: list[dict[str, Any]],
                    lr: LoadedRule, index: int) -> None:
+        pattern = re2_token_pattern(pattern, lr, index)
         try:
             self.tokens.add(key, [pattern])
         except Exception as exc:  # spaCy raises ValueError or MatcherError subclasses
@@ -196,9 +283,14 @@ class LexicalMatchers:
         while pos < len(text):
             end = min(len(text), pos + _LEXICAL_PIECE)
             if end < len(text):
-                cut = text.rfind(" ", pos + _LEXICAL_PIECE // 2, end)
+                cut = max(text.rfind(c, pos + _LEXICAL_PIECE // 2, end) for c in _BREAKS)
                 end = cut if cut > 0 else end
             start = max(0, pos - _LEXICAL_OVERLAP)
+            if start:
+                # Begin the overlap at a word boundary: a piece that starts mid-word would
+                # read the word's tail as a token of its own ("blahidiot" -> "idiot").
+                found = [i for c in _BREAKS if (i := text.find(c, start, pos)) >= 0]
+                start = min(found) + 1 if found else pos
             for idx, label, a, b in self._run(text[start:end]):
                 hit = (idx, label, a + start, b + start)
                 if hit not in seen:
