@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_lease_heartbeat"
-down_revision = "0006_draft_checks"
+down_revision = "0007_chain_all_fields"
 branch_labels = None
 depends_on = None
 
