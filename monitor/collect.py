@@ -435,9 +435,13 @@ def _prepare(store: Store, pipeline: Pipeline, outcomes: list[_Outcome]) -> list
         (p, post) for p in fetched for post in (*(f for f, _ in p.fresh), *p.edited)]
     verdicts = _analyse_isolated(pipeline, [post for _, post in todo])
     for (p, post), verdict in zip(todo, verdicts, strict=True):
-        if isinstance(verdict, BaseException):
+        # The pipeline isolates a failing post itself (an error on its flag) and may also
+        # raise: both cost only this post, stored with its reason.
+        failed = verdict if isinstance(verdict, BaseException) else verdict.error
+        if failed is not None:
             a = p.outcome.account
-            reason = _analysis_error(verdict, post)
+            reason = (_analysis_error(failed, post) if isinstance(failed, BaseException)
+                      else failed[:300])
             log.warning("post %s/%s of account %s not analysed: %s", post.platform, post.id,
                         a.handle, reason, extra={"platform": a.platform, "account": a.handle})
             p.verdicts[post.id] = reason

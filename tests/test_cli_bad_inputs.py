@@ -192,12 +192,9 @@ CASES = [
          ["no.toml: config file not found"]),
     # scan (its fixes are in scan.py): a folder as input, output into a missing folder
     Case("scan-missing", ["scan", "{tmp}/missing.jsonl"], ["missing.jsonl"]),
-    pytest.param(Case("scan-folder", ["scan", "{tmp}/folder"], ["folder"]),
-                 marks=pytest.mark.xfail(reason="scan.py: a folder as input", strict=False)),
-    pytest.param(Case("scan-output-missing-folder", ["scan", "{tmp}/posts.jsonl", "-o",
-                                                     "{tmp}/nowhere/out.jsonl"], ["nowhere"]),
-                 marks=pytest.mark.xfail(reason="scan.py: -o into a missing folder",
-                                         strict=False)),
+    Case("scan-folder", ["scan", "{tmp}/folder"], ["folder"]),
+    Case("scan-output-missing-folder", ["scan", "{tmp}/posts.jsonl", "-o",
+                                        "{tmp}/nowhere/out.jsonl"], ["nowhere"]),
 ]
 
 

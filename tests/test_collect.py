@@ -202,7 +202,8 @@ def test_a_post_that_fails_analysis_costs_only_its_own_result(
     bad_id = fb.uri("a.bsky.social", bad.id)  # the post id Bluesky gives: its URI
     key = f"bluesky/{bad_id}"
     assert list(report.posts_unanalysed) == [key]
-    assert report.posts_unanalysed[key].startswith("account a.bsky.social: RecursionError")
+    assert report.posts_unanalysed[key].startswith("account a.bsky.social: ")
+    assert "RecursionError" in report.posts_unanalysed[key]
     assert LEAK not in report.posts_unanalysed[key]
     assert any(f"post {key} of account a.bsky.social not analysed" in r.message
                for r in caplog.records)
@@ -210,7 +211,7 @@ def test_a_post_that_fails_analysis_costs_only_its_own_result(
         errors = dict(s.execute(select(PostRow.post_id, PostRow.analysis_error)).all())
         flagged = set(s.scalars(select(PostRow.post_id).join(FlagRow,
                                                              FlagRow.post_id == PostRow.id)))
-    assert errors[bad_id] == "RecursionError: maximum recursion depth exceeded"
+    assert errors[bad_id] is not None and "RecursionError" in errors[bad_id]
     assert [e for pid, e in errors.items() if pid != bad_id] == [None, None, None]
     assert bad_id not in flagged and len(flagged) == 2
     # The cursor moved past it, and it is not analysed again on the next cycle.

@@ -118,6 +118,21 @@ def _open_input(path: str) -> BinaryIO:
     return p.open("rb")
 
 
+def _open_output(path: Path) -> TextIO:
+    """Open the results file, or stop with one line naming what is wrong with its path."""
+    if path.is_dir():
+        problem = "is a folder; give a file name for the results"
+    elif not path.parent.exists():
+        problem = f"cannot be written: its folder {path.parent} does not exist"
+    else:
+        try:
+            return path.open("w", encoding="utf-8")
+        except OSError as exc:
+            problem = f"cannot be written: {exc.strerror or exc}"
+    err_console.print(f"error: output {path} {problem}", markup=False)
+    raise typer.Exit(code=2)
+
+
 def scan(
     input: Annotated[str, typer.Argument(help="JSONL file of posts, or - for stdin.")],
     output: Annotated[
@@ -138,8 +153,15 @@ def scan(
     except FileNotFoundError:
         err_console.print(f"error: input file not found: {input}", markup=False)
         raise typer.Exit(code=2) from None
+    except IsADirectoryError:
+        err_console.print(f"error: {input} is a folder; give a JSONL file of posts, or - for "
+                          "stdin", markup=False)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        err_console.print(f"error: cannot read {input}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(code=2) from None
     name = "stdin" if input == "-" else input
-    out: TextIO = output.open("w", encoding="utf-8") if output else sys.stdout
+    out: TextIO = _open_output(output) if output else sys.stdout
     bad = 0
     total = 0
     failed = 0
