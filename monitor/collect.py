@@ -437,15 +437,16 @@ def _prepare(store: Store, pipeline: Pipeline, outcomes: list[_Outcome]) -> list
     for (p, post), verdict in zip(todo, verdicts, strict=True):
         # The pipeline isolates a failing post itself (an error on its flag) and may also
         # raise: both cost only this post, stored with its reason.
-        failed = verdict if isinstance(verdict, BaseException) else verdict.error
-        if failed is not None:
+        if isinstance(verdict, BaseException):
+            reason: str | None = _analysis_error(verdict, post)
+        else:
+            reason = verdict.error[:300] if verdict.error is not None else None
+        if reason is not None:
             a = p.outcome.account
-            reason = (_analysis_error(failed, post) if isinstance(failed, BaseException)
-                      else failed[:300])
             log.warning("post %s/%s of account %s not analysed: %s", post.platform, post.id,
                         a.handle, reason, extra={"platform": a.platform, "account": a.handle})
             p.verdicts[post.id] = reason
-        else:
+        elif not isinstance(verdict, BaseException):
             p.verdicts[post.id] = verdict
     return prepared
 
