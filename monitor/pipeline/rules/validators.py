@@ -347,6 +347,18 @@ def random_token(value: str, min_entropy: float) -> bool:
     return shannon_entropy(v) >= min_entropy
 
 
+_UUID_HEX = re.compile(r"^[0-9a-fA-F]{12}[1-8][0-9a-fA-F]{3}[89abAB][0-9a-fA-F]{15}$")
+
+
+def hex_secret(value: str, min_entropy: float) -> bool:
+    """A hex secret under a secret's name: not a UUID written without dashes, no placeholder
+    runs, random enough."""
+    v = value.strip()
+    if _UUID_HEX.match(v):
+        return False
+    return random_token(v, min_entropy)
+
+
 _CODE_REFERENCE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*[.(\[])+|^[A-Z0-9_]+$|^[a-z0-9_]+$|^[A-Za-z]+(?:[_-][A-Za-z]+)+$")
 _PATHLIKE = re.compile(r"^(?:\.{0,2}/|[A-Za-z]:\\)|/[a-z_-]+/")
 
@@ -396,6 +408,7 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "azure_storage_key": lambda v, _e: decoded_length(v, 64),
     "wireguard_key": lambda v, _e: decoded_length(v, 32),
     "random_token": random_token,
+    "hex_secret": hex_secret,
     "luhn": lambda v, _e: luhn(v),
     "iban": lambda v, _e: iban(v),
     "ssn": lambda v, _e: ssn(v),
