@@ -19,7 +19,7 @@ TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card
          "US_SSN": "ssn", "IBAN_CODE": "iban"}
 RULES = {"email": {"pii.email"}, "phone": {"pii.phone-number", "pii.phone-number-context"},
          "card": {"pii.card-number"}, "ssn": {"pii.us-ssn", "pii.us-ssn-context"},
-         "iban": {"pii.iban"}}
+         "iban": {"pii.iban", "pii.iban-grouped"}}
 
 
 def _credential_flag(engine, text: str) -> bool:

@@ -290,9 +290,248 @@ def birth_date(value: str) -> bool:
     return y is not None and 1920 <= int(y.group(0)) <= this_year
 
 
-_SHAPED = (es_dni, it_fiscal_code, fr_nir, cn_resident_id, br_cpf, fi_hetu)
+def _valid_date(yy: int, mm: int, dd: int) -> bool:
+    try:
+        date(2000 + yy if yy < 100 else yy, mm, dd)
+    except ValueError:
+        return False
+    return True
+
+
+def ch_ahv(value: str) -> bool:
+    """Swiss social security number (AHV/AVS): 756 and 10 digits, an EAN-13 check digit."""
+    d = _digits(value)
+    if len(d) != 13 or not d.startswith("756"):
+        return False
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(d[:12]))
+    return (10 - total % 10) % 10 == int(d[12])
+
+
+_SG_ST = "JZIHGFEDCBA"
+_SG_FG = "XWUTRQPNMLK"
+_SG_M = "KLJNPQRTUWX"
+
+
+def sg_nric(value: str) -> bool:
+    """Singapore NRIC/FIN: S/T/F/G/M, 7 digits, a check letter (weights 2-7-6-5-4-3-2)."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 9 or v[0] not in "STFGM" or not v[1:8].isdigit():
+        return False
+    total = sum(int(c) * w for c, w in zip(v[1:8], (2, 7, 6, 5, 4, 3, 2), strict=True))
+    if v[0] in "TG":
+        total += 4
+    elif v[0] == "M":
+        total += 3
+    table = _SG_ST if v[0] in "ST" else _SG_FG if v[0] in "FG" else _SG_M
+    index = total % 11 if v[0] != "M" else 10 - total % 11
+    return table[index] == v[8]
+
+
+def hk_hkid(value: str) -> bool:
+    """Hong Kong identity card: one or two letters, 6 digits, a check digit or A (mod 11)."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if not 8 <= len(v) <= 9 or not v[-7:-1].isdigit():
+        return False
+    letters, digits, check = v[:-7], v[-7:-1], v[-1]
+    if not letters.isalpha():
+        return False
+    padded = (" " + letters) if len(letters) == 1 else letters
+    values = [36 if c == " " else ord(c) - 55 for c in padded] + [int(c) for c in digits]
+    total = sum(x * w for x, w in zip(values, range(9, 1, -1), strict=True))
+    want = (11 - total % 11) % 11
+    return check == ("A" if want == 10 else str(want))
+
+
+_CURP_CHARS = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
+
+
+def mx_curp(value: str) -> bool:
+    """Mexican CURP: 4 letters, birth date, sex, state, 3 consonants, a character, check digit."""
+    v = value.strip().upper()
+    if len(v) != 18 or not v[4:10].isdigit() or v[10] not in "HMX" or not v[17].isdigit():
+        return False
+    if not _valid_date(int(v[4:6]), int(v[6:8]), int(v[8:10])):
+        return False
+    if any(c not in _CURP_CHARS for c in v[:17]):
+        return False
+    total = sum(_CURP_CHARS.index(c) * (18 - i) for i, c in enumerate(v[:17]))
+    return (10 - total % 10) % 10 == int(v[17])
+
+
+def cl_rut(value: str) -> bool:
+    """Chilean RUT/RUN: 7-8 digits and a mod-11 check digit (0-9 or K)."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if not 8 <= len(v) <= 9 or not v[:-1].isdigit():
+        return False
+    total = sum(int(c) * (2 + i % 6) for i, c in enumerate(reversed(v[:-1])))
+    want = 11 - total % 11
+    check = "0" if want == 11 else "K" if want == 10 else str(want)
+    return check == v[-1]
+
+
+def us_itin(value: str) -> bool:
+    """US individual taxpayer identification number: 9XX-GG-XXXX with GG in the ranges the IRS uses."""
+    d = _digits(value)
+    if len(d) != 9 or d[0] != "9":
+        return False
+    group = int(d[3:5])
+    return (50 <= group <= 65 or 70 <= group <= 88 or 90 <= group <= 92 or 94 <= group <= 99)
+
+
+def cz_birth_number(value: str) -> bool:
+    """Czech or Slovak birth number (rodné číslo): YYMMDD/SSSC, the 10 digits divisible by 11."""
+    d = _digits(value)
+    if len(d) != 10:
+        return False
+    month = int(d[2:4]) % 50
+    month = month - 20 if month > 12 else month
+    if not _valid_date(int(d[:2]), month, int(d[4:6])):
+        return False
+    return int(d) % 11 == 0 or (int(d[:9]) % 11 == 10 and d[9] == "0")
+
+
+def kr_rrn(value: str) -> bool:
+    """South Korean resident registration number: YYMMDD-SNNNNNC, weights 2-9 mod 11."""
+    d = _digits(value)
+    if len(d) != 13 or d[6] not in "12345678":
+        return False
+    if not _valid_date(int(d[:2]), int(d[2:4]), int(d[4:6])):
+        return False
+    weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+    total = sum(int(c) * w for c, w in zip(d[:12], weights, strict=True))
+    return (11 - total % 11) % 10 == int(d[12])
+
+
+def za_id(value: str) -> bool:
+    """South African ID number: YYMMDD, 4 digits, citizenship, 8/9, Luhn check digit."""
+    d = _digits(value)
+    if len(d) != 13 or d[10] not in "012":
+        return False
+    return _valid_date(int(d[:2]), int(d[2:4]), int(d[4:6])) and luhn_ok(d)
+
+
+def ro_cnp(value: str) -> bool:
+    """Romanian personal numeric code (CNP): 13 digits, weights 279146358279 mod 11."""
+    d = _digits(value)
+    if len(d) != 13 or d[0] == "0":
+        return False
+    if not _valid_date(int(d[1:3]), int(d[3:5]), int(d[5:7])):
+        return False
+    total = sum(int(c) * int(w) for c, w in zip(d[:12], "279146358279", strict=True))
+    check = total % 11
+    return (1 if check == 10 else check) == int(d[12])
+
+
+def tr_tckn(value: str) -> bool:
+    """Turkish identity number (T.C. Kimlik No): 11 digits, two check digits."""
+    d = [int(c) for c in _digits(value)]
+    if len(d) != 11 or d[0] == 0:
+        return False
+    odd, even = sum(d[0:9:2]), sum(d[1:8:2])
+    return (odd * 7 - even) % 10 == d[9] and sum(d[:10]) % 10 == d[10]
+
+
+def no_fnr(value: str) -> bool:
+    """Norwegian national identity number (fødselsnummer): DDMMYY, 3 digits, two mod-11 checks."""
+    d = [int(c) for c in _digits(value)]
+    if len(d) != 11:
+        return False
+    day = d[0] * 10 + d[1]
+    day = day - 40 if day > 40 else day  # D-numbers add 4 to the first digit
+    if not _valid_date(d[4] * 10 + d[5], (d[2] * 10 + d[3]) % 40, day):
+        return False
+    for n, weights in ((9, (3, 7, 6, 1, 8, 9, 4, 5, 2)), (10, (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))):
+        check = 11 - sum(x * w for x, w in zip(d[:n], weights, strict=True)) % 11
+        check = 0 if check == 11 else check
+        if check == 10 or check != d[n]:
+            return False
+    return True
+
+
+def dk_cpr(value: str) -> bool:
+    """Danish CPR number: DDMMYY-SSSS with a real date (the mod-11 check was dropped in 2007)."""
+    d = _digits(value)
+    return len(d) == 10 and _valid_date(int(d[4:6]), int(d[2:4]), int(d[:2])) and _not_repeated(d)
+
+
+def pt_nif(value: str) -> bool:
+    """Portuguese tax number (NIF): 9 digits, weights 9..2, mod 11."""
+    d = _digits(value)
+    if len(d) != 9 or d[0] not in "12356789" or not _not_repeated(d):
+        return False
+    check = 11 - sum(int(c) * w for c, w in zip(d[:8], range(9, 1, -1), strict=True)) % 11
+    return (0 if check >= 10 else check) == int(d[8])
+
+
+def ie_pps(value: str) -> bool:
+    """Irish personal public service number: 7 digits, a check letter (mod 23), maybe a letter."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) not in (8, 9) or not v[:7].isdigit() or not v[7:].isalpha():
+        return False
+    total = sum(int(c) * w for c, w in zip(v[:7], range(8, 1, -1), strict=True))
+    if len(v) == 9 and v[8] != "W":
+        total += (ord(v[8]) - 64) * 9
+    check = total % 23
+    return "WABCDEFGHIJKLMNOPQRSTUV"[check] == v[7]
+
+
+def jp_my_number(value: str) -> bool:
+    """Japanese individual number (My Number): 12 digits, a mod-11 check digit."""
+    d = [int(c) for c in _digits(value)]
+    if len(d) != 12 or len(set(d)) < 3:
+        return False
+    total = sum(d[10 - n] * (n + 2 if n < 6 else n - 4) for n in range(11))
+    check = 11 - total % 11
+    return (0 if check >= 10 else check) == d[11]
+
+
+def il_teudat_zehut(value: str) -> bool:
+    """Israeli identity number: 9 digits, a Luhn-style check."""
+    d = _digits(value)
+    if not 5 <= len(d) <= 9 or not _not_repeated(d):
+        return False
+    return luhn_ok(d.zfill(9))
+
+
+def hr_oib(value: str) -> bool:
+    """Croatian personal identification number (OIB): 11 digits, ISO 7064 MOD 11,10."""
+    d = _digits(value)
+    if len(d) != 11 or not _not_repeated(d):
+        return False
+    product = 10
+    for ch in d[:10]:
+        s = (int(ch) + product) % 10 or 10
+        product = (s * 2) % 11
+    return (11 - product) % 10 == int(d[10])
+
+
+def ee_isikukood(value: str) -> bool:
+    """Estonian or Lithuanian personal code: sex and century, YYMMDD, 3 digits, a check digit."""
+    d = [int(c) for c in _digits(value)]
+    if len(d) != 11 or not 1 <= d[0] <= 6:
+        return False
+    if not _valid_date(d[1] * 10 + d[2], d[3] * 10 + d[4], d[5] * 10 + d[6]):
+        return False
+    for weights in ((1, 2, 3, 4, 5, 6, 7, 8, 9, 1), (3, 4, 5, 6, 7, 8, 9, 1, 2, 3)):
+        check = sum(x * w for x, w in zip(d[:10], weights, strict=True)) % 11
+        if check < 10:
+            return check == d[10]
+    return d[10] == 0
+
+
+_PAN = re.compile(r"^[A-Z]{3}[PCHABGJLFT][A-Z]\d{4}[A-Z]$")
+
+
+def in_pan(value: str) -> bool:
+    """Indian permanent account number (PAN): 5 letters (the 4th a holder type), 4 digits, a letter."""
+    return _PAN.match(value.strip().upper()) is not None
+
+
+_SHAPED = (es_dni, it_fiscal_code, fr_nir, cn_resident_id, br_cpf, fi_hetu, ch_ahv, sg_nric,
+           hk_hkid, mx_curp, cl_rut, us_itin, cz_birth_number, kr_rrn)
 _BARE = (nl_bsn, be_national_number, pl_pesel, se_personnummer, in_aadhaar, ca_sin, au_tfn,
-         de_tax_id, us_aba_routing)
+         de_tax_id, us_aba_routing, za_id, ro_cnp, tr_tckn, no_fnr, dk_cpr, pt_nif, ie_pps,
+         jp_my_number, il_teudat_zehut, hr_oib, ee_isikukood, in_pan)
 
 
 def national_id(value: str) -> bool:
@@ -307,6 +546,12 @@ ID_VALIDATORS = {
     "be_national_number": be_national_number, "pl_pesel": pl_pesel,
     "se_personnummer": se_personnummer, "in_aadhaar": in_aadhaar, "ca_sin": ca_sin,
     "au_tfn": au_tfn, "br_cpf": br_cpf, "cn_resident_id": cn_resident_id, "fi_hetu": fi_hetu,
-    "us_aba_routing": us_aba_routing, "mrz_passport": mrz_passport, "id_number": id_number,
+    "us_aba_routing": us_aba_routing, "ch_ahv": ch_ahv, "sg_nric": sg_nric, "hk_hkid": hk_hkid,
+    "mx_curp": mx_curp, "cl_rut": cl_rut, "us_itin": us_itin, "cz_birth_number": cz_birth_number,
+    "kr_rrn": kr_rrn, "za_id": za_id, "ro_cnp": ro_cnp, "tr_tckn": tr_tckn, "no_fnr": no_fnr,
+    "dk_cpr": dk_cpr, "pt_nif": pt_nif, "ie_pps": ie_pps, "jp_my_number": jp_my_number,
+    "il_teudat_zehut": il_teudat_zehut, "hr_oib": hr_oib, "ee_isikukood": ee_isikukood,
+    "in_pan": in_pan,
+    "mrz_passport": mrz_passport, "id_number": id_number,
     "birth_date": birth_date,
 }

@@ -12,6 +12,7 @@ import hashlib
 import random
 import string
 import uuid
+import zlib
 
 _ALNUM = string.ascii_letters + string.digits
 _UPPER = string.ascii_uppercase + string.digits
@@ -23,6 +24,16 @@ def _r(rng: random.Random, n: int, alphabet: str = _ALNUM) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
+def _crc_token(rng: random.Random, prefix: str) -> str:
+    """A GitHub/npm-style token: 30 random base62 characters and their base62 CRC32 (6 chars)."""
+    body = _r(rng, 30)
+    n, tail = zlib.crc32(body.encode("ascii")), ""
+    for _ in range(6):
+        n, d = divmod(n, 62)
+        tail = (string.digits + string.ascii_uppercase + string.ascii_lowercase)[d] + tail
+    return prefix + body + tail
+
+
 def credential_positives(rng: random.Random) -> list[tuple[str, str]]:
     """One (provider, key) pair per supported key format, freshly randomised."""
     return [
@@ -32,8 +43,8 @@ def credential_positives(rng: random.Random) -> list[tuple[str, str]]:
         ("gcp-oauth-secret", "GOCSPX-" + _r(rng, 28, _URLSAFE)),
         ("azure-client-secret", _r(rng, 3) + str(rng.randint(0, 9)) + "Q~" + _r(rng, 34, _ALNUM + "_~.-")),
         ("azure-storage-key", "AccountKey=" + _r(rng, 86, _ALNUM + "+/") + "=="),
-        ("github-pat", "ghp_" + _r(rng, 36)),
-        ("github-oauth", "gho_" + _r(rng, 36)),
+        ("github-pat", _crc_token(rng, "ghp_")),
+        ("github-oauth", _crc_token(rng, "gho_")),
         ("github-fine-grained", "github_pat_" + _r(rng, 22) + "_" + _r(rng, 59)),
         ("gitlab-pat", "glpat-" + _r(rng, 20, _URLSAFE)),
         ("slack-bot", f"xoxb-{_r(rng, 12, string.digits)}-{_r(rng, 13, string.digits)}-{_r(rng, 24)}"),
@@ -46,7 +57,7 @@ def credential_positives(rng: random.Random) -> list[tuple[str, str]]:
         ("sendgrid", "SG." + _r(rng, 22, _URLSAFE) + "." + _r(rng, 43, _URLSAFE)),
         ("openai-legacy", "sk-" + _r(rng, 20) + "T3BlbkFJ" + _r(rng, 20)),
         ("openai-project", "sk-proj-" + _r(rng, 64, _URLSAFE) + "T3BlbkFJ" + _r(rng, 64, _URLSAFE)),
-        ("npm", "npm_" + _r(rng, 36)),
+        ("npm", _crc_token(rng, "npm_")),
         ("pypi", "pypi-AgEIcHlwaS5vcmc" + _r(rng, 70, _URLSAFE)),
         ("jwt", "eyJhbGciOiJIUzI1NiJ9.eyJ" + _r(rng, 40, _URLSAFE) + "." + _r(rng, 43, _URLSAFE)),
         ("private-key", "-----BEGIN RSA PRIVATE KEY-----\nMIIE" + _r(rng, 60, _ALNUM + "+/")),

@@ -24,14 +24,35 @@ _DATE_LIKE = re.compile(r"(?:19|20)\d\d[-./](?:0?[1-9]|1[0-2])[-./]\d\d|\d\d?[-.
                         r"|\d\d?:\d\d")
 _EXTENSION = re.compile(r"\s?(?:x|ext\.?)\s?\d", re.IGNORECASE)
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
-# Lengths of IBANs by country (ISO 13616); unknown countries only need 15-34 characters.
-_IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22,
-    "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28,
-    "IE": 22, "IS": 26, "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31,
-    "NL": 18, "NO": 15, "PL": 28, "PT": 25, "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24,
-    "TR": 26,
+# The BBAN after "CC kk" by country, from the ISO 13616 IBAN registry: n digits, a upper-case
+# letters, c letters or digits. The length follows from it; a country not listed is not an IBAN.
+_BBAN_FORMATS = {
+    "AD": "4n4n12c", "AE": "3n16n", "AL": "8n16c", "AT": "5n11n", "AZ": "4a20c", "BA": "3n3n8n2n",
+    "BE": "3n7n2n", "BG": "4a4n2n8c", "BH": "4a14c", "BR": "8n5n10n1a1c", "BY": "4c4n16c",
+    "CH": "5n12c", "CR": "4n14n", "CY": "3n5n16c", "CZ": "4n6n10n", "DE": "8n10n", "DK": "4n9n1n",
+    "DO": "4c20n", "EE": "2n2n11n1n", "EG": "4n4n17n", "ES": "4n4n1n1n10n", "FI": "3n11n",
+    "FO": "4n9n1n", "FR": "5n5n11c2n", "GB": "4a6n8n", "GE": "2a16n", "GI": "4a15c",
+    "GL": "4n9n1n", "GR": "3n4n16c", "GT": "4c20c", "HR": "7n10n", "HU": "3n4n1n15n1n",
+    "IE": "4a6n8n", "IL": "3n3n13n", "IQ": "4a3n12n", "IS": "4n2n6n10n", "IT": "1a5n5n12c",
+    "JO": "4a4n18c", "KW": "4a22c", "KZ": "3n13c", "LB": "4n20c", "LC": "4a24c", "LI": "5n12c",
+    "LT": "5n11n", "LU": "3n13c", "LV": "4a13c", "LY": "3n3n15n", "MC": "5n5n11c2n",
+    "MD": "2c18c", "ME": "3n13n2n", "MK": "3n10c2n", "MR": "5n5n11n2n", "MT": "4a5n18c",
+    "MU": "4a2n2n12n3n3a", "NL": "4a10n", "NO": "4n6n1n", "PK": "4a16c", "PL": "8n16n",
+    "PS": "4a21c", "PT": "4n4n11n2n", "QA": "4a21c", "RO": "4a16c", "RS": "3n13n2n",
+    "SA": "2n18c", "SC": "4a2n2n16n3a", "SD": "2n12n", "SE": "3n16n1n", "SI": "5n8n2n",
+    "SK": "4n6n10n", "SM": "1a5n5n12c", "ST": "8n11n2n", "SV": "4a20n", "TL": "3n14n2n",
+    "TN": "2n3n13n2n", "TR": "5n1n16c", "UA": "6n19c", "VA": "3n15n", "VG": "4a16n",
+    "XK": "4n10n2n",
 }
+_BBAN_CLASS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Z0-9]"}
+
+
+def _bban_regex(spec: str) -> re.Pattern[str]:
+    parts = re.findall(r"(\d+)([nac])", spec)
+    return re.compile("".join(f"{_BBAN_CLASS[k]}{{{n}}}" for n, k in parts) + "$")
+
+
+_BBAN = {cc: _bban_regex(spec) for cc, spec in _BBAN_FORMATS.items()}
 
 
 def luhn(value: str) -> bool:
@@ -43,16 +64,17 @@ def luhn(value: str) -> bool:
 
 
 def iban(value: str) -> bool:
-    """IBANs: the country's length and the ISO 7064 mod-97 check; one case throughout (a mixed-
-    case run is a piece of base64, not an IBAN someone typed)."""
+    """IBANs: a registered country code, that country's BBAN structure and length, and the
+    ISO 7064 mod-97 check; one case throughout (a mixed-case run is a piece of base64, not an
+    IBAN someone typed). Random base64 or ids pass mod-97 one time in 97, the structure rarely."""
     letters = [c for c in value if c.isalpha()]
     if any(c.isupper() for c in letters) and any(c.islower() for c in letters):
         return False
     s = "".join(value.split()).upper()
-    if not 15 <= len(s) <= 34 or not s.isalnum() or not s[:2].isalpha() or not s[2:4].isdigit():
+    if not 15 <= len(s) <= 34 or not s.isalnum() or not s[2:4].isdigit():
         return False
-    want = _IBAN_LENGTHS.get(s[:2])
-    if want is not None and len(s) != want:
+    bban = _BBAN.get(s[:2])
+    if bban is None or not bban.match(s[4:]) or s[2:4] in ("00", "01", "99"):
         return False
     rearranged = s[4:] + s[:4]
     number = "".join(str(int(c, 36)) for c in rearranged)
@@ -121,6 +143,36 @@ def password(value: str) -> bool:
     return kinds >= 2
 
 
+_CODE_CHARS = re.compile(r"^[0-9A-Za-z#*.-]{3,32}$")
+
+
+def access_code(value: str) -> bool:
+    """A door, alarm or PIN code: mostly digits (at least three, not one repeated digit), or a
+    password-like value; "on the fridge" or "13" are not codes."""
+    v = value.strip()
+    digits = _NON_DIGIT.sub("", v)
+    if _CODE_CHARS.match(v) and len(digits) >= 3 and sum(c.isalpha() for c in v) <= 2:
+        return len(set(digits)) > 1
+    return password(v)
+
+
+_WORD = re.compile(r"[a-z]{3,8}")
+_NOT_SEED_WORDS = frozenset(
+    "the and that this with from your have will should never into only when what been were "
+    "them they their there then than also just like about".split())
+
+
+def mnemonic(value: str) -> bool:
+    """A wallet recovery phrase: 12 to 24 lower-case words of 3-8 letters, nearly all different,
+    and not a sentence (BIP-39 lists leave out the common function words)."""
+    words = value.lower().replace(",", " ").split()
+    if len(words) not in (12, 15, 18, 21, 24) or not all(_WORD.fullmatch(w) for w in words):
+        return False
+    if len(set(words)) < len(words) - 1:
+        return False
+    return sum(w in _NOT_SEED_WORDS for w in words) == 0
+
+
 def entropy(value: str, min_entropy: float) -> bool:
     """Random-looking text: at least ``min_entropy`` bits per character."""
     return shannon_entropy(value) >= min_entropy
@@ -181,21 +233,38 @@ def pypi_macaroon(value: str) -> bool:
     return raw is not None and raw[:2] == b"\x02\x01" and b"pypi.org" in raw[:40]
 
 
+def _json_object(part: str) -> dict[str, object] | None:
+    """A base64url part decoded as a JSON object, or None."""
+    raw = _b64decode(part)
+    if raw is None:
+        return None
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
 def jwt(value: str) -> bool:
-    """A JSON web token whose header decodes to a JSON object naming an algorithm."""
+    """A JSON web token: its header decodes to a JSON object naming an algorithm, or, when the
+    header was mangled (copied from a log, cut by a chat client, a key id that is not text),
+    the header still starts as one, or the claims decode to an object with registered claims."""
     parts = value.strip().split(".")
     if len(parts) < 3:
         return False
+    header = _json_object(parts[0])
+    if header is not None:
+        return isinstance(header.get("alg"), str)
     raw = _b64decode(parts[0])
-    if raw is None:
+    if raw is not None and _JWT_HEADER_START.match(raw):
+        return True
+    claims = _json_object(parts[1])
+    if claims is None or len(parts[2]) < 16:
         return False
-    try:
-        header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        # A header mangled after its first field (copied from a log, cut by a chat client)
-        # still starts as a JSON object naming the algorithm or type.
-        return _JWT_HEADER_START.match(raw) is not None
-    return isinstance(header, dict) and isinstance(header.get("alg"), str)
+    return bool(_JWT_CLAIMS & claims.keys())
+
+
+_JWT_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "kubernetes.io"})
 
 
 def base64_json(value: str) -> bool:
@@ -278,6 +347,18 @@ def random_token(value: str, min_entropy: float) -> bool:
     return shannon_entropy(v) >= min_entropy
 
 
+_UUID_HEX = re.compile(r"^[0-9a-fA-F]{12}[1-8][0-9a-fA-F]{3}[89abAB][0-9a-fA-F]{15}$")
+
+
+def hex_secret(value: str, min_entropy: float) -> bool:
+    """A hex secret under a secret's name: not a UUID written without dashes, no placeholder
+    runs, random enough."""
+    v = value.strip()
+    if _UUID_HEX.match(v):
+        return False
+    return random_token(v, min_entropy)
+
+
 _CODE_REFERENCE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*[.(\[])+|^[A-Z0-9_]+$|^[a-z0-9_]+$|^[A-Za-z]+(?:[_-][A-Za-z]+)+$")
 _PATHLIKE = re.compile(r"^(?:\.{0,2}/|[A-Za-z]:\\)|/[a-z_-]+/")
 
@@ -327,11 +408,14 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "azure_storage_key": lambda v, _e: decoded_length(v, 64),
     "wireguard_key": lambda v, _e: decoded_length(v, 32),
     "random_token": random_token,
+    "hex_secret": hex_secret,
     "luhn": lambda v, _e: luhn(v),
     "iban": lambda v, _e: iban(v),
     "ssn": lambda v, _e: ssn(v),
     "phone": lambda v, _e: phone(v),
     "password": lambda v, _e: password(v),
+    "access_code": lambda v, _e: access_code(v),
+    "mnemonic": lambda v, _e: mnemonic(v),
     "entropy": entropy,
     "secret": secret,
 }
