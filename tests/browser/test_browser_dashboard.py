@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from monitor.config import settings_from_dict
 from monitor.store import Store
 from monitor.store.audit import latest_head, verify
 from monitor.store.schema import AuditEventRow, FlagRow
-from monitor.web import create_app
 from tests.factories import PASSWORD
+from tests.live_server import serving
 from tests.web_support import build_world
 
 pytestmark = pytest.mark.browser
@@ -39,12 +35,6 @@ def _need_chromium() -> None:
                 "(or set SOCIALGUIDE_SKIP_BROWSER=1 to skip locally)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Store, dict[str, int]]]:
     _need_chromium()
@@ -52,20 +42,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store, dict[str, int]]]:
     settings = settings_from_dict({"store": {"url": url}})
     store = Store(url)
     world = build_world(store)
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings, store), host="127.0.0.1", port=port,
-                            log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the dashboard did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", store, world.flags
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(settings, store) as base:
+        yield base, store, world.flags
     store.dispose()
 
 
