@@ -68,7 +68,8 @@ def _serve(conn: Any, spread: dict[str, int]) -> None:
 def _seed(store: Any, spread: dict[str, int]) -> None:
     from sqlalchemy import insert
 
-    from monitor.store.schema import AccountRow, ConsentRow, PersonRow, utcnow
+    from monitor.domain import utcnow
+    from monitor.store.schema import AccountRow, ConsentRow, PersonRow
 
     now = utcnow()
     # Imported consents (an HR form) count as proof of ownership, where the store asks for it.

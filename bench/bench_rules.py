@@ -17,6 +17,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.samples import (
+    bench_posts,
+    credential_hard_negatives,
+    credential_positive_posts,
+)
 from monitor.domain import Post
 from monitor.pipeline.rules import (
     EXAMPLE_POLICY,
@@ -24,11 +29,6 @@ from monitor.pipeline.rules import (
     RulesDetector,
     load_rules,
     policy_terms,
-)
-from monitor.pipeline.rules.samples import (
-    bench_posts,
-    credential_hard_negatives,
-    credential_positive_posts,
 )
 from monitor.resources import rules_dir
 

@@ -26,26 +26,18 @@ from sqlalchemy.orm import Session
 from monitor import metrics
 from monitor.collectors import leases
 from monitor.collectors.backoff import next_attempt
-from monitor.collectors.base import AccountRef, Collector, FetchResult
+from monitor.collectors.base import Collector, FetchResult
 from monitor.collectors.budget import BudgetSpent, ReadBudget
 from monitor.collectors.registry import unavailable
 from monitor.config import Settings
-from monitor.domain import Flag, Post
+from monitor.domain import AccountRef, Flag, Post, utcnow
 from monitor.errors import CollectorError, RateLimited, StoreError
 from monitor.guidance.planner import plan_nudges
 from monitor.masking import SecretKeeping
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store, repo
 from monitor.store.db import is_transient
-from monitor.store.schema import (
-    AccountRow,
-    ConsentRow,
-    CursorRow,
-    CycleRow,
-    PersonRow,
-    PostRow,
-    utcnow,
-)
+from monitor.store.schema import AccountRow, ConsentRow, CursorRow, CycleRow, PersonRow, PostRow
 
 log = logging.getLogger(__name__)
 

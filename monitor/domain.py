@@ -7,7 +7,7 @@ with nothing but these objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +26,11 @@ class Category(StrEnum):
 
 
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the one clock every part uses (SQLite drops the zone otherwise)."""
+    return datetime.now(UTC)
 
 
 class Severity(StrEnum):
@@ -88,36 +93,6 @@ class Post:
     edited_at: datetime | None = None
     deleted: bool = False
     raw: dict[str, Any] | None = None
-
-
-@dataclass(slots=True)
-class Account:
-    """A public account an employee opted in, on one platform."""
-
-    platform: str
-    handle: str
-    owner_email: str
-    id: int | None = None
-    owner_id: int | None = None
-    platform_user_id: str | None = None
-    active: bool = True
-
-
-@dataclass(slots=True)
-class Consent:
-    """The recorded opt-in for one account: which policy version and notice text it covered."""
-
-    account_id: int
-    policy_version: str
-    notice_hash: str
-    given_at: datetime
-    reference: str | None = None
-    withdrawn_at: datetime | None = None
-    id: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.withdrawn_at is None
 
 
 @dataclass(slots=True)
@@ -186,17 +161,22 @@ class Flag:
 
 
 @dataclass(slots=True)
-class Nudge:
-    """A message the guidance planner wants delivered (to the author, a manager, compliance)."""
+class Cursor:
+    """Where the last cycle stopped for one account (mirrors the ``cursors`` table)."""
 
-    flag_id: int | None
-    recipient_email: str
-    role: str  # "author", "manager", "compliance", "security", "digest"
-    kind: str  # "author_nudge", "urgent", "coaching", "digest", "escalation"
-    subject: str
-    body: str
-    idempotency_key: str
-    not_before: datetime | None = None
-    blocks: list[dict[str, Any]] | None = None
-    id: int | None = None
-    status: str = NudgeStatus.PENDING.value
+    since_id: str | None = None
+    newest_id: str | None = None
+    last_uri: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(slots=True)
+class AccountRef:
+    """What a collector needs to know about an account: never who owns it."""
+
+    id: int
+    platform: str
+    handle: str
+    platform_user_id: str | None = None
+    cursor: Cursor = field(default_factory=Cursor)

@@ -19,8 +19,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from monitor.domain import utcnow
 from monitor.store import audit, repo
-from monitor.store.schema import AccountRow, utcnow
+from monitor.store.schema import AccountRow
 
 PREFIX = "sg-"
 # No 0/o, 1/l/i: a code is read off a screen and typed into a profile by hand.

@@ -20,11 +20,11 @@ from monitor import metrics
 from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.base import Collector
 from monitor.config import Settings
+from monitor.domain import utcnow
 from monitor.guidance.notifier import Notifier
 from monitor.guidance.outbox import DeliveryReport, deliver_due
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store
-from monitor.store.schema import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from monitor.domain import utcnow
 from monitor.store import Store
 from monitor.store.audit import record
 from monitor.store.schema import (
@@ -20,7 +21,6 @@ from monitor.store.schema import (
     PersonRow,
     PostRow,
     UserRow,
-    utcnow,
 )
 
 PASSWORD = "correct horse battery"

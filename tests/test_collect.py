@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import update
 
 from monitor.collectors import leases
+from monitor.domain import utcnow
 from monitor.store import Store, repo
-from monitor.store.schema import AccountRow, ConsentRow, CursorRow, PersonRow, utcnow
+from monitor.store.schema import AccountRow, ConsentRow, CursorRow, PersonRow
 from tests.collectors.conftest import World, world  # noqa: F401 (fixture)
 from tests.collectors.helpers import post_count
 from tests.pg import pg_database, pg_url  # noqa: F401 (fixtures)

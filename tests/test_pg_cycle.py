@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
 from monitor.cli import app
 from monitor.collect import CycleReport, run_cycle
-from monitor.collectors.base import AccountRef, Collector, FetchResult
+from monitor.collectors.base import Collector, FetchResult
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings, settings_from_dict
 from monitor.demo import demo_settings, run_demo
+from monitor.domain import AccountRef
 from monitor.errors import InputError
 from monitor.guidance.outbox import deliver_due
 from monitor.people import apply_people, check_managers, read_people_csv

@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from monitor.compliance.erasure import erase_account
 from monitor.compliance.retention import purge
 from monitor.config import settings_from_dict
+from monitor.domain import utcnow
 from monitor.slack.actions import disconnect
 from monitor.store import Store
 from monitor.store.audit import record, verify
@@ -22,7 +23,6 @@ from monitor.store.schema import (
     NudgeRow,
     PersonRow,
     PostRow,
-    utcnow,
 )
 from tests import factories as fx
 from tests.pg_support import pg_store  # noqa: F401 (fixture)

@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.compliance.reports import build_report, parse_since
 from monitor.config import Settings
+from monitor.domain import utcnow
 from monitor.store import Store
 from monitor.store.audit import ChainHead, latest_head, verify
-from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow, PersonRow, utcnow
+from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow, PersonRow
 from tests import factories as fx
 from tests.pg_support import pg_config, pg_settings, pg_store  # noqa: F401 (fixtures)
 from tests.web_support import World, build_world, client, csrf_of, sign_in

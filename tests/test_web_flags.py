@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from monitor.domain import utcnow
 from monitor.store.audit import ChainHead, verify
-from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow, utcnow
+from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow
 from tests import factories as fx
 from tests.web_support import build_world, client, csrf_of, sign_in
 

@@ -10,14 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from monitor.store.schema import (
-    AuditEventRow,
-    FlagRow,
-    PostRow,
-    SignInThrottleRow,
-    WebSessionRow,
-    utcnow,
-)
+from monitor.domain import utcnow
+from monitor.store.schema import AuditEventRow, FlagRow, PostRow, SignInThrottleRow, WebSessionRow
 from monitor.web import sessions, throttle
 from tests import factories as fx
 from tests.live_server import serving, signed_in

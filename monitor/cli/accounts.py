@@ -28,9 +28,10 @@ from monitor.cli.common import (
     report_bad_rows,
     settings_from,
 )
+from monitor.domain import utcnow
 from monitor.errors import NotFoundError
 from monitor.store import audit, repo
-from monitor.store.schema import AccountRow, ConsentRow, PersonRow, utcnow
+from monitor.store.schema import AccountRow, ConsentRow, PersonRow
 
 accounts_app = typer.Typer(help="Manage opted-in social media accounts.", no_args_is_help=True)
 

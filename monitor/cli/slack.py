@@ -132,8 +132,9 @@ def requeue(
     """Put dead-lettered nudges back in the outbox (after fixing what killed them)."""
     with cli_errors():
         settings = settings_from(config)
+        from monitor.domain import utcnow
         from monitor.store import audit
-        from monitor.store.schema import NudgeRow, utcnow
+        from monitor.store.schema import NudgeRow
 
         store = open_store(settings)
         now = utcnow()

@@ -1,5 +1,6 @@
 """Collectors: one module per platform behind the small :class:`Collector` protocol."""
 
-from monitor.collectors.base import AccountRef, Collector, Cursor, FetchResult
+from monitor.collectors.base import Collector, FetchResult
+from monitor.domain import AccountRef, Cursor
 
 __all__ = ["AccountRef", "Collector", "Cursor", "FetchResult"]

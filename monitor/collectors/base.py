@@ -11,29 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from monitor.domain import Post
-
-
-@dataclass(slots=True)
-class Cursor:
-    """Where the last cycle stopped for one account (mirrors the ``cursors`` table)."""
-
-    since_id: str | None = None
-    newest_id: str | None = None
-    last_uri: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(slots=True)
-class AccountRef:
-    """What a collector needs to know about an account: never who owns it."""
-
-    id: int
-    platform: str
-    handle: str
-    platform_user_id: str | None = None
-    cursor: Cursor = field(default_factory=Cursor)
+from monitor.domain import AccountRef, Cursor, Post
 
 
 @dataclass(slots=True)

@@ -16,10 +16,10 @@ from atproto import Client
 from atproto_client import exceptions as atx
 from atproto_client.request import Request
 
-from monitor.collectors.base import AccountRef, Cursor, FetchResult
+from monitor.collectors.base import FetchResult
 from monitor.collectors.common import ClientPool, parse_time
 from monitor.config import BlueskySettings
-from monitor.domain import Post
+from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError, RateLimited
 
 PLATFORM = "bluesky"

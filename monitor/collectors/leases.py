@@ -26,8 +26,9 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from monitor.domain import utcnow
 from monitor.store import Store
-from monitor.store.schema import CursorRow, utcnow
+from monitor.store.schema import CursorRow
 
 log = logging.getLogger(__name__)
 

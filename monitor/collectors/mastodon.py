@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 from mastodon import Mastodon
 from mastodon import errors as mx
 
-from monitor.collectors.base import AccountRef, Cursor, FetchResult
+from monitor.collectors.base import FetchResult
 from monitor.collectors.common import ClientPool, parse_time, strip_html
 from monitor.config import MastodonSettings
-from monitor.domain import Post
+from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError, RateLimited
 
 PLATFORM = "mastodon"

@@ -15,7 +15,6 @@ import feedparser
 import httpx
 
 from monitor.collectors import bluesky, mastodon, reddit, rss, x
-from monitor.collectors.base import AccountRef
 from monitor.collectors.common import strip_html
 from monitor.config import (
     BlueskySettings,
@@ -27,6 +26,7 @@ from monitor.config import (
     optional_secret,
     secret,
 )
+from monitor.domain import AccountRef
 from monitor.errors import CollectorError, RateLimited
 
 

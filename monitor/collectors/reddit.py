@@ -16,12 +16,11 @@ import praw
 import prawcore
 import requests
 
-from monitor.collectors.base import AccountRef, Cursor, FetchResult
+from monitor.collectors.base import FetchResult
 from monitor.collectors.common import ClientPool, oldest, parse_time
 from monitor.config import RedditSettings
-from monitor.domain import Post
+from monitor.domain import AccountRef, Cursor, Post, utcnow
 from monitor.errors import CollectorError, RateLimited
-from monitor.store.schema import utcnow
 
 PLATFORM = "reddit"
 _DELETED = ("[deleted]",)

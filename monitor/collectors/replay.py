@@ -11,8 +11,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from monitor.collectors.base import AccountRef, Cursor, FetchResult
-from monitor.domain import Post
+from monitor.collectors.base import FetchResult
+from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError
 
 

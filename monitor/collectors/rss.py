@@ -16,12 +16,11 @@ from urllib.parse import urljoin
 import feedparser
 import httpx
 
-from monitor.collectors.base import AccountRef, Cursor, FetchResult
+from monitor.collectors.base import FetchResult
 from monitor.collectors.common import strip_html
 from monitor.config import RssSettings
-from monitor.domain import Post
+from monitor.domain import AccountRef, Cursor, Post, utcnow
 from monitor.errors import CollectorError, RateLimited
-from monitor.store.schema import utcnow
 
 PLATFORM = "rss"
 MAX_FEED_BYTES = 10 * 1024 * 1024

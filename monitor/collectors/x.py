@@ -15,11 +15,11 @@ from typing import Any
 import requests
 import tweepy
 
-from monitor.collectors.base import AccountRef, Cursor, FetchResult
+from monitor.collectors.base import FetchResult
 from monitor.collectors.budget import BudgetSpent, ReadBudget
 from monitor.collectors.common import ClientPool, parse_time
 from monitor.config import XSettings
-from monitor.domain import Post
+from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError, RateLimited
 
 PLATFORM = "x"

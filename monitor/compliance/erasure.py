@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.domain import utcnow
 from monitor.store.audit import lock_chain, record
-from monitor.store.schema import FindingRow, FlagRow, PostRow, utcnow
+from monitor.store.schema import FindingRow, FlagRow, PostRow
 
 
 def _count(result: Any) -> int:

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
+from monitor.domain import utcnow
 from monitor.errors import InputError
-from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow, utcnow
+from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow
 
 _SINCE = re.compile(r"^([0-9]{1,4})([dw])$")  # ASCII digits: \d would take "٣" too
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

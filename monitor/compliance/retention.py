@@ -10,10 +10,10 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
-from monitor.domain import CATEGORIES
+from monitor.domain import CATEGORIES, utcnow
 from monitor.store import Store
 from monitor.store.audit import lock_chain, record
-from monitor.store.schema import FindingRow, FlagRow, PostRow, utcnow
+from monitor.store.schema import FindingRow, FlagRow, PostRow
 
 
 def _count(result: Any) -> int:

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from monitor.compliance.queries import get_flag
 from monitor.compliance.users import Viewer
+from monitor.domain import utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store.audit import record
-from monitor.store.schema import FeedbackRow, FlagRow, PostRow, utcnow
+from monitor.store.schema import FeedbackRow, FlagRow, PostRow
 
 # action -> (new status, statuses it may start from)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {

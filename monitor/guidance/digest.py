@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.config import Settings
-from monitor.domain import FlagStatus
+from monitor.domain import FlagStatus, utcnow
 from monitor.guidance import templates
 from monitor.guidance.planner import pseudonym
 from monitor.store import Store
 from monitor.store.repo import team_member_ids
-from monitor.store.schema import FlagRow, NudgeRow, PersonRow, utcnow
+from monitor.store.schema import FlagRow, NudgeRow, PersonRow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Resolutions that mean the author dealt with it themselves.

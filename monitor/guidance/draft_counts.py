@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.domain import CATEGORIES
+from monitor.domain import CATEGORIES, utcnow
 from monitor.metrics import REGISTRY
 from monitor.store import Store
-from monitor.store.schema import DraftCheckCountRow, utcnow
+from monitor.store.schema import DraftCheckCountRow
 
 log = logging.getLogger(__name__)
 

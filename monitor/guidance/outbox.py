@@ -15,11 +15,11 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
-from monitor.domain import FlagStatus, NudgeStatus
+from monitor.domain import FlagStatus, NudgeStatus, utcnow
 from monitor.errors import DeliveryError
 from monitor.guidance.notifier import DeliveryPaused, Notifier
 from monitor.store import Store
-from monitor.store.schema import FlagRow, NudgeRow, PersonRow, utcnow
+from monitor.store.schema import FlagRow, NudgeRow, PersonRow
 
 log = logging.getLogger(__name__)
 

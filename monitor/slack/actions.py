@@ -18,19 +18,11 @@ from sqlalchemy.orm import Session
 from monitor import ownership
 from monitor.compliance.erasure import erase_account
 from monitor.config import Settings
-from monitor.domain import FlagStatus, NudgeStatus
+from monitor.domain import FlagStatus, NudgeStatus, utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.guidance.planner import plan_escalation
 from monitor.store import audit, repo
-from monitor.store.schema import (
-    AccountRow,
-    ConsentRow,
-    FeedbackRow,
-    FlagRow,
-    NudgeRow,
-    PersonRow,
-    utcnow,
-)
+from monitor.store.schema import AccountRow, ConsentRow, FeedbackRow, FlagRow, NudgeRow, PersonRow
 
 PLATFORMS = ("bluesky", "mastodon", "rss", "x", "reddit")
 ERASED_BODY = "(text erased when the account was disconnected)"

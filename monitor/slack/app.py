@@ -21,12 +21,13 @@ from slack_sdk.errors import SlackApiError
 
 from monitor import ownership
 from monitor.config import Settings, optional_secret, secret
+from monitor.domain import utcnow
 from monitor.errors import ConfigError, InputError, NotFoundError, SocialGuideError
 from monitor.slack import actions, blocks, check
 from monitor.slack.client import web_client
 from monitor.slack.notice import build_notice, notice_hash
 from monitor.store import Store, repo
-from monitor.store.schema import PersonRow, utcnow
+from monitor.store.schema import PersonRow
 
 log = logging.getLogger(__name__)
 # Bolt copies the root logger's level into its own loggers when an App is built, and at

@@ -25,8 +25,9 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from monitor.domain import utcnow
 from monitor.store.db import without_nul
-from monitor.store.schema import AuditEventRow, FindingRow, FlagRow, PostRow, utcnow
+from monitor.store.schema import AuditEventRow, FindingRow, FlagRow, PostRow
 
 GENESIS = "0" * 64
 

@@ -9,8 +9,16 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from monitor.collectors.base import AccountRef, Cursor
-from monitor.domain import SEVERITY_ORDER, Finding, Flag, FlagStatus, Post
+from monitor.domain import (
+    SEVERITY_ORDER,
+    AccountRef,
+    Cursor,
+    Finding,
+    Flag,
+    FlagStatus,
+    Post,
+    utcnow,
+)
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping, credential_spans, mask_spans, mask_value
 from monitor.store import audit
@@ -22,7 +30,6 @@ from monitor.store.schema import (
     FlagRow,
     PersonRow,
     PostRow,
-    utcnow,
 )
 
 SYSTEM = "system"

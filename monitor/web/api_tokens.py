@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.domain import utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.store.audit import record
-from monitor.store.schema import ApiTokenRow, utcnow
+from monitor.store.schema import ApiTokenRow
 
 TOKEN_PREFIX = "sgk_"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._\-]{0,99}")

@@ -26,12 +26,12 @@ from monitor.compliance.queries import BadQuery, FlagQuery
 from monitor.compliance.reports import build_report, parse_since, report_csv
 from monitor.compliance.users import Viewer, authenticate, viewer_of
 from monitor.config import Settings
-from monitor.domain import CATEGORIES, SEVERITY_ORDER
+from monitor.domain import CATEGORIES, SEVERITY_ORDER, utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Store
 from monitor.store.audit import ChainHead, latest_head, record
-from monitor.store.schema import UserRow, utcnow
+from monitor.store.schema import UserRow
 from monitor.web import charts, check_page, sessions, throttle
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (

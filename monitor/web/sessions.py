@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from monitor.store.schema import WebSessionRow, utcnow
+from monitor.domain import utcnow
+from monitor.store.schema import WebSessionRow
 
 
 def _digest(sid: str) -> str:

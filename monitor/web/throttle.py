@@ -15,7 +15,8 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.store.schema import SignInThrottleRow, utcnow
+from monitor.domain import utcnow
+from monitor.store.schema import SignInThrottleRow
 
 WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings, settings_from_dict
+from monitor.domain import utcnow
 from monitor.guidance.outbox import DeliveryReport, deliver_due
 from monitor.pipeline.factory import build_pipeline
 from monitor.store import Store, repo
-from monitor.store.schema import FlagRow, NudgeRow, PersonRow, PostRow, utcnow
+from monitor.store.schema import FlagRow, NudgeRow, PersonRow, PostRow
 from tests.collectors.helpers import LEAK
 from tests.fakes import reddit_api, x_api
 from tests.fakes.bluesky_api import FakeBluesky

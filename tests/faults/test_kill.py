@@ -15,7 +15,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from monitor.cli import app
-from monitor.store.schema import CursorRow, utcnow
+from monitor.domain import utcnow
+from monitor.store.schema import CursorRow
 from tests.faults.harness import (
     FaultWorld,
     assert_consent_kept,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.domain import utcnow
 from monitor.store import Store
-from monitor.store.schema import utcnow
 from tests.faults.conftest import make_world
 from tests.faults.harness import (
     INTERVAL,

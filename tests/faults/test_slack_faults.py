@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from monitor.store.schema import utcnow
+from monitor.domain import utcnow
 from tests.faults.harness import FaultWorld, assert_invariants, open_nudges, slack_keys
 
 

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import create_engine, event, select, text
 
 from monitor.collectors.registry import build_collectors
+from monitor.domain import utcnow
 from monitor.errors import StoreError
 from monitor.metrics import JOB_FAILURES
 from monitor.scheduler import Jobs
 from monitor.slack.notifier import build_notifier
 from monitor.store import Store
-from monitor.store.schema import CursorRow, utcnow
+from monitor.store.schema import CursorRow
 from tests.faults.harness import FaultWorld, assert_invariants, stored_posts
 
 pytestmark = pytest.mark.slow

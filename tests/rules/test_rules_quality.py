@@ -7,12 +7,12 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from monitor.pipeline.rules.checks import FIRE_SCORE
-from monitor.pipeline.rules.samples import (
+from bench.samples import (
     bench_posts,
     credential_hard_negatives,
     credential_positive_posts,
 )
+from monitor.pipeline.rules.checks import FIRE_SCORE
 
 DATA = Path(__file__).resolve().parents[2] / "data/presidio-synth-pii-dev/generated_large.dedup.json"
 TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card",

@@ -1,6 +1,6 @@
 """The rules stage: every rule file compiled once, then one cheap pass per post.
 
-A post is normalised into two views (see :mod:`normalize`); two RE2 sets tell in one linear pass
+A post is normalised into two views (see :mod:`normalise`); two RE2 sets tell in one linear pass
 which rules could match at all; only those rules' regexes run, and spaCy tokenises the post only
 when a phrase or token pattern could match. Spans are mapped back to the original text.
 """
@@ -22,7 +22,7 @@ from monitor.pipeline.rules.matchers import (
     literal_alternation,
     token_anchors,
 )
-from monitor.pipeline.rules.normalize import (
+from monitor.pipeline.rules.normalise import (
     LEET_TRIGGER,
     SPACED_TRIGGER,
     SPLIT_TRIGGER,

@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Token
 
 from monitor.errors import RuleError
 from monitor.pipeline.rules.loader import LoadedRule
-from monitor.pipeline.rules.normalize import views
+from monitor.pipeline.rules.normalise import views
 
 # Sets hold every pattern of every rule in one automaton; give them room so RE2's DFA
 # does not run out of memory (it would then report no match at all).

@@ -1,4 +1,4 @@
-"""Synthetic texts for the rules' tests and benchmark: real-format keys, hard negatives, posts.
+"""Synthetic texts for the rules' quality tests and benchmark: real-format keys, hard negatives, posts.
 
 Everything is generated from a seed (no downloaded data): random keys in each provider's
 format, look-alikes that are *not* secrets (hashes, UUIDs, commit ids, documentation keys,

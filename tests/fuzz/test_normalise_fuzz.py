@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.pipeline.rules.normalize import View, clean_view, fold_view, joined_view
+from monitor.pipeline.rules.normalise import View, clean_view, fold_view, joined_view
 from tests.fuzz.strategies import texts
 
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from monitor.pipeline.rules.normalize import views
+from monitor.pipeline.rules.normalise import views
 
 
 def _sources(engine, text: str) -> dict[str, list[str]]:
