@@ -229,6 +229,10 @@ class RuleEngine:
                     gaps: list[int] | None = None) -> None:
         c = self.rules[idx]
         out = found.setdefault(idx, [])
+        if c.lr.rule.context.require and c.boost is not None and not c.boost.search(view.text):
+            # A rule that needs a context word nearby cannot match a post that has none at
+            # all: one search instead of validating every number in a post about numbers.
+            return
         for i, rx in enumerate(c.regexes):
             for m in rx.finditer(view.text):
                 if len(out) >= MAX_SPANS_PER_RULE:
