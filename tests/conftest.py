@@ -48,6 +48,23 @@ def fresh_store(tmp_db_url: str) -> Iterator[Store]:
     store.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_db_url: str) -> str:
+    """URL of a new, empty (unmigrated) database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_db_url
+    # The session's PostgreSQL server (tests/pg.py): skipped or failed exactly as it decides.
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated, empty store on each backend in turn."""
+    store = Store(store_url, auto_upgrade=True)
+    yield store
+    store.dispose()
+
+
 @pytest.fixture
 def settings(tmp_db_url: str) -> Settings:
     """Default settings pointing at the temporary store."""
