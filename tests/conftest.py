@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh store per test, settings, and a guard against real network."""
+"""Shared fixtures: a fresh store per test, settings, fake platforms, and a network guard."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ import pytest
 
 from monitor.config import Settings, settings_from_dict
 from monitor.store import Store
+from tests.fakes.bluesky_api import FakeBluesky
+from tests.fakes.mastodon_api import FakeMastodon
+from tests.fakes.platform_base import FakePlatform
+from tests.fakes.reddit_api import FakeReddit
+from tests.fakes.rss_feed import FakeFeeds
+from tests.fakes.x_api import FakeX
 from tests.pg import pg_database, pg_url  # noqa: F401 (one PostgreSQL server per session)
 
 _real_connect = socket.socket.connect
@@ -42,7 +48,40 @@ def fresh_store(tmp_db_url: str) -> Iterator[Store]:
     store.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_db_url: str) -> str:
+    """URL of a new, empty (unmigrated) database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_db_url
+    # The session's PostgreSQL server (tests/pg.py): skipped or failed exactly as it decides.
+    return str(request.getfixturevalue("pg_database"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated, empty store on each backend in turn."""
+    store = Store(store_url, auto_upgrade=True)
+    yield store
+    store.dispose()
+
+
 @pytest.fixture
 def settings(tmp_db_url: str) -> Settings:
     """Default settings pointing at the temporary store."""
     return settings_from_dict({"store": {"url": tmp_db_url}}, source="test")
+
+
+@pytest.fixture(scope="session")
+def fake_platforms() -> Iterator[dict[str, FakePlatform]]:
+    """One fake server per platform for the whole session; reset them before each use."""
+    fakes: dict[str, FakePlatform] = {
+        "x": FakeX(), "reddit": FakeReddit(), "bluesky": FakeBluesky(),
+        "mastodon": FakeMastodon(), "rss": FakeFeeds(),
+    }
+    for f in fakes.values():
+        f.start()
+    try:
+        yield fakes
+    finally:
+        for f in fakes.values():
+            f.stop()

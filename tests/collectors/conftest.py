@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,7 @@ from monitor.pipeline.factory import build_pipeline
 from monitor.store import Store, repo
 from monitor.store.schema import PersonRow
 from tests.fakes import reddit_api, x_api
-from tests.fakes.bluesky_api import FakeBluesky
-from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.platform_base import FakePlatform
-from tests.fakes.reddit_api import FakeReddit
-from tests.fakes.rss_feed import FakeFeeds
-from tests.fakes.x_api import FakeX
 
 
 @dataclass
@@ -89,20 +83,14 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, fresh_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def world(tmp_path: Path, fresh_store: Store, monkeypatch: pytest.MonkeyPatch,
+          fake_platforms: dict[str, FakePlatform]) -> World:
     # praw reads praw.ini from HOME: keep the developer's own out of the tests.
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("X_BEARER_TOKEN", x_api.TOKEN)
     monkeypatch.setenv("REDDIT_CLIENT_ID", reddit_api.CLIENT_ID)
     monkeypatch.setenv("REDDIT_CLIENT_SECRET", reddit_api.CLIENT_SECRET)
-    fakes: dict[str, FakePlatform] = {
-        "x": FakeX(), "reddit": FakeReddit(), "bluesky": FakeBluesky(),
-        "mastodon": FakeMastodon(), "rss": FakeFeeds(),
-    }
-    for f in fakes.values():
-        f.start()
-    try:
-        yield World(fresh_store, fakes, tmp_path)
-    finally:
-        for f in fakes.values():
-            f.stop()
+    # The servers run all session; each test starts from empty ones.
+    for f in fake_platforms.values():
+        f.reset()
+    return World(fresh_store, dict(fake_platforms), tmp_path)

@@ -68,6 +68,7 @@ class FakePlatform:
     name = "fake"
 
     def __init__(self, latency: float = 0.0, record: bool = True):
+        self._init_kw: dict[str, Any] = {"latency": latency, "record": record}
         self.posts: dict[str, list[FakePost]] = {}
         self.requests: list[Seen] = []
         self.request_count = 0
@@ -196,9 +197,26 @@ class FakePlatform:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.httpd.request_queue_size = 1024
-        threading.Thread(target=self.httpd.serve_forever, daemon=True,
-                         name=f"fake-{self.name}").start()
+        # shutdown() waits for serve_forever's next poll: the default 0.5 s made every stop
+        # cost up to half a second per fake.
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True, name=f"fake-{self.name}").start()
         return self
+
+    def reset(self) -> None:
+        """Forget all a test did (posts, requests, failures, latency, hooks); keep serving.
+
+        The state is rebuilt as a new fake would have it, so an attribute a test set or
+        replaced (a subclass's too) cannot leak into the next test. A stopped server starts
+        again, on a new port.
+        """
+        fresh = type(self).__new__(type(self))
+        type(self).__init__(fresh, **self._init_kw)
+        fresh.httpd = self.httpd
+        # One assignment: a request still in flight sees the old state or the new, not half.
+        self.__dict__ = fresh.__dict__
+        if self.httpd is None:
+            self.start()
 
     def stop(self) -> None:
         if self.httpd is not None:

@@ -249,6 +249,11 @@ class FakeSlackServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
 
+    def reset(self) -> None:
+        """Start over with an empty workspace (users, messages, calls, failures); keep serving."""
+        self.fake = FakeSlack()
+        self._server.fake = self.fake
+
     def __enter__(self) -> FakeSlackServer:
         self._thread.start()
         return self

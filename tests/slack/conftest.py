@@ -29,14 +29,22 @@ SIGNING_SECRET = "test-signing-secret"
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlackServer]:
+@pytest.fixture(scope="session")
+def slack_server() -> Iterator[FakeSlackServer]:
+    """The fake Slack Web API, started once for the session."""
     with FakeSlackServer() as server:
-        server.fake.add_user("UALICE", "alice@example.com")
-        server.fake.add_user("UBOB", "bob@example.com")
-        server.fake.add_user("UMARA", "mara@example.com")
-        server.fake.add_user("UOTHER", "otto@example.com")
         yield server
+
+
+@pytest.fixture
+def fake_slack(slack_server: FakeSlackServer) -> FakeSlackServer:
+    """The fake Slack with an empty workspace of four users (nothing kept from other tests)."""
+    slack_server.reset()
+    slack_server.fake.add_user("UALICE", "alice@example.com")
+    slack_server.fake.add_user("UBOB", "bob@example.com")
+    slack_server.fake.add_user("UMARA", "mara@example.com")
+    slack_server.fake.add_user("UOTHER", "otto@example.com")
+    return slack_server
 
 
 @pytest.fixture
