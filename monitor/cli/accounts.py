@@ -16,7 +16,8 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.handles import lookup_spelling
 from monitor.cli.common import (
     ConfigOption,
     SkipInvalidOption,
@@ -175,8 +176,9 @@ def withdraw(
         store = open_store(settings)
         actor = f"cli:{getpass.getuser()}"
         with store.session() as s:
-            acc = s.scalar(select(AccountRow).where(AccountRow.platform == platform,
-                                                    AccountRow.handle == handle))
+            acc = s.scalar(select(AccountRow).where(
+                AccountRow.platform == platform,
+                AccountRow.handle == lookup_spelling(platform, handle)))
             if acc is None:
                 raise NotFoundError(f"no {platform} account {handle!r}")
             consent = repo.active_consent(s, acc.id)
@@ -193,7 +195,7 @@ def withdraw(
 
 
 def _erase(session: Session, account_id: int, actor: str) -> str:
-    from monitor.compliance.erasure import erase_account
+    from monitor.accounts.erasure import erase_account
 
     res = erase_account(session, account_id, actor)
     return (f"erased the text of {res.posts} post(s), {res.flags} flag(s) and "
