@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select, update
 
 from monitor.accounts import ownership
 from monitor.accounts.erasure import erase_account
 from monitor.config import Settings
-from monitor.domain import NudgeStatus
 from monitor.errors import InputError, NotFoundError
 from monitor.store import Session, audit, repo
-from monitor.store.schema import AccountRow, ConsentRow, FlagRow, NudgeRow, PersonRow
+from monitor.store import accounts as account_sql
+from monitor.store.schema import AccountRow, PersonRow
 
 ERASED_BODY = "(text erased when the account was disconnected)"
 
@@ -47,8 +44,7 @@ def connect(
     the person's, goes in its public profile; until then nothing is collected. An earlier,
     never-verified claim by someone else does not block the real owner: it is replaced.
     """
-    existing = session.scalar(select(AccountRow).where(AccountRow.platform == platform,
-                                                       AccountRow.handle == handle))
+    existing = account_sql.account_by_handle(session, platform, handle)
     if existing is not None and existing.owner_id != person.id and existing.verified_at is None:
         _replace_claim(session, existing, person, now)
     account, created = repo.add_account_with_consent(
@@ -64,10 +60,7 @@ def _replace_claim(session: Session, account: AccountRow, person: PersonRow,
                    now: datetime) -> None:
     """Hand an unverified account to a new claimant: the old claim's consent ends."""
     audit.lock_chain(session)
-    consents = session.scalars(select(ConsentRow).where(
-        ConsentRow.account_id == account.id, ConsentRow.withdrawn_at.is_(None))).all()
-    for c in consents:
-        c.withdrawn_at = now
+    consents = account_sql.withdraw_consents(session, account.id, now)
     previous = account.owner_id
     account.owner_id = person.id
     account.verification_code_hash = None
@@ -115,10 +108,7 @@ def disconnect(session: Session, person: PersonRow, account_id: int, now: dateti
     account = session.get(AccountRow, account_id)
     if account is None or account.owner_id != person.id:
         raise NotFoundError("that account is not one of yours")
-    consents = session.scalars(select(ConsentRow).where(
-        ConsentRow.account_id == account.id, ConsentRow.withdrawn_at.is_(None))).all()
-    for c in consents:
-        c.withdrawn_at = now
+    consents = account_sql.withdraw_consents(session, account.id, now)
     session.flush()
     audit.record(session, actor_of(person), "consent.withdrawn", "account", account.id,
                  {"platform": account.platform, "consents": [c.id for c in consents],
@@ -132,15 +122,4 @@ def disconnect(session: Session, person: PersonRow, account_id: int, now: dateti
 
 def _scrub_nudges(session: Session, account_id: int) -> int:
     """Outbox entries quote the post: cancel the pending ones and blank every body."""
-    flag_ids = select(FlagRow.id).where(FlagRow.account_id == account_id,
-                                        FlagRow.legal_hold.is_(False))
-    session.execute(update(NudgeRow).where(
-        NudgeRow.flag_id.in_(flag_ids),
-        NudgeRow.status.in_([NudgeStatus.PENDING.value, NudgeStatus.SENDING.value]),
-    ).values(status=NudgeStatus.CANCELLED.value, last_error="account disconnected")
-     .execution_options(synchronize_session=False))
-    result: Any = session.execute(update(NudgeRow).where(
-        NudgeRow.flag_id.in_(flag_ids), NudgeRow.body != ERASED_BODY,
-    ).values(body=ERASED_BODY, blocks=None).execution_options(synchronize_session=False))
-    session.expire_all()
-    return int(result.rowcount or 0)
+    return account_sql.scrub_nudges(session, account_id, ERASED_BODY)

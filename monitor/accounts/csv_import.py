@@ -11,16 +11,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from monitor.accounts.handles import is_handle, normalise_handle
 from monitor.accounts.notice import build_notice, notice_hash
 from monitor.collectors.registry import PLATFORMS
 from monitor.config import Settings
 from monitor.errors import InputError
-from monitor.store import repo
-from monitor.store.schema import AccountRow, PersonRow
+from monitor.store import Session, repo
+from monitor.store import accounts as account_sql
+from monitor.store.schema import PersonRow
 from monitor.textfiles import read_text
 
 COLUMNS = ("email", "platform", "handle", "consent_reference", "policy_version")
@@ -125,8 +123,7 @@ def check_accounts(
             errors.append(InputError(f"column 'email': no person {row.email!r}; "
                                      "import people first", path=path, line=row.line))
             continue
-        acc = session.scalar(select(AccountRow).where(AccountRow.platform == row.platform,
-                                                      AccountRow.handle == row.handle))
+        acc = account_sql.account_by_handle(session, row.platform, row.handle)
         if acc is not None and acc.owner_id != person.id:
             errors.append(InputError(
                 f"{row.platform} account {row.handle!r} is connected by someone else",
