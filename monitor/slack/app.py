@@ -28,6 +28,7 @@ from monitor.errors import ConfigError, InputError, NotFoundError, SocialGuideEr
 from monitor.slack import actions, blocks, check
 from monitor.slack.client import web_client
 from monitor.store import Session, Store, repo
+from monitor.store import accounts as account_sql
 from monitor.store.schema import PersonRow
 
 log = logging.getLogger(__name__)
@@ -61,9 +62,7 @@ class LoggedRequestVerification(RequestVerification):
 
 def resolve_person(session: Any, client: WebClient, user_id: str) -> PersonRow:
     """The Slack user as a person: by ``people.slack_id``, else by the email Slack shares."""
-    from sqlalchemy import select
-
-    person = session.scalar(select(PersonRow).where(PersonRow.slack_id == user_id))
+    person = account_sql.person_by_slack_id(session, user_id)
     if person is not None:
         return person
     try:

@@ -10,7 +10,15 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.domain import NudgeStatus
-from monitor.store.schema import AccountRow, ConsentRow, FindingRow, FlagRow, NudgeRow, PostRow
+from monitor.store.schema import (
+    AccountRow,
+    ConsentRow,
+    FindingRow,
+    FlagRow,
+    NudgeRow,
+    PersonRow,
+    PostRow,
+)
 
 
 def _count(result: Any) -> int:
@@ -89,3 +97,24 @@ def erase_account_text(session: Session, account_id: int, now: datetime) -> Eras
     ))
     session.expire_all()
     return ErasedText(posts, flags, findings, held)
+
+
+def accounts_with_owners(session: Session,
+                         platform: str | None = None) -> list[tuple[AccountRow, PersonRow]]:
+    """Every account (of one platform, if given) with its owner, by owner, platform, handle."""
+    q = select(AccountRow, PersonRow).join(PersonRow, PersonRow.id == AccountRow.owner_id)
+    if platform:
+        q = q.where(AccountRow.platform == platform)
+    rows = session.execute(q.order_by(PersonRow.email, AccountRow.platform, AccountRow.handle))
+    return [(acc, person) for acc, person in rows]
+
+
+def latest_consent(session: Session, account_id: int) -> ConsentRow | None:
+    """The account's most recently given consent, active or withdrawn."""
+    return session.scalar(select(ConsentRow).where(ConsentRow.account_id == account_id)
+                          .order_by(ConsentRow.given_at.desc()).limit(1))
+
+
+def person_by_slack_id(session: Session, slack_id: str) -> PersonRow | None:
+    """The person linked to a Slack user id."""
+    return session.scalar(select(PersonRow).where(PersonRow.slack_id == slack_id))
