@@ -230,7 +230,7 @@ def test_a_deleted_flag_is_named(populated):
 
 
 def test_retention_and_opt_out_erase_text_and_the_log_still_verifies(fresh_store, tmp_db_url):
-    from monitor.compliance.erasure import erase_account
+    from monitor.accounts.erasure import erase_account
     from monitor.compliance.retention import purge
     from monitor.config import settings_from_dict
 

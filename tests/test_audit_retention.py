@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from monitor.compliance.erasure import erase_account
+from monitor.accounts.erasure import erase_account
 from monitor.compliance.retention import purge
 from monitor.config import settings_from_dict
 from monitor.store.audit import record, verify

@@ -15,7 +15,8 @@ from rich.console import Console
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.people import apply_people, check_managers, read_people_csv
 from monitor.cli import app
 from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.base import Collector, FetchResult
@@ -25,7 +26,6 @@ from monitor.demo import demo_settings, run_demo
 from monitor.domain import AccountRef
 from monitor.errors import InputError
 from monitor.guidance.outbox import deliver_due
-from monitor.people import apply_people, check_managers, read_people_csv
 from monitor.pipeline.factory import build_pipeline
 from monitor.resources import demo_dir
 from monitor.store import Store, audit, repo

@@ -7,11 +7,11 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from monitor.compliance.erasure import erase_account
+from monitor.accounts.consent import disconnect
+from monitor.accounts.erasure import erase_account
 from monitor.compliance.retention import purge
 from monitor.config import settings_from_dict
 from monitor.domain import utcnow
-from monitor.slack.actions import disconnect
 from monitor.store import Store
 from monitor.store.audit import record, verify
 from monitor.store.repo import set_flag_status

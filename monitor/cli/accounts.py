@@ -13,10 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from monitor.accounts import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.handles import lookup_spelling
 from monitor.cli.common import (
     ConfigOption,
     SkipInvalidOption,
@@ -30,8 +29,8 @@ from monitor.cli.common import (
 )
 from monitor.domain import utcnow
 from monitor.errors import NotFoundError
-from monitor.store import audit, repo
-from monitor.store.schema import AccountRow, ConsentRow, PersonRow
+from monitor.store import Session, audit, repo
+from monitor.store import accounts as account_sql
 
 accounts_app = typer.Typer(help="Manage opted-in social media accounts.", no_args_is_help=True)
 
@@ -98,14 +97,9 @@ def list_accounts(
 
 def account_records(session: Session, platform: str | None = None) -> list[dict[str, Any]]:
     """One plain record per account (ISO times), in owner, platform, handle order."""
-    q = select(AccountRow, PersonRow).join(PersonRow, PersonRow.id == AccountRow.owner_id)
-    if platform:
-        q = q.where(AccountRow.platform == platform)
     out: list[dict[str, Any]] = []
-    for acc, person in session.execute(q.order_by(PersonRow.email, AccountRow.platform,
-                                                  AccountRow.handle)):
-        consent = session.scalar(select(ConsentRow).where(ConsentRow.account_id == acc.id)
-                                 .order_by(ConsentRow.given_at.desc()).limit(1))
+    for acc, person in account_sql.accounts_with_owners(session, platform):
+        consent = account_sql.latest_consent(session, acc.id)
         if consent is None:
             state = "none"
         else:
@@ -175,17 +169,14 @@ def withdraw(
         store = open_store(settings)
         actor = f"cli:{getpass.getuser()}"
         with store.session() as s:
-            acc = s.scalar(select(AccountRow).where(AccountRow.platform == platform,
-                                                    AccountRow.handle == handle))
+            acc = account_sql.account_by_handle(s, platform, lookup_spelling(platform, handle))
             if acc is None:
                 raise NotFoundError(f"no {platform} account {handle!r}")
             consent = repo.active_consent(s, acc.id)
             if consent is None:
                 raise NotFoundError(f"{platform} account {handle!r} has no active consent")
             now = utcnow()
-            for c in s.scalars(select(ConsentRow).where(ConsentRow.account_id == acc.id,
-                                                        ConsentRow.withdrawn_at.is_(None))):
-                c.withdrawn_at = now
+            account_sql.withdraw_consents(s, acc.id, now)
             audit.record(s, actor, "consent.withdrawn", "account", acc.id,
                          {"platform": platform, "consent_id": consent.id})
             erased = _erase(s, acc.id, actor)
@@ -193,7 +184,7 @@ def withdraw(
 
 
 def _erase(session: Session, account_id: int, actor: str) -> str:
-    from monitor.compliance.erasure import erase_account
+    from monitor.accounts.erasure import erase_account
 
     res = erase_account(session, account_id, actor)
     return (f"erased the text of {res.posts} post(s), {res.flags} flag(s) and "

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from monitor.accounts.people import apply_people, check_managers, read_people_csv
 from monitor.cli.common import (
     ConfigOption,
     SkipInvalidOption,
@@ -18,7 +19,6 @@ from monitor.cli.common import (
     report_bad_rows,
     settings_from,
 )
-from monitor.people import apply_people, check_managers, read_people_csv
 
 people_app = typer.Typer(help="Manage the people socialguide knows (employees, managers).",
                          no_args_is_help=True)

@@ -7,6 +7,7 @@ post inside that window that is missing was deleted by its author.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,18 +19,19 @@ from atproto_client.request import Request
 
 from monitor.collectors.base import FetchResult
 from monitor.collectors.common import ClientPool, parse_time
-from monitor.config import BlueskySettings
+from monitor.collectors.platform import HandleRule, Platform
+from monitor.config import BlueskySettings, Settings
 from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError, RateLimited
 
-PLATFORM = "bluesky"
+NAME = "bluesky"
 CATCH_UP_PAGES = 10
 
 
 class BlueskyCollector:
     """Reads public posts of Bluesky accounts (handles like ``alice.bsky.social``)."""
 
-    platform = PLATFORM
+    platform = NAME
 
     def __init__(self, settings: BlueskySettings):
         self.settings = settings
@@ -102,7 +104,7 @@ def _post(view: Any, account: AccountRef) -> Post | None:
     return Post(
         id=uri,
         text=text,
-        platform=PLATFORM,
+        platform=NAME,
         author=account.handle,
         created_at=parse_time(getattr(record, "created_at", None)),
         url=f"https://bsky.app/profile/{handle}/post/{rkey}",
@@ -113,7 +115,7 @@ def _post(view: Any, account: AccountRef) -> Post | None:
 @contextmanager
 def _boundary(account: AccountRef, timeout: float) -> Iterator[None]:
     """Translate atproto errors into CollectorError / RateLimited."""
-    who = {"platform": PLATFORM, "account": account.handle}
+    who = {"platform": NAME, "account": account.handle}
     try:
         yield
     except atx.RateLimitExceededError as exc:
@@ -141,3 +143,24 @@ def _detail(exc: atx.RequestErrorBase) -> str:
     content = exc.response.content if exc.response is not None else None
     message = getattr(content, "message", None) or getattr(content, "error", None)
     return str(message or exc)
+
+
+def read_profile(settings: Settings, handle: str) -> str:
+    """``app.bsky.actor.getProfile``: the profile's display name and description."""
+    section = settings.platforms.bluesky
+    client = BlueskyCollector(section)._new_client()
+    with _boundary(AccountRef(id=0, platform=NAME, handle=handle), section.timeout_seconds):
+        profile = client.get_profile(actor=handle.lstrip("@"))
+    return "\n".join(p for p in (profile.display_name, profile.description) if p)
+
+
+PLATFORM = Platform(
+    name=NAME,
+    settings_type=BlueskySettings,
+    handle=HandleRule(re.compile(r"^@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"),
+                      lambda h: h.lstrip("@").lower()),
+    code_goes_in="your Bluesky profile description (Edit profile > Description)",
+    app_wide_limits=True,
+    build=lambda settings: BlueskyCollector(settings.platforms.bluesky),
+    read_profile=read_profile,
+)

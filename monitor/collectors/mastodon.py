@@ -8,6 +8,7 @@ page shows edits (new text, new hash) and, by what is missing from it, deletions
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +21,12 @@ from mastodon import errors as mx
 
 from monitor.collectors.base import FetchResult
 from monitor.collectors.common import ClientPool, parse_time, strip_html
-from monitor.config import MastodonSettings
+from monitor.collectors.platform import HandleRule, Platform
+from monitor.config import MastodonSettings, Settings
 from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError, RateLimited
 
-PLATFORM = "mastodon"
+NAME = "mastodon"
 PAGE_MAX = 40  # Mastodon's largest page
 CATCH_UP_PAGES = 10
 
@@ -37,7 +39,7 @@ def split_handle(handle: str, fallback_base: str) -> tuple[str, str]:
     h = handle.strip().lstrip("@")
     user, _, instance = h.partition("@")
     if not user:
-        raise CollectorError(f"not a Mastodon handle: {handle!r}", platform=PLATFORM)
+        raise CollectorError(f"not a Mastodon handle: {handle!r}", platform=NAME)
     base = fallback_base.rstrip("/")
     if instance:
         scheme = urlsplit(base).scheme or "https"
@@ -57,7 +59,7 @@ def _newer(a: str, b: str | None) -> bool:
 class MastodonCollector:
     """Reads public statuses from any Mastodon-compatible instance."""
 
-    platform = PLATFORM
+    platform = NAME
 
     def __init__(self, settings: MastodonSettings):
         self.settings = settings
@@ -161,7 +163,7 @@ def _post(status: Any, account: AccountRef) -> Post:
     return Post(
         id=str(status["id"]),
         text=text,
-        platform=PLATFORM,
+        platform=NAME,
         author=account.handle,
         created_at=parse_time(status.get("created_at")),
         url=status.get("url") or status.get("uri"),
@@ -173,7 +175,7 @@ def _post(status: Any, account: AccountRef) -> Post:
 @contextmanager
 def _boundary(account: AccountRef, timeout: float, client: Mastodon) -> Iterator[None]:
     """Translate Mastodon.py errors into CollectorError / RateLimited."""
-    who = {"platform": PLATFORM, "account": account.handle}
+    who = {"platform": NAME, "account": account.handle}
     try:
         yield
     except mx.MastodonRatelimitError:
@@ -204,3 +206,29 @@ def _boundary(account: AccountRef, timeout: float, client: Mastodon) -> Iterator
 def _status(exc: Exception) -> str:
     args: tuple[object, ...] = tuple(getattr(exc, "args", ()))
     return str(args[1]) if len(args) > 1 else "?"
+
+
+def read_profile(settings: Settings, handle: str) -> str:
+    """``account_lookup``: the note (HTML, stripped) and the profile's metadata fields."""
+    section = settings.platforms.mastodon
+    user, base = split_handle(handle, section.base_url)
+    pool = MastodonCollector(section)._pool(base)
+    with pool.client() as client, _boundary(AccountRef(id=0, platform=NAME, handle=handle),
+                                            section.timeout_seconds, client):
+        found: Any = client.account_lookup(user)
+        parts = [strip_html(str(found.get("note") or ""))]
+        for f in found.get("fields") or []:
+            parts.append(strip_html(str(f.get("value") or "")))
+    return "\n".join(p for p in parts if p)
+
+
+PLATFORM = Platform(
+    name=NAME,
+    settings_type=MastodonSettings,
+    handle=HandleRule(re.compile(r"^@?[A-Za-z0-9_]+(@[A-Za-z0-9.-]+(:\d+)?)?$"),
+                      lambda h: h.lstrip("@").lower()),
+    code_goes_in="your Mastodon bio or one of your profile's extra fields",
+    app_wide_limits=False,
+    build=lambda settings: MastodonCollector(settings.platforms.mastodon),
+    read_profile=read_profile,
+)

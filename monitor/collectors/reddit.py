@@ -7,6 +7,7 @@ analysed again, and items shown as ``[deleted]`` or missing from the window are 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,18 +19,19 @@ import requests
 
 from monitor.collectors.base import FetchResult
 from monitor.collectors.common import ClientPool, oldest, parse_time
-from monitor.config import RedditSettings
+from monitor.collectors.platform import HandleRule, Platform
+from monitor.config import RedditSettings, Settings, optional_secret, secret
 from monitor.domain import AccountRef, Cursor, Post, utcnow
 from monitor.errors import CollectorError, RateLimited
 
-PLATFORM = "reddit"
+NAME = "reddit"
 _DELETED = ("[deleted]",)
 
 
 class RedditCollector:
     """Reads public posts and comments of Reddit users with app-only credentials."""
 
-    platform = PLATFORM
+    platform = NAME
 
     def __init__(self, settings: RedditSettings, client_id: str, client_secret: str):
         self.settings = settings
@@ -109,7 +111,7 @@ def _post(item: Any, account: AccountRef) -> Post | None:
     return Post(
         id=_fullname(item),
         text=text,
-        platform=PLATFORM,
+        platform=NAME,
         author=account.handle,
         created_at=parse_time(data.get("created_utc")),
         url=f"https://www.reddit.com{permalink}" if permalink else None,
@@ -121,7 +123,7 @@ def _post(item: Any, account: AccountRef) -> Post | None:
 @contextmanager
 def _boundary(account: AccountRef, timeout: float) -> Iterator[None]:
     """Translate praw/prawcore errors into CollectorError / RateLimited."""
-    who = {"platform": PLATFORM, "account": account.handle}
+    who = {"platform": NAME, "account": account.handle}
     try:
         yield
     except prawcore.exceptions.TooManyRequests as exc:
@@ -156,3 +158,47 @@ def _boundary(account: AccountRef, timeout: float) -> Iterator[None]:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CollectorError(f"malformed payload skipped ({type(exc).__name__}: {exc})",
                              **who) from None
+
+
+def read_profile(settings: Settings, handle: str) -> str:
+    """``/user/NAME/about``: the user's profile (``subreddit.public_description``)."""
+    section = settings.platforms.reddit
+    name = handle.removeprefix("/u/").removeprefix("u/").lstrip("@")
+    client = RedditCollector(section, secret(section.client_id_env, what="Reddit client id"),
+                             optional_secret(section.client_secret_env) or "")._new_client()
+    with _boundary(AccountRef(id=0, platform=NAME, handle=handle), section.timeout_seconds):
+        # The raw JSON: praw would otherwise fetch missing attributes lazily.
+        about: Any = client.request(method="GET", path=f"user/{name}/about/",
+                                    params={"raw_json": 1})
+        data = about.get("data") or {}
+        sub = data.get("subreddit") or {}
+        return str(sub.get("public_description") or "")
+
+
+def _missing(settings: Settings) -> str | None:
+    section = settings.platforms.reddit
+    missing = [e for e in (section.client_id_env, section.client_secret_env)
+               if not optional_secret(e)]
+    if not missing:
+        return None
+    return ("no credentials: environment variable"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} not set")
+
+
+def _build(settings: Settings) -> RedditCollector:
+    section = settings.platforms.reddit
+    return RedditCollector(section, optional_secret(section.client_id_env) or "",
+                           optional_secret(section.client_secret_env) or "")
+
+
+PLATFORM = Platform(
+    name=NAME,
+    settings_type=RedditSettings,
+    handle=HandleRule(re.compile(r"^(/?u/)?[A-Za-z0-9_-]{3,20}$"),
+                      lambda h: re.sub(r"^/?u/", "", h).lstrip("@")),
+    code_goes_in="your Reddit profile's About/description (Settings > Profile)",
+    app_wide_limits=True,
+    build=_build,
+    read_profile=read_profile,
+    missing=_missing,
+)

@@ -1,28 +1,46 @@
-"""Which collector serves which platform, from settings (and why a platform is left out)."""
+"""Every platform the application knows, and which collector serves which, from settings.
+
+Adding a platform is one module under ``monitor/collectors/`` exporting ``PLATFORM`` and one
+line in ``DESCRIPTORS`` below; everything else reads the platform from here.
+"""
 
 from __future__ import annotations
 
+from monitor.collectors import bluesky, mastodon, reddit, rss, x
 from monitor.collectors.base import Collector
-from monitor.config import Settings, optional_secret
+from monitor.collectors.platform import Platform
+from monitor.config import Settings
+from monitor.errors import CollectorError
 
-PLATFORMS = ("x", "reddit", "bluesky", "mastodon", "rss")
+DESCRIPTORS: tuple[Platform, ...] = (
+    x.PLATFORM,
+    reddit.PLATFORM,
+    bluesky.PLATFORM,
+    mastodon.PLATFORM,
+    rss.PLATFORM,
+)
+BY_NAME: dict[str, Platform] = {p.name: p for p in DESCRIPTORS}
+PLATFORMS: tuple[str, ...] = tuple(BY_NAME)
+
+
+def platform(name: str) -> Platform | None:
+    """The descriptor of a platform by its name (None for a platform we do not know)."""
+    return BY_NAME.get(name)
+
+
+def app_wide_limited() -> tuple[str, ...]:
+    """Platforms whose rate limits are shared by the whole app (their fetches are serialised)."""
+    return tuple(p.name for p in DESCRIPTORS if p.app_wide_limits)
 
 
 def unavailable(settings: Settings) -> dict[str, str]:
     """Platform -> why it has no collector: disabled in config or missing credentials."""
-    p = settings.platforms
     out: dict[str, str] = {}
-    for name in PLATFORMS:
-        if not getattr(p, name).enabled:
-            out[name] = f"disabled in config ([platforms.{name}] enabled = false)"
-    if p.x.enabled and not optional_secret(p.x.bearer_token_env):
-        out["x"] = f"no credentials: environment variable {p.x.bearer_token_env} is not set"
-    if p.reddit.enabled:
-        missing = [e for e in (p.reddit.client_id_env, p.reddit.client_secret_env)
-                   if not optional_secret(e)]
-        if missing:
-            out["reddit"] = ("no credentials: environment variable"
-                             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)} not set")
+    for p in DESCRIPTORS:
+        if not p.enabled(settings):
+            out[p.name] = f"disabled in config ([platforms.{p.name}] enabled = false)"
+        elif (why := p.missing(settings)) is not None:
+            out[p.name] = why
     return out
 
 
@@ -32,38 +50,24 @@ def build_collectors(settings: Settings) -> dict[str, Collector]:
     A replay file, when enabled, serves the platforms that appear in it and takes precedence
     over the live collector (the demo uses this to stand in for every platform offline).
     """
-    p = settings.platforms
     skip = unavailable(settings)
-    collectors: dict[str, Collector] = {}
-    if "x" not in skip:
-        from monitor.collectors.x import XCollector
-
-        collectors["x"] = XCollector(p.x, optional_secret(p.x.bearer_token_env) or "")
-    if "reddit" not in skip:
-        from monitor.collectors.reddit import RedditCollector
-
-        collectors["reddit"] = RedditCollector(
-            p.reddit,
-            optional_secret(p.reddit.client_id_env) or "",
-            optional_secret(p.reddit.client_secret_env) or "",
-        )
-    if "bluesky" not in skip:
-        from monitor.collectors.bluesky import BlueskyCollector
-
-        collectors["bluesky"] = BlueskyCollector(p.bluesky)
-    if "mastodon" not in skip:
-        from monitor.collectors.mastodon import MastodonCollector
-
-        collectors["mastodon"] = MastodonCollector(p.mastodon)
-    if "rss" not in skip:
-        from monitor.collectors.rss import RssCollector
-
-        collectors["rss"] = RssCollector(p.rss)
-    replay = p.replay
+    collectors: dict[str, Collector] = {
+        p.name: p.build(settings) for p in DESCRIPTORS if p.name not in skip
+    }
+    replay = settings.platforms.replay
     if replay.enabled and replay.path:
         from monitor.collectors.replay import ReplayCollector
 
         rc = ReplayCollector(replay.path)
-        for platform in sorted(rc.platforms()):
-            collectors[platform] = rc
+        for name in sorted(rc.platforms()):
+            collectors[name] = rc
     return collectors
+
+
+def profile_text(settings: Settings, platform_name: str, handle: str) -> str:
+    """The public profile text of ``handle`` on a platform; CollectorError if unreadable."""
+    p = BY_NAME.get(platform_name)
+    if p is None:
+        raise CollectorError(f"no profile reader for platform {platform_name!r}",
+                             platform=platform_name)
+    return p.read_profile(settings, handle)

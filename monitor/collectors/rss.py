@@ -8,6 +8,7 @@ feed costs a 304 and nothing else.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -18,11 +19,12 @@ import httpx
 
 from monitor.collectors.base import FetchResult
 from monitor.collectors.common import strip_html
-from monitor.config import RssSettings
+from monitor.collectors.platform import HandleRule, Platform
+from monitor.config import RssSettings, Settings
 from monitor.domain import AccountRef, Cursor, Post, utcnow
 from monitor.errors import CollectorError, RateLimited
 
-PLATFORM = "rss"
+NAME = "rss"
 MAX_FEED_BYTES = 10 * 1024 * 1024
 
 
@@ -33,7 +35,7 @@ def feed_url(handle: str, base_url: str) -> str:
         return h
     if not base_url:
         raise CollectorError(f"feed {h!r} is not an absolute URL and no base_url is configured",
-                             platform=PLATFORM, account=handle)
+                             platform=NAME, account=handle)
     return urljoin(base_url.rstrip("/") + "/", h.lstrip("/"))
 
 
@@ -90,7 +92,7 @@ def _retry_at(value: str | None) -> datetime | None:
 class RssCollector:
     """Reads blog posts from RSS and Atom feeds."""
 
-    platform = PLATFORM
+    platform = NAME
 
     def __init__(self, settings: RssSettings):
         self.settings = settings
@@ -109,7 +111,7 @@ class RssCollector:
         result = FetchResult(cursor=Cursor(c.since_id, c.newest_id, c.last_uri, c.etag,
                                            c.last_modified))
         url = feed_url(account.handle, self.settings.base_url)
-        who = {"platform": PLATFORM, "account": account.handle}
+        who = {"platform": NAME, "account": account.handle}
         headers = {}
         if c.etag:
             headers["If-None-Match"] = c.etag
@@ -150,7 +152,7 @@ class RssCollector:
                 Post(
                     id=entry_id(entry, url),
                     text=_entry_text(entry),
-                    platform=PLATFORM,
+                    platform=NAME,
                     author=account.handle,
                     created_at=when,
                     url=str(link) if link else None,
@@ -165,3 +167,47 @@ class RssCollector:
                 result.window_ids = [p.id for p in result.posts]
                 result.window_start = min(times)
         return result
+
+
+def read_profile(settings: Settings, handle: str) -> str:
+    """The feed document: its title and description, and every item's title and text."""
+    section = settings.platforms.rss
+    url = feed_url(handle, section.base_url)
+    who = {"platform": NAME, "account": handle}
+    collector = RssCollector(section)
+    try:
+        resp = collector._http.get(url)
+    except httpx.TimeoutException:
+        raise CollectorError(f"timed out after {section.timeout_seconds:g}s", **who) from None
+    except httpx.HTTPError as exc:
+        raise CollectorError(f"network error: {type(exc).__name__}", **who) from None
+    finally:
+        collector.close()
+    if resp.status_code == 429:
+        raise RateLimited("rate limited (429)", platform=NAME, account=handle)
+    if resp.status_code != 200:
+        raise CollectorError(f"feed server answered HTTP {resp.status_code}", **who)
+    if len(resp.content) > MAX_FEED_BYTES:
+        raise CollectorError(f"feed larger than {MAX_FEED_BYTES} bytes skipped", **who)
+    parsed = feedparser.parse(resp.content, response_headers={"content-location": url})
+    if parsed.get("bozo") and not parsed.entries and not parsed.feed:
+        raise CollectorError("not an RSS or Atom feed", **who)
+    feed = parsed.feed
+    parts = [str(feed.get(k) or "") for k in ("title", "subtitle", "description")]
+    for entry in parsed.entries:
+        parts.append(str(entry.get("title") or ""))
+        parts.append(str(entry.get("summary") or ""))
+        parts.extend(str(c.get("value") or "") for c in entry.get("content") or [])
+    return "\n".join(strip_html(p) for p in parts if p)
+
+
+PLATFORM = Platform(
+    name=NAME,
+    settings_type=RssSettings,
+    # The feed URL, or a path under [platforms.rss] base_url.
+    handle=HandleRule(re.compile(r"^(https?://\S+|[^\s:]+)$"), lambda h: h),
+    code_goes_in="your feed's title or description, or any post in the feed",
+    app_wide_limits=False,
+    build=lambda settings: RssCollector(settings.platforms.rss),
+    read_profile=read_profile,
+)

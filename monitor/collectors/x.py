@@ -7,6 +7,7 @@ cycle's :class:`~monitor.collectors.budget.ReadBudget`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,11 +19,12 @@ import tweepy
 from monitor.collectors.base import FetchResult
 from monitor.collectors.budget import BudgetSpent, ReadBudget
 from monitor.collectors.common import ClientPool, parse_time
-from monitor.config import XSettings
+from monitor.collectors.platform import HandleRule, Platform, lstrip_at
+from monitor.config import Settings, XSettings, optional_secret, secret
 from monitor.domain import AccountRef, Cursor, Post
 from monitor.errors import CollectorError, RateLimited
 
-PLATFORM = "x"
+NAME = "x"
 _HOSTS = ("https://api.twitter.com", "https://api.x.com")
 
 
@@ -48,7 +50,7 @@ class RewritingSession(requests.Session):
 class XCollector:
     """Reads public posts of X accounts with an app bearer token."""
 
-    platform = PLATFORM
+    platform = NAME
 
     def __init__(self, settings: XSettings, bearer_token: str):
         self.settings = settings
@@ -94,7 +96,7 @@ class XCollector:
             if resp.data is None:
                 detail = _error_detail(resp.errors) or "not found"
                 raise CollectorError(f"no such X user @{handle} ({detail})",
-                                     platform=PLATFORM, account=account.handle)
+                                     platform=NAME, account=account.handle)
             user_id = str(resp.data.id)
             result.platform_user_id = user_id
         limit = min(self.settings.max_posts_per_account, reads)
@@ -135,7 +137,7 @@ def _post(t: Any, account: AccountRef) -> Post:
     return Post(
         id=original,
         text=t.text,
-        platform=PLATFORM,
+        platform=NAME,
         author=account.handle,
         created_at=parse_time(getattr(t, "created_at", None)),
         url=f"https://x.com/{account.handle.lstrip('@')}/status/{t.id}",
@@ -167,7 +169,7 @@ def _error_detail(errors: Any) -> str:
 @contextmanager
 def _boundary(account: AccountRef, timeout: float) -> Iterator[None]:
     """Translate tweepy/requests errors into CollectorError / RateLimited."""
-    who = {"platform": PLATFORM, "account": account.handle}
+    who = {"platform": NAME, "account": account.handle}
     try:
         yield
     except tweepy.errors.TooManyRequests as exc:
@@ -190,3 +192,38 @@ def _boundary(account: AccountRef, timeout: float) -> Iterator[None]:
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CollectorError(f"malformed payload skipped ({type(exc).__name__}: {exc})",
                              **who) from None
+
+
+def read_profile(settings: Settings, handle: str) -> str:
+    """``GET /2/users/by/username/:u`` with ``user.fields=description`` (one billed lookup)."""
+    section = settings.platforms.x
+    name = handle.lstrip("@")
+    token = secret(section.bearer_token_env, what="X bearer token")
+    client = XCollector(section, token)._new_client()
+    with _boundary(AccountRef(id=0, platform=NAME, handle=handle), section.timeout_seconds):
+        resp = client.get_user(username=name, user_fields=["description"])
+        if resp.data is None:
+            detail = _error_detail(resp.errors) or "not found"
+            raise CollectorError(f"no such X user @{name} ({detail})", platform=NAME,
+                                 account=handle)
+        return str(getattr(resp.data, "description", "") or "")
+
+
+def _missing(settings: Settings) -> str | None:
+    env = settings.platforms.x.bearer_token_env
+    if optional_secret(env):
+        return None
+    return f"no credentials: environment variable {env} is not set"
+
+
+PLATFORM = Platform(
+    name=NAME,
+    settings_type=XSettings,
+    handle=HandleRule(re.compile(r"^@?[A-Za-z0-9_]{1,15}$"), lstrip_at),
+    code_goes_in="your X bio (Edit profile > Bio)",
+    app_wide_limits=True,
+    build=lambda settings: XCollector(
+        settings.platforms.x, optional_secret(settings.platforms.x.bearer_token_env) or ""),
+    read_profile=read_profile,
+    missing=_missing,
+)

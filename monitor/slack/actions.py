@@ -1,4 +1,4 @@
-"""What each Slack interaction does to the store: connect, disconnect and the nudge buttons.
+"""What each Slack interaction does to the store: the nudge buttons and App Home's data.
 
 Kept apart from the Bolt wiring so each rule lives once: a person acts only on their own
 flags and accounts, a manager only on their own team's flags, every press is an audit event
@@ -7,25 +7,27 @@ and a feedback label for per-rule precision and the classifier's feedback traini
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from monitor import ownership
-from monitor.compliance.erasure import erase_account
+from monitor.accounts.consent import Outcome, actor_of
+from monitor.accounts.handles import connectable
 from monitor.config import Settings
 from monitor.domain import FlagStatus, NudgeStatus, utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.guidance.planner import plan_escalation
-from monitor.store import audit, repo
-from monitor.store.schema import AccountRow, ConsentRow, FeedbackRow, FlagRow, NudgeRow, PersonRow
+from monitor.store import Session, audit, repo
+from monitor.store.schema import AccountRow, FeedbackRow, FlagRow, NudgeRow, PersonRow
 
-PLATFORMS = ("bluesky", "mastodon", "rss", "x", "reddit")
-ERASED_BODY = "(text erased when the account was disconnected)"
+
+def parse_account(settings: Settings, platform: str, handle: str) -> tuple[str, str]:
+    """Platform and handle typed in Slack, in their stored spelling (Slack wraps links in <>)."""
+    h = handle.strip().strip("<>")
+    if platform.strip().lower() == "rss":
+        h = h.split("|", 1)[0]  # Slack sends links as <url|label>
+    return connectable(settings, platform, h)
+
 
 # button -> (verdict recorded as feedback, role)
 VERDICTS = {
@@ -34,154 +36,6 @@ VERDICTS = {
     "ask": "escalated",  # no label yet; compliance's review decides
     "talked": "handled",  # a conversation happened; says nothing about the label
 }
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What a press did, in words for the person who pressed."""
-
-    changed: bool
-    message: str
-    flag_id: int | None = None
-
-
-def actor_of(person: PersonRow) -> str:
-    return f"slack:{person.email}"
-
-
-def normalise_handle(settings: Settings, platform: str, handle: str) -> tuple[str, str]:
-    """Validate a platform name and handle typed in Slack; returns the stored form."""
-    platform = platform.strip().lower()
-    if platform == "twitter":
-        platform = "x"
-    if platform not in PLATFORMS:
-        raise InputError(f"unknown platform '{platform}' (use one of {', '.join(PLATFORMS)})")
-    if not getattr(settings.platforms, platform).enabled:
-        raise InputError(f"{platform} is not collected by your organisation at the moment")
-    h = handle.strip().strip("<>")
-    if platform == "rss":
-        h = h.split("|", 1)[0]  # Slack sends links as <url|label>
-        if not re.fullmatch(r"https?://\S{3,2000}", h):
-            raise InputError("an RSS/Atom feed must be an http(s) URL")
-        return platform, h
-    if platform == "reddit":
-        h = re.sub(r"^/?u/", "", h)
-    h = h.lstrip("@")
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,253}(@[A-Za-z0-9.\-]{1,253})?", h):
-        raise InputError(f"'{handle}' does not look like a {platform} handle")
-    return platform, h.lower() if platform in ("bluesky", "mastodon") else h
-
-
-# --- opt-in and opt-out -----------------------------------------------------------------
-
-
-def connect(
-    session: Session, person: PersonRow, platform: str, handle: str, policy_version: str,
-    notice_hash: str, now: datetime,
-) -> tuple[AccountRow, bool, str | None]:
-    """Record the account and the consent (the person is always the owner).
-
-    Returns (account, consent created, code): the code, for an account not yet proven to be
-    the person's, goes in its public profile; until then nothing is collected. An earlier,
-    never-verified claim by someone else does not block the real owner: it is replaced.
-    """
-    existing = session.scalar(select(AccountRow).where(AccountRow.platform == platform,
-                                                       AccountRow.handle == handle))
-    if existing is not None and existing.owner_id != person.id and existing.verified_at is None:
-        _replace_claim(session, existing, person, now)
-    account, created = repo.add_account_with_consent(
-        session, person, platform, handle, policy_version, notice_hash,
-        reference=f"slack:{person.slack_id}", actor=actor_of(person), verified_by=None)
-    code = None
-    if account.verified_at is None:
-        code = ownership.issue_code(session, account, actor_of(person))
-    return account, created, code
-
-
-def _replace_claim(session: Session, account: AccountRow, person: PersonRow,
-                   now: datetime) -> None:
-    """Hand an unverified account to a new claimant: the old claim's consent ends."""
-    audit.lock_chain(session)
-    consents = session.scalars(select(ConsentRow).where(
-        ConsentRow.account_id == account.id, ConsentRow.withdrawn_at.is_(None))).all()
-    for c in consents:
-        c.withdrawn_at = now
-    previous = account.owner_id
-    account.owner_id = person.id
-    account.verification_code_hash = None
-    session.flush()
-    audit.record(session, actor_of(person), "account.claim_replaced", "account", account.id,
-                 {"platform": account.platform, "previous_owner": previous,
-                  "owner": person.id, "consents": [c.id for c in consents]})
-    # Posts collected before ownership checks existed belong to the old claim: erase them.
-    erase_account(session, account.id, actor_of(person), now=now)
-    _scrub_nudges(session, account.id)
-
-
-def _own_account(session: Session, person: PersonRow, account_id: int) -> AccountRow:
-    account = session.get(AccountRow, account_id)
-    if account is None or account.owner_id != person.id or \
-            repo.active_consent(session, account.id) is None:
-        raise NotFoundError("that account is not one of yours")
-    return account
-
-
-def verify(session: Session, person: PersonRow, account_id: int, settings: Settings,
-           now: datetime) -> Outcome:
-    """Look for the account's code in its public profile; only its owner may ask."""
-    # Imported here: the platform client libraries are heavy and only this needs them.
-    from monitor.collectors.profile import profile_text
-
-    account = _own_account(session, person, account_id)
-    check = ownership.verify(session, account,
-                             lambda platform, handle: profile_text(settings, platform, handle),
-                             actor_of(person), now)
-    return Outcome(check.verified, check.message)
-
-
-def renew_code(session: Session, person: PersonRow, account_id: int) -> str:
-    """A new code for one of the person's unverified accounts (the old one stops working)."""
-    account = _own_account(session, person, account_id)
-    if account.verified_at is not None:
-        raise InputError(f"{account.platform} {account.handle} is already verified")
-    code = ownership.issue_code(session, account, actor_of(person))
-    return ownership.instructions(account.platform, account.handle, code)
-
-
-def disconnect(session: Session, person: PersonRow, account_id: int, now: datetime) -> Outcome:
-    """Withdraw consent and erase the account's text; only the owner may do it."""
-    account = session.get(AccountRow, account_id)
-    if account is None or account.owner_id != person.id:
-        raise NotFoundError("that account is not one of yours")
-    consents = session.scalars(select(ConsentRow).where(
-        ConsentRow.account_id == account.id, ConsentRow.withdrawn_at.is_(None))).all()
-    for c in consents:
-        c.withdrawn_at = now
-    session.flush()
-    audit.record(session, actor_of(person), "consent.withdrawn", "account", account.id,
-                 {"platform": account.platform, "consents": [c.id for c in consents],
-                  "via": "slack"})
-    result = erase_account(session, account.id, actor_of(person), now=now)
-    scrubbed = _scrub_nudges(session, account.id)
-    return Outcome(True, f"Disconnected {account.platform} {account.handle}: "
-                   f"{result.posts} posts and the text of {result.flags} flags erased"
-                   + (f", {scrubbed} messages cleared" if scrubbed else "") + ".")
-
-
-def _scrub_nudges(session: Session, account_id: int) -> int:
-    """Outbox entries quote the post: cancel the pending ones and blank every body."""
-    flag_ids = select(FlagRow.id).where(FlagRow.account_id == account_id,
-                                        FlagRow.legal_hold.is_(False))
-    session.execute(update(NudgeRow).where(
-        NudgeRow.flag_id.in_(flag_ids),
-        NudgeRow.status.in_([NudgeStatus.PENDING.value, NudgeStatus.SENDING.value]),
-    ).values(status=NudgeStatus.CANCELLED.value, last_error="account disconnected")
-     .execution_options(synchronize_session=False))
-    result: Any = session.execute(update(NudgeRow).where(
-        NudgeRow.flag_id.in_(flag_ids), NudgeRow.body != ERASED_BODY,
-    ).values(body=ERASED_BODY, blocks=None).execution_options(synchronize_session=False))
-    session.expire_all()
-    return int(result.rowcount or 0)
 
 
 # --- buttons ----------------------------------------------------------------------------

@@ -19,14 +19,16 @@ from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from monitor import ownership
+from monitor.accounts import consent, ownership
+from monitor.accounts.notice import build_notice, notice_hash
+from monitor.collectors.registry import PLATFORMS
 from monitor.config import Settings, optional_secret, secret
 from monitor.domain import utcnow
 from monitor.errors import ConfigError, InputError, NotFoundError, SocialGuideError
 from monitor.slack import actions, blocks, check
 from monitor.slack.client import web_client
-from monitor.slack.notice import build_notice, notice_hash
-from monitor.store import Store, repo
+from monitor.store import Session, Store, repo
+from monitor.store import accounts as account_sql
 from monitor.store.schema import PersonRow
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ HELP = (
     "`/socialguide check <draft>` - check a draft before you post it (only you see the "
     "answer; nothing is kept)\n"
     "`/socialguide help` - this text\n"
-    "Platforms: " + ", ".join(actions.PLATFORMS)
+    "Platforms: " + ", ".join(PLATFORMS)
 )
 
 
@@ -60,9 +62,7 @@ class LoggedRequestVerification(RequestVerification):
 
 def resolve_person(session: Any, client: WebClient, user_id: str) -> PersonRow:
     """The Slack user as a person: by ``people.slack_id``, else by the email Slack shares."""
-    from sqlalchemy import select
-
-    person = session.scalar(select(PersonRow).where(PersonRow.slack_id == user_id))
+    person = account_sql.person_by_slack_id(session, user_id)
     if person is not None:
         return person
     try:
@@ -132,60 +132,73 @@ class SocialGuideApp:
     # --- the slash command ----------------------------------------------------------------
 
     def on_command(self, ack: Ack, command: dict[str, Any]) -> None:
-        user_id = command["user_id"]
         try:
             words = shlex.split(command.get("text") or "")
         except ValueError:
             words = (command.get("text") or "").split()
         verb = words[0].lower() if words else "help"
+        handler, arity = COMMANDS.get(verb, (None, 0))
         try:
-            if verb == "connect" and len(words) == 3:
-                platform, handle = actions.normalise_handle(self.settings, words[1], words[2])
-                with self.store.session() as s:
-                    resolve_person(s, self.client, user_id)  # only known people may connect
-                notice = build_notice(self.settings, platform, handle)
-                meta = {"platform": platform, "handle": handle, "notice_hash": notice_hash(notice),
-                        "policy_version": self.settings.policy.version}
-                self.client.views_open(trigger_id=command["trigger_id"],
-                                       view=blocks.consent_modal(notice, meta))
-                ack()
-            elif verb == "disconnect" and len(words) == 3:
-                platform, handle = actions.normalise_handle(self.settings, words[1], words[2])
-                with self.store.session() as s:
-                    person = resolve_person(s, self.client, user_id)
-                    account = next((x for x in person.accounts
-                                    if x.platform == platform and x.handle == handle), None)
-                    if account is None:
-                        raise NotFoundError(f"you have no connected {platform} account {handle}")
-                    outcome = actions.disconnect(s, person, account.id, self.clock())
-                ack(text=outcome.message)
-                self.publish_home(user_id)
-            elif verb == "verify" and len(words) == 3:
-                platform, handle = actions.normalise_handle(self.settings, words[1], words[2])
-                with self.store.session() as s:
-                    person = resolve_person(s, self.client, user_id)
-                    account = next((x for x in person.accounts
-                                    if x.platform == platform and x.handle == handle), None)
-                    if account is None:
-                        raise NotFoundError(f"you have no connected {platform} account {handle}")
-                    outcome = actions.verify(s, person, account.id, self.settings, self.clock())
-                ack(text=outcome.message)
-                self.publish_home(user_id)
-            elif verb == "status":
-                with self.store.session() as s:
-                    person = resolve_person(s, self.client, user_id)
-                    accounts, flags, _ = actions.home_data(s, person)
-                lines = [f"- {a['platform']} {a['handle']} (since {a['given']})"
-                         + ("" if a["verified"] else " - waiting for verification")
-                         for a in accounts]
-                open_flags = [f for f in flags if f["status"] in ("open", "acknowledged")]
-                ack(text=("Connected accounts:\n" + "\n".join(lines) if lines
-                          else "No accounts connected.")
-                    + f"\nOpen flags on your posts: {len(open_flags)}")
-            else:
+            if handler is None or (arity and len(words) != arity):
                 ack(text=HELP)
+            else:
+                handler(self, ack, command, words)
         except SocialGuideError as exc:
             ack(text=f"Sorry, that did not work: {exc}")
+
+    def _command_connect(self, ack: Ack, command: dict[str, Any], words: list[str]) -> None:
+        """Show the transparency notice in a modal; consent is recorded when it is accepted."""
+        platform, handle = actions.parse_account(self.settings, words[1], words[2])
+        with self.store.session() as s:
+            resolve_person(s, self.client, command["user_id"])  # only known people may connect
+        notice = build_notice(self.settings, platform, handle)
+        meta = {"platform": platform, "handle": handle, "notice_hash": notice_hash(notice),
+                "policy_version": self.settings.policy.version}
+        self.client.views_open(trigger_id=command["trigger_id"],
+                               view=blocks.consent_modal(notice, meta))
+        ack()
+
+    def _command_disconnect(self, ack: Ack, command: dict[str, Any], words: list[str]) -> None:
+        """Withdraw consent for one of the person's accounts and erase what was kept."""
+        user_id = command["user_id"]
+        with self.store.session() as s:
+            person, account_id = self._named_account(s, user_id, words)
+            outcome = consent.disconnect(s, person, account_id, self.clock())
+        ack(text=outcome.message)
+        self.publish_home(user_id)
+
+    def _command_verify(self, ack: Ack, command: dict[str, Any], words: list[str]) -> None:
+        """Look for the ownership code in the named account's public profile."""
+        user_id = command["user_id"]
+        with self.store.session() as s:
+            person, account_id = self._named_account(s, user_id, words)
+            outcome = consent.verify(s, person, account_id, self.settings, self.clock())
+        ack(text=outcome.message)
+        self.publish_home(user_id)
+
+    def _command_status(self, ack: Ack, command: dict[str, Any], words: list[str]) -> None:
+        """The person's connected accounts and how many of their flags are open."""
+        with self.store.session() as s:
+            person = resolve_person(s, self.client, command["user_id"])
+            accounts, flags, _ = actions.home_data(s, person)
+        lines = [f"- {a['platform']} {a['handle']} (since {a['given']})"
+                 + ("" if a["verified"] else " - waiting for verification")
+                 for a in accounts]
+        open_flags = [f for f in flags if f["status"] in ("open", "acknowledged")]
+        ack(text=("Connected accounts:\n" + "\n".join(lines) if lines
+                  else "No accounts connected.")
+            + f"\nOpen flags on your posts: {len(open_flags)}")
+
+    def _named_account(self, session: Session, user_id: str,
+                       words: list[str]) -> tuple[PersonRow, int]:
+        """The person and the id of their account named by ``<platform> <handle>``."""
+        platform, handle = actions.parse_account(self.settings, words[1], words[2])
+        person = resolve_person(session, self.client, user_id)
+        account = next((x for x in person.accounts
+                        if x.platform == platform and x.handle == handle), None)
+        if account is None:
+            raise NotFoundError(f"you have no connected {platform} account {handle}")
+        return person, account.id
 
     # --- consent ---------------------------------------------------------------------------
 
@@ -200,7 +213,7 @@ class SocialGuideApp:
                 errors={blocks.CONSENT_BLOCK: "Please tick the box to confirm, or cancel."})
             return
         try:
-            platform, handle = actions.normalise_handle(self.settings, meta["platform"],
+            platform, handle = actions.parse_account(self.settings, meta["platform"],
                                                         meta["handle"])
         except (KeyError, InputError) as exc:
             ack(response_action="errors", errors={blocks.CONSENT_BLOCK: str(exc)[:150]})
@@ -215,7 +228,7 @@ class SocialGuideApp:
         try:
             with self.store.session() as s:
                 person = resolve_person(s, self.client, user_id)
-                account, created, code = actions.connect(
+                account, created, code = consent.connect(
                     s, person, platform, handle, self.settings.policy.version, current,
                     self.clock())
                 account_id = account.id
@@ -318,7 +331,7 @@ class SocialGuideApp:
         try:
             with self.store.session() as s:
                 person = resolve_person(s, self.client, user_id)
-                outcome = actions.disconnect(s, person, int(action["value"]), self.clock())
+                outcome = consent.disconnect(s, person, int(action["value"]), self.clock())
             log.info("account disconnected from App Home")
             self.publish_home(user_id, notice=outcome.message)
         except SocialGuideError as exc:
@@ -326,13 +339,13 @@ class SocialGuideApp:
 
     def on_verify_button(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        self._account_button(body, lambda s, person: actions.verify(
+        self._account_button(body, lambda s, person: consent.verify(
             s, person, int(action["value"]), self.settings, self.clock()).message)
 
     def on_new_code_button(self, ack: Ack, body: dict[str, Any],
                            action: dict[str, Any]) -> None:
         ack()
-        self._account_button(body, lambda s, person: actions.renew_code(
+        self._account_button(body, lambda s, person: consent.renew_code(
             s, person, int(action["value"])))
 
     def _account_button(self, body: dict[str, Any],
@@ -444,3 +457,13 @@ def http_api(sg: SocialGuideApp) -> Any:
         return await handler.handle(req)
 
     return Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+
+
+CommandHandler = Callable[[SocialGuideApp, Ack, dict[str, Any], list[str]], None]
+# verb -> (handler, number of words the command takes; 0: any)
+COMMANDS: dict[str, tuple[CommandHandler, int]] = {
+    "connect": (SocialGuideApp._command_connect, 3),
+    "disconnect": (SocialGuideApp._command_disconnect, 3),
+    "verify": (SocialGuideApp._command_verify, 3),
+    "status": (SocialGuideApp._command_status, 0),
+}

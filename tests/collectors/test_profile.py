@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.collectors.profile import profile_text
+from monitor.collectors.registry import profile_text
 from monitor.errors import CollectorError
 from tests.collectors.conftest import World, world  # noqa: F401 (fixture)
 from tests.fakes.bluesky_api import FakeBluesky

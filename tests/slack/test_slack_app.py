@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from monitor.accounts.notice import build_notice
 from monitor.config import Settings
 from monitor.guidance.outbox import deliver_due
 from monitor.slack.blocks import escape
-from monitor.slack.notice import build_notice
 from monitor.store import Store, audit
 from monitor.store.schema import (
     AccountRow,

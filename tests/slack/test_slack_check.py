@@ -365,7 +365,7 @@ def test_socket_mode_command_modal_and_shortcut(
 
 
 def test_the_consent_notice_says_what_a_draft_check_keeps(settings: Settings) -> None:
-    from monitor.slack.notice import build_notice
+    from monitor.accounts.notice import build_notice
 
     notice = build_notice(settings, "bluesky", "alice.bsky.social")
     assert "needs no connected account: nothing about the draft is kept - no text and no " \

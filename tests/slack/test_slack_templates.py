@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from monitor.accounts.notice import build_notice
 from monitor.config import Settings, settings_from_dict
 from monitor.domain import CATEGORIES
 from monitor.guidance import templates
 from monitor.guidance.digest import send_digests
-from monitor.slack.notice import build_notice
 from monitor.store import Store
 from monitor.store.schema import NudgeRow
 from tests.slack.conftest import MONDAY_10, Org, make_flag

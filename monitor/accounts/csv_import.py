@@ -1,4 +1,7 @@
-"""Accounts whose owners consented outside Slack (an HR form): CSV reading and recording."""
+"""Accounts whose owners consented outside Slack (an HR form): CSV reading and recording.
+
+Handles are stored in the one spelling Slack stores too (monitor/accounts/handles.py).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +11,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
+from monitor.accounts.handles import is_handle, normalise_handle
+from monitor.accounts.notice import build_notice, notice_hash
 from monitor.collectors.registry import PLATFORMS
 from monitor.config import Settings
 from monitor.errors import InputError
-from monitor.slack.notice import build_notice, notice_hash
-from monitor.store import repo
-from monitor.store.schema import AccountRow, PersonRow
+from monitor.store import Session, repo
+from monitor.store import accounts as account_sql
+from monitor.store.schema import PersonRow
 from monitor.textfiles import read_text
 
 COLUMNS = ("email", "platform", "handle", "consent_reference", "policy_version")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HANDLE = {
-    "x": re.compile(r"^@?[A-Za-z0-9_]{1,15}$"),
-    "reddit": re.compile(r"^(/?u/)?[A-Za-z0-9_-]{3,20}$"),
-    "bluesky": re.compile(r"^@?[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"),
-    "mastodon": re.compile(r"^@?[A-Za-z0-9_]+(@[A-Za-z0-9.-]+(:\d+)?)?$"),
-    "rss": re.compile(r"^(https?://\S+|[^\s:]+)$"),
-}
 
 
 @dataclass
@@ -76,6 +71,8 @@ def read_accounts_csv(path: Path) -> tuple[list[AccountLine], list[InputError]]:
         problems = _row_problems(rec)
         v = {k: (rec.get(k) or "").strip() for k in COLUMNS}
         platform = v["platform"].lower()
+        if not problems:
+            v["handle"] = normalise_handle(platform, v["handle"])
         key = (platform, v["handle"].lower())
         if not problems:
             if key in seen:
@@ -101,7 +98,7 @@ def _row_problems(rec: dict[str | None, str | None]) -> list[str]:
     if platform not in PLATFORMS:
         problems.append(f"column 'platform': unknown platform {v['platform']!r} "
                         f"(expected one of {', '.join(PLATFORMS)})")
-    elif not _HANDLE[platform].match(v["handle"]):
+    elif not is_handle(platform, v["handle"]):
         problems.append(f"column 'handle': {v['handle']!r} is not a {platform} handle")
     if not v["consent_reference"]:
         problems.append("column 'consent_reference': empty (where was consent recorded?)")
@@ -126,8 +123,7 @@ def check_accounts(
             errors.append(InputError(f"column 'email': no person {row.email!r}; "
                                      "import people first", path=path, line=row.line))
             continue
-        acc = session.scalar(select(AccountRow).where(AccountRow.platform == row.platform,
-                                                      AccountRow.handle == row.handle))
+        acc = account_sql.account_by_handle(session, row.platform, row.handle)
         if acc is not None and acc.owner_id != person.id:
             errors.append(InputError(
                 f"{row.platform} account {row.handle!r} is connected by someone else",

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.orm import Session
-
 from monitor.errors import InputError
-from monitor.store import audit, repo
+from monitor.store import Session, audit, repo
 from monitor.store.schema import PersonRow
 from monitor.textfiles import read_text
 

@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
+from monitor.collectors import registry
 from monitor.domain import utcnow
-from monitor.store import audit, repo
+from monitor.store import Session, audit, repo
 from monitor.store.schema import AccountRow
 
 PREFIX = "sg-"
@@ -30,14 +29,10 @@ LENGTH = 8
 _CODE = re.compile(rf"(?<![a-z0-9]){PREFIX}([a-z0-9]{{{LENGTH}}})(?![a-z0-9])", re.IGNORECASE)
 METHOD = "profile_code"
 
-# Where the code goes, per platform, in the words employees see in the platform's own UI.
-WHERE = {
-    "bluesky": "your Bluesky profile description (Edit profile > Description)",
-    "mastodon": "your Mastodon bio or one of your profile's extra fields",
-    "x": "your X bio (Edit profile > Bio)",
-    "reddit": "your Reddit profile's About/description (Settings > Profile)",
-    "rss": "your feed's title or description, or any post in the feed",
-}
+def where_code_goes(platform: str) -> str:
+    """Where the code goes, in the words employees see in the platform's own UI."""
+    p = registry.platform(platform)
+    return p.code_goes_in if p is not None else "the public profile"
 
 
 def new_code() -> str:
@@ -95,7 +90,7 @@ def verify(session: Session, account: AccountRow, read_profile: Callable[[str, s
                      {"platform": account.platform})
         return Check(False, (
             f"We could not find your code in the public profile of {where} yet. Put it in "
-            f"{WHERE.get(account.platform, 'the public profile')}, save, and press Verify "
+            f"{where_code_goes(account.platform)}, save, and press Verify "
             "again (the platform may take a minute to show the change). Nothing is collected "
             "until then."))
     repo.mark_verified(session, account, METHOD, actor, now or utcnow())
@@ -106,6 +101,6 @@ def verify(session: Session, account: AccountRow, read_profile: Callable[[str, s
 def instructions(platform: str, handle: str, code: str) -> str:
     """What the employee must do with a new code (shown once; only its hash is kept)."""
     return (f"One more step: prove {platform} {handle} is yours. Put the code {code} in "
-            f"{WHERE.get(platform, 'the public profile')}, then press Verify in the app's "
+            f"{where_code_goes(platform)}, then press Verify in the app's "
             f"Home tab (or type `/socialguide verify {platform} {handle}`). Nothing is "
             "collected before that; you can remove the code afterwards.")
