@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.domain import utcnow
-from monitor.store import Store
+from monitor.store.db import Store
 from monitor.store.schema import CursorRow
 
 log = logging.getLogger(__name__)
