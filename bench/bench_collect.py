@@ -91,9 +91,9 @@ def _seed(store: Any, spread: dict[str, int]) -> None:
 
 
 def main() -> None:
-    from monitor.collect import run_cycle
     from monitor.collectors.registry import build_collectors
     from monitor.config import settings_from_dict
+    from monitor.jobs.cycle import run_cycle
     from monitor.pipeline.factory import build_pipeline
     from monitor.store import Store
     from tests.fakes import reddit_api, x_api

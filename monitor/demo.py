@@ -20,12 +20,13 @@ from sqlalchemy import func, select
 
 from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
 from monitor.accounts.people import apply_people, check_managers, read_people_csv
-from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings, settings_from_dict
 from monitor.domain import utcnow
 from monitor.guidance.notifier import ConsoleNotifier
 from monitor.guidance.outbox import DeliveryReport, deliver_due
+from monitor.jobs.cycle import run_cycle
+from monitor.jobs.report import CycleReport
 from monitor.pipeline.factory import build_pipeline
 from monitor.resources import demo_dir
 from monitor.store import Store, repo

@@ -337,9 +337,9 @@ def test_a_real_cycle_with_edits_and_masked_credentials_verifies(tmp_path: Path,
     """Edits re-analysed, credentials masked in the stored post, flags superseded: all chained."""
     import json
 
-    from monitor.collect import run_cycle
     from monitor.collectors.replay import ReplayCollector
     from monitor.config import settings_from_dict
+    from monitor.jobs.cycle import run_cycle
     from monitor.pipeline.factory import build_pipeline
     from monitor.store import Store, repo
     from monitor.store.schema import AuditEventRow

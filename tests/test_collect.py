@@ -10,9 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from monitor.collectors import leases
 from monitor.domain import utcnow
-from monitor.store import Store, repo
+from monitor.store import Store, leases, repo
 from monitor.store.schema import AccountRow, ConsentRow, CursorRow, PersonRow
 from tests.collectors.conftest import World, world  # noqa: F401 (fixture)
 from tests.collectors.helpers import post_count
@@ -131,8 +130,8 @@ def test_a_later_version_in_the_same_fetch_wins(tmp_path, settings) -> None:  # 
 
     from sqlalchemy import select as _select
 
-    from monitor.collect import run_cycle as _run
     from monitor.collectors.replay import ReplayCollector
+    from monitor.jobs.cycle import run_cycle as _run
     from monitor.pipeline.factory import build_pipeline
     from monitor.store import Store as _Store
     from monitor.store import repo as _repo
@@ -177,8 +176,8 @@ def test_a_post_that_fails_analysis_costs_only_its_own_result(
         world: World, caplog) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     from sqlalchemy import select
 
-    from monitor.collect import run_cycle
     from monitor.collectors.registry import build_collectors
+    from monitor.jobs.cycle import run_cycle
     from monitor.pipeline.factory import build_pipeline
     from monitor.store.schema import FlagRow, PostRow
     from tests.collectors.helpers import LEAK, cursor

@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.config import load_settings
-from monitor.daemon import Daemon
+from monitor.jobs.daemon import Daemon
+from monitor.jobs.scheduler import Jobs, add_jobs
 from monitor.metrics import JOB_FAILURES, MetricsServer
-from monitor.scheduler import Jobs, add_jobs
+from monitor.slack.notifier import build_notifier
 from monitor.store import Store
 from monitor.store.schema import AccountRow, FlagRow, NudgeRow, PersonRow, PostRow
 from tests.collectors.helpers import LEAK
@@ -157,7 +158,7 @@ def test_metrics_and_healthz_over_http(tmp_path: Path, fakes: dict[str, object])
 def test_scheduler_registers_every_job(tmp_path: Path, fakes: dict[str, object]) -> None:
     settings = load_settings(_config(tmp_path, fakes))
     store = Store(settings.store.url)
-    daemon = Daemon(settings, store)
+    daemon = Daemon(settings, store, build_notifier(settings))
     ids = set(daemon.start())
     try:
         assert {"collect:bluesky", "collect:mastodon", "collect:rss", "deliver", "digests",

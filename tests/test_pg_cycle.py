@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
 from monitor.accounts.people import apply_people, check_managers, read_people_csv
 from monitor.cli import app
-from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.base import Collector, FetchResult
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings, settings_from_dict
@@ -26,6 +25,8 @@ from monitor.demo import demo_settings, run_demo
 from monitor.domain import AccountRef
 from monitor.errors import InputError
 from monitor.guidance.outbox import deliver_due
+from monitor.jobs.cycle import run_cycle
+from monitor.jobs.report import CycleReport
 from monitor.pipeline.factory import build_pipeline
 from monitor.resources import demo_dir
 from monitor.store import Store, audit, repo

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.collect import run_cycle
 from monitor.collectors.replay import ReplayCollector
 from monitor.config import Settings, settings_from_dict
 from monitor.guidance.digest import send_digests
 from monitor.guidance.outbox import deliver_due
+from monitor.jobs.cycle import run_cycle
 from monitor.pipeline.factory import build_pipeline
 from monitor.slack.client import web_client
 from monitor.slack.notifier import SlackNotifier

@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from monitor.config import Settings, load_settings
 from monitor.errors import SocialGuideError, StoreError
-from monitor.store import Store
+from monitor.store import Session, Store
 
 # Human-facing output goes to stderr so stdout stays clean for data (scan, exports).
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -104,6 +104,24 @@ def open_store(
     if auto_upgrade:
         store.upgrade()
     return store
+
+
+@contextmanager
+def opened_store(config: Path | None) -> Iterator[tuple[Settings, Store]]:
+    """The command's settings and its store, disposed of when the command ends, however."""
+    settings = settings_from(config)
+    store = open_store(settings)
+    try:
+        yield settings, store
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def store_session(config: Path | None) -> Iterator[tuple[Settings, Session]]:
+    """Settings and one unit of work for a command that reads or writes the store once."""
+    with opened_store(config) as (settings, store), store.session() as s:
+        yield settings, s
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
-from monitor.cli.common import ConfigOption, cli_errors, err_console, open_store, settings_from
-from monitor.collect import CycleReport
+from monitor.cli.common import ConfigOption, cli_errors, err_console, opened_store
 from monitor.config import Settings
 from monitor.errors import StoreError
+from monitor.jobs.report import CycleReport
 from monitor.store import Store
 
 
@@ -65,26 +65,23 @@ def register(app: typer.Typer) -> None:
         config: ConfigOption = None,
     ) -> None:
         """Run the collectors on their schedule (or once, for cron) and deliver nudges."""
-        with cli_errors():
-            settings = settings_from(config)
-            store = open_store(settings)
-            try:
-                if once:
-                    _once(settings, store)
-                else:
-                    from monitor.daemon import run_daemon
+        with cli_errors(), opened_store(config) as (settings, store):
+            if once:
+                _once(settings, store)
+            else:
+                from monitor.jobs.daemon import run_daemon
+                from monitor.slack.notifier import build_notifier
 
-                    run_daemon(settings, store)
-            finally:
-                store.dispose()
+                # The one place that chooses how nudges go out: the jobs only use it.
+                run_daemon(settings, store, build_notifier(settings))
 
 
 def _once(settings: Settings, store: Store) -> None:
-    from monitor.collect import run_cycle
     from monitor.collectors.registry import build_collectors
     from monitor.guidance.outbox import deliver_due
+    from monitor.jobs.cycle import run_cycle
     from monitor.pipeline.factory import build_pipeline
-    from monitor.scheduler import build_notifier
+    from monitor.slack.notifier import build_notifier
 
     try:
         report = run_cycle(store, settings, build_pipeline(settings),

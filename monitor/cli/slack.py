@@ -108,7 +108,7 @@ def outbox(
     """Show outbox counts and the entries in one state (dead letters by default)."""
     with cli_errors():
         settings = settings_from(config)
-        from monitor.guidance.outbox import outbox_counts
+        from monitor.store.outbox import outbox_counts
         from monitor.store.schema import NudgeRow
 
         store = open_store(settings)

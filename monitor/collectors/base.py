@@ -1,6 +1,6 @@
 """The collector contract: given one consented account and its cursor, return new posts.
 
-Collectors never touch the store; the cycle (monitor/collect.py) asks the store for
+Collectors never touch the store; the cycle (monitor/jobs/cycle.py) asks the store for
 consented accounts only, calls ``fetch`` and writes the results. That keeps the consent
 check in one query and makes every collector testable against a fake server alone.
 """

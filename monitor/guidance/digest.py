@@ -6,16 +6,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-
 from monitor.config import Settings
-from monitor.domain import FlagStatus, utcnow
+from monitor.domain import utcnow
 from monitor.guidance import templates
 from monitor.guidance.planner import pseudonym
 from monitor.store import Store
+from monitor.store import outbox as queries
 from monitor.store.repo import team_member_ids
-from monitor.store.schema import FlagRow, NudgeRow, PersonRow
+from monitor.store.schema import PersonRow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Resolutions that mean the author dealt with it themselves.
@@ -25,6 +23,8 @@ SELF_RESOLUTIONS = frozenset({"self_resolved", "author_resolved", "author_not_a_
 
 @dataclass
 class DigestReport:
+    """How many digests were queued, and why the other managers got none."""
+
     queued: int = 0
     skipped_quiet: int = 0  # managers whose team had nothing this week
     already: int = 0  # digest for this week already queued
@@ -52,24 +52,14 @@ def send_digests(
         return report
     since = now - timedelta(days=7)
     with store.session() as s:
-        managers = s.scalars(
-            select(PersonRow).where(PersonRow.id.in_(
-                select(PersonRow.manager_id).where(PersonRow.manager_id.is_not(None))))
-            .order_by(PersonRow.id)
-        ).all()
+        managers = queries.managers(s)
         for manager in managers:
             key = f"digest:{manager.id}:{_week_key(now)}"
-            if s.scalar(select(NudgeRow.id).where(NudgeRow.idempotency_key == key)):
+            if queries.has_nudge(s, key):
                 report.already += 1
                 continue
             team = team_member_ids(s, manager.id)
-            flags = s.scalars(
-                select(FlagRow).where(
-                    FlagRow.person_id.in_(team), FlagRow.created_at >= since,
-                    FlagRow.created_at < now, FlagRow.status != FlagStatus.SHADOW.value,
-                    FlagRow.resolution.is_distinct_from("superseded_by_edit"),
-                ).order_by(FlagRow.id)
-            ).all() if team else []
+            flags = queries.team_flags(s, team, since, now)
             if not flags:
                 report.skipped_quiet += 1
                 continue
@@ -84,14 +74,10 @@ def send_digests(
             subject, body = templates.digest_message(
                 settings, manager.team or "your team", dict(counts), selfish, len(flags), details)
             # Another worker on the same trigger may queue it first: then this one does nothing.
-            pg = s.get_bind().dialect.name == "postgresql"
-            insert = postgresql.insert if pg else sqlite.insert
-            queued = s.scalar(insert(NudgeRow).values(
-                flag_id=None, recipient_id=manager.id, recipient_email=manager.email,
+            queued = queries.queue_once(
+                s, flag_id=None, recipient_id=manager.id, recipient_email=manager.email,
                 role="manager", kind="digest", subject=subject, body=body,
-                idempotency_key=key, not_before=now, created_at=now,
-            ).on_conflict_do_nothing(index_elements=["idempotency_key"])
-             .returning(NudgeRow.id))
+                idempotency_key=key, not_before=now, created_at=now)
             if queued is None:
                 report.already += 1
                 continue

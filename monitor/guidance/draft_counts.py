@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.domain import CATEGORIES, utcnow
 from monitor.metrics import REGISTRY
-from monitor.store import Store
-from monitor.store.schema import DraftCheckCountRow
+from monitor.store import Session, Store, draft_counts
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +38,17 @@ def count(store: Store | None, categories: list[str], now: datetime | None = Non
     keys = [ALL_DRAFTS, *[c for c in categories if c in CATEGORIES]]
     try:
         with store.session() as s:
-            dialect = s.get_bind().dialect.name
-            ins = pg_insert if dialect == "postgresql" else sqlite_insert
-            for key in keys:
-                stmt = ins(DraftCheckCountRow).values(week=week, category=key, drafts=1)
-                s.execute(stmt.on_conflict_do_update(
-                    index_elements=["week", "category"],
-                    set_={"drafts": DraftCheckCountRow.drafts + 1}))
+            draft_counts.bump(s, week, keys)
     except Exception as exc:  # the answer matters more than the counter
         log.warning("could not count a draft check: %s", type(exc).__name__)
 
 
-def weekly_counts(session: Any, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
+def weekly_counts(session: Session, since: datetime, until: datetime) -> dict[str, dict[str, int]]:
     """week -> category (``*`` for every draft) -> drafts, for the weeks the window touches."""
     from monitor.compliance.reports import week_start
 
     first, last = week_start(since), week_start(until)
-    rows = session.execute(
-        select(DraftCheckCountRow.week, DraftCheckCountRow.category,
-               func.sum(DraftCheckCountRow.drafts))
-        .where(DraftCheckCountRow.week >= first, DraftCheckCountRow.week <= last)
-        .group_by(DraftCheckCountRow.week, DraftCheckCountRow.category)
-        .order_by(DraftCheckCountRow.week)
-    )
     out: dict[str, dict[str, int]] = {}
-    for week, cat, n in rows:
-        out.setdefault(week, {})[cat] = int(n or 0)
+    for week, cat, n in draft_counts.between(session, first, last):
+        out.setdefault(week, {})[cat] = n
     return out

@@ -8,17 +8,14 @@ import random
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
 
 from monitor.config import Settings
 from monitor.domain import FlagStatus, NudgeStatus, utcnow
 from monitor.errors import DeliveryError
 from monitor.guidance.notifier import DeliveryPaused, Notifier
-from monitor.store import Store
+from monitor.store import Session, Store
+from monitor.store import outbox as queries
 from monitor.store.schema import FlagRow, NudgeRow, PersonRow
 
 log = logging.getLogger(__name__)
@@ -36,6 +33,8 @@ SENDING_LEASE = timedelta(minutes=5)
 
 @dataclass
 class DeliveryReport:
+    """What a delivery run did with each due nudge, and why delivery stopped if it did."""
+
     sent: int = 0
     cancelled: int = 0
     deferred: int = 0
@@ -77,14 +76,7 @@ def budget_free_at(
 ) -> datetime | None:
     """None if the person may get another nudge now; else when the 7-day budget frees up."""
     week_ago = now - timedelta(days=7)
-    sent = s.scalars(
-        select(NudgeRow.sent_at).where(
-            NudgeRow.recipient_id == recipient_id,
-            NudgeRow.status == NudgeStatus.SENT.value,
-            NudgeRow.sent_at >= week_ago,
-            NudgeRow.kind.not_in(UNBUDGETED_KINDS),
-        ).order_by(NudgeRow.sent_at)
-    ).all()
+    sent = queries.sent_times(s, recipient_id, week_ago, UNBUDGETED_KINDS)
     if len(sent) < budget:
         return None
     # The oldest nudges must age out of the window before another may go.
@@ -95,8 +87,7 @@ def budget_free_at(
 
 def _author_gate(s: Session, nudge: NudgeRow, now: datetime, grace: timedelta) -> datetime | None:
     """A manager note goes only ``grace`` after its author was told: when it may go, or None."""
-    author = s.scalar(select(NudgeRow).where(
-        NudgeRow.idempotency_key == f"flag:{nudge.flag_id}:author"))
+    author = queries.nudge_by_key(s, f"flag:{nudge.flag_id}:author")
     if author is None or author.status == NudgeStatus.CANCELLED.value:
         return None  # no separate author note (one nudge per post) or nothing to wait for
     if author.status == NudgeStatus.SENT.value and author.sent_at is not None:
@@ -110,43 +101,8 @@ def _author_gate(s: Session, nudge: NudgeRow, now: datetime, grace: timedelta) -
 
 def _due_ids(store: Store, now: datetime, limit: int) -> tuple[list[int], set[int]]:
     with store.session() as s:
-        pending = s.scalars(
-            select(NudgeRow.id)
-            .where(NudgeRow.status == NudgeStatus.PENDING.value,
-                   (NudgeRow.not_before.is_(None)) | (NudgeRow.not_before <= now))
-            # NULL ("at once") first on every database; PostgreSQL would put it last.
-            .order_by(NudgeRow.not_before.asc().nulls_first(), NudgeRow.id)
-            .limit(limit)
-        ).all()
-        stale = s.scalars(
-            select(NudgeRow.id)
-            .where(NudgeRow.status == NudgeStatus.SENDING.value,
-                   (NudgeRow.lease_until.is_(None)) | (NudgeRow.lease_until <= now))
-            .order_by(NudgeRow.id)
-            .limit(limit)
-        ).all()
+        pending, stale = queries.due_ids(s, now, limit)
     return [*stale, *pending], set(stale)
-
-
-def _claim(s: Session, nid: int, expected: str, now: datetime) -> NudgeRow | None:
-    """Lock the nudge for this transaction if it is still in ``expected``; else None.
-
-    Several workers read the same due ids: only the one holding the row may decide about it.
-    PostgreSQL skips rows another worker holds (FOR UPDATE SKIP LOCKED); on SQLite a
-    conditional write takes the database's write lock, so the others wait, then see it gone.
-    """
-    cond = [NudgeRow.id == nid, NudgeRow.status == expected]
-    if expected == NudgeStatus.SENDING.value:
-        cond.append(or_(NudgeRow.lease_until.is_(None), NudgeRow.lease_until <= now))
-    if s.get_bind().dialect.name == "postgresql":
-        return s.scalars(
-            select(NudgeRow).where(*cond).with_for_update(skip_locked=True)
-        ).first()
-    result: Any = s.execute(update(NudgeRow).where(*cond).values(status=expected)
-                            .execution_options(synchronize_session=False))
-    if not result.rowcount:
-        return None
-    return s.get(NudgeRow, nid, populate_existing=True)
 
 
 def deliver_due(
@@ -172,7 +128,7 @@ def deliver_due(
     for nid in ids:
         with store.session() as s:
             expected = NudgeStatus.SENDING.value if nid in stale else NudgeStatus.PENDING.value
-            nudge = _claim(s, nid, expected, now)
+            nudge = queries.claim(s, nid, expected, now)
             if nudge is None:
                 continue  # another worker has it, or had it first
             if nid in stale:
@@ -264,14 +220,6 @@ def deliver_due(
 
 def _start_grace(s: Session, flag_id: int, until: datetime) -> None:
     """The grace window runs from when the author was told, not from when the post was seen."""
-    for m in s.scalars(select(NudgeRow).where(
-            NudgeRow.flag_id == flag_id, NudgeRow.role == "manager",
-            NudgeRow.status == NudgeStatus.PENDING.value)):
+    for m in queries.pending_manager_notes(s, flag_id):
         if m.not_before is None or m.not_before < until:
             m.not_before = until
-
-
-def outbox_counts(s: Session) -> dict[str, int]:
-    """How many nudges are in each state (for operators and compliance)."""
-    rows = s.execute(select(NudgeRow.status, func.count(NudgeRow.id)).group_by(NudgeRow.status))
-    return {status: int(n) for status, n in rows}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from monitor.config import Settings
-from monitor.domain import FlagStatus, NudgeStatus
+from monitor.domain import FlagStatus
 from monitor.guidance import templates
+from monitor.store import Session
+from monitor.store import outbox as queries
 from monitor.store.schema import FindingRow, FlagRow, NudgeRow, PersonRow
 
 
@@ -33,14 +32,7 @@ def _secret_already_told(session: Session, flag: FlagRow) -> bool:
     mine = {f.fingerprint for f in flag.findings if f.category == "credentials" and f.fingerprint}
     if flag.post_id is None or not mine:
         return False
-    told = set(session.scalars(
-        select(FindingRow.fingerprint)
-        .join(FlagRow, FlagRow.id == FindingRow.flag_id)
-        .join(NudgeRow, NudgeRow.flag_id == FlagRow.id)
-        .where(FlagRow.post_id == flag.post_id, FlagRow.id != flag.id,
-               FindingRow.fingerprint.is_not(None), NudgeRow.role == "author",
-               NudgeRow.status.in_([NudgeStatus.SENT.value, NudgeStatus.SENDING.value]))
-    ))
+    told = queries.told_fingerprints(session, flag.post_id, flag.id)
     return mine <= told
 
 
@@ -49,15 +41,9 @@ def _already_told(session: Session, flag: FlagRow) -> bool:
     categories (one nudge per post, however often it is edited or how many findings)."""
     if flag.post_id is None:
         return False
-    earlier = session.execute(
-        select(FlagRow.categories)
-        .join(NudgeRow, NudgeRow.flag_id == FlagRow.id)
-        .where(FlagRow.post_id == flag.post_id, FlagRow.id != flag.id,
-               NudgeRow.role == "author",
-               NudgeRow.status.in_([NudgeStatus.SENT.value, NudgeStatus.SENDING.value]))
-    ).all()
+    earlier = queries.told_categories(session, flag.post_id, flag.id)
     told: set[str] = set()
-    for (cats,) in earlier:
+    for cats in earlier:
         told |= set(cats or [])
     return bool(earlier) and set(flag.categories or []) <= told
 
@@ -150,7 +136,7 @@ def plan_escalation(
     if not settings.slack.compliance_channel:
         return None
     key = f"flag:{flag.id}:escalation"
-    existing = session.scalar(select(NudgeRow).where(NudgeRow.idempotency_key == key))
+    existing = queries.nudge_by_key(session, key)
     if existing is not None:
         return existing
     subject, body = templates.escalation_message(settings, flag.id, flag.category, by_role,

@@ -146,7 +146,7 @@ class CursorRow(Base):
     # Row lease so that several workers never collect the same account at once.
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The holding process (host, PID namespace, PID, start time): see collectors/leases.py.
+    # The holding process (host, PID namespace, PID, start time): see store/leases.py.
     lease_process: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

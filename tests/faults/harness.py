@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings, settings_from_dict
 from monitor.domain import utcnow
 from monitor.guidance.outbox import DeliveryReport, deliver_due
+from monitor.jobs.cycle import run_cycle
+from monitor.jobs.report import CycleReport
 from monitor.pipeline.factory import build_pipeline
 from monitor.store import Store, repo
 from monitor.store.schema import FlagRow, NudgeRow, PersonRow, PostRow

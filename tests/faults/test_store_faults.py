@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, event, select, text
 from monitor.collectors.registry import build_collectors
 from monitor.domain import utcnow
 from monitor.errors import StoreError
+from monitor.jobs.scheduler import Jobs
 from monitor.metrics import JOB_FAILURES
-from monitor.scheduler import Jobs
 from monitor.slack.notifier import build_notifier
 from monitor.store import Store
 from monitor.store.schema import CursorRow

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.collect import run_cycle
 from monitor.collectors.registry import build_collectors
 from monitor.config import Settings
+from monitor.jobs.cycle import run_cycle
 from monitor.pipeline.factory import build_pipeline
 from monitor.slack.app import SocialGuideApp
 from monitor.store import Store, repo

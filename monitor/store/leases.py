@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.domain import utcnow
-from monitor.store import Store
+from monitor.store.db import Store
 from monitor.store.schema import CursorRow
 
 log = logging.getLogger(__name__)
@@ -269,6 +269,7 @@ class Heartbeat:
         self._thread: threading.Thread | None = None
 
     def start(self) -> Heartbeat:
+        """Begin renewing in a daemon thread, so a dying process takes its heartbeat along."""
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"lease-heartbeat-{self.owner}")
         self._thread.start()
@@ -286,6 +287,7 @@ class Heartbeat:
                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
     def stop(self) -> None:
+        """Stop renewing; the leases then lapse unless released first."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.lease_seconds)

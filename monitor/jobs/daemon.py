@@ -11,22 +11,26 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.collectors.registry import build_collectors, unavailable
 from monitor.config import Settings
+from monitor.guidance.notifier import Notifier
+from monitor.jobs.scheduler import Jobs, add_jobs
 from monitor.metrics import MetricsServer
 from monitor.pipeline.factory import build_pipeline
-from monitor.scheduler import Jobs, add_jobs, build_notifier
 from monitor.store import Store
 
 log = logging.getLogger(__name__)
 
 
 class Daemon:
-    """Owns the scheduler and the metrics endpoint; ``stop()`` (or a signal) ends it cleanly."""
+    """Owns the scheduler and the metrics endpoint; ``stop()`` (or a signal) ends it cleanly.
 
-    def __init__(self, settings: Settings, store: Store):
+    The notifier is handed in, so the daemon runs whatever delivery its caller wired.
+    """
+
+    def __init__(self, settings: Settings, store: Store, notifier: Notifier):
         self.settings = settings
         self.store = store
         self.jobs = Jobs(store, settings, build_pipeline(settings), build_collectors(settings),
-                         build_notifier(settings))
+                         notifier)
         self.scheduler = BackgroundScheduler(daemon=True)
         self.metrics: MetricsServer | None = None
         self._stop = threading.Event()
@@ -45,6 +49,7 @@ class Daemon:
         return ids
 
     def stop(self, *_: object) -> None:
+        """Ask the daemon to end; safe from a signal handler."""
         self._stop.set()
 
     def wait(self) -> None:
@@ -56,6 +61,7 @@ class Daemon:
             self.shutdown()
 
     def shutdown(self) -> None:
+        """Let running jobs finish, then close the scheduler and the metrics endpoint."""
         log.info("shutting down: waiting for running jobs")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
@@ -64,9 +70,9 @@ class Daemon:
             self.metrics = None
 
 
-def run_daemon(settings: Settings, store: Store) -> None:
+def run_daemon(settings: Settings, store: Store, notifier: Notifier) -> None:
     """Run until SIGTERM or SIGINT."""
-    daemon = Daemon(settings, store)
+    daemon = Daemon(settings, store, notifier)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)

@@ -17,12 +17,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor import metrics
-from monitor.collect import CycleReport, run_cycle
 from monitor.collectors.base import Collector
 from monitor.config import Settings
 from monitor.domain import utcnow
 from monitor.guidance.notifier import Notifier
 from monitor.guidance.outbox import DeliveryReport, deliver_due
+from monitor.jobs.cycle import run_cycle
+from monitor.jobs.report import CycleReport
 from monitor.pipeline.core import Pipeline
 from monitor.store import Store
 
@@ -31,16 +32,9 @@ log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 300
 
 
-def build_notifier(settings: Settings) -> Notifier:
-    """The Slack notifier when Slack is enabled, else the console."""
-    from monitor.slack.notifier import build_notifier as slack_or_console
-
-    return slack_or_console(settings)
-
-
 @dataclass
 class Jobs:
-    """What the jobs need, built once per process."""
+    """What the jobs need, built once per process; the caller chooses how nudges go out."""
 
     store: Store
     settings: Settings
