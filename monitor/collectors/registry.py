@@ -1,42 +1,58 @@
 """Every platform the application knows, and which collector serves which, from settings.
 
 Adding a platform is one module under ``monitor/collectors/`` exporting ``PLATFORM`` and one
-line in ``DESCRIPTORS`` below; everything else reads the platform from here.
+line in ``PLATFORMS`` below; everything else reads the platform from here. The modules are
+imported on first use: each pulls in its client library (atproto alone takes most of a
+second), which a command that never touches a platform should not pay for.
 """
 
 from __future__ import annotations
 
-from monitor.collectors import bluesky, mastodon, reddit, rss, x
+from functools import cache
+from importlib import import_module
+
 from monitor.collectors.base import Collector
 from monitor.collectors.platform import Platform
 from monitor.config import Settings
 from monitor.errors import CollectorError
 
-DESCRIPTORS: tuple[Platform, ...] = (
-    x.PLATFORM,
-    reddit.PLATFORM,
-    bluesky.PLATFORM,
-    mastodon.PLATFORM,
-    rss.PLATFORM,
+# One entry per platform: its name, which is also its module under monitor/collectors/.
+PLATFORMS: tuple[str, ...] = (
+    "x",
+    "reddit",
+    "bluesky",
+    "mastodon",
+    "rss",
 )
-BY_NAME: dict[str, Platform] = {p.name: p for p in DESCRIPTORS}
-PLATFORMS: tuple[str, ...] = tuple(BY_NAME)
+
+
+@cache
+def descriptors() -> tuple[Platform, ...]:
+    """Every platform's descriptor, in the order of ``PLATFORMS``."""
+    found = tuple(import_module(f"monitor.collectors.{name}").PLATFORM for name in PLATFORMS)
+    for name, p in zip(PLATFORMS, found, strict=True):
+        if p.name != name:
+            raise RuntimeError(f"monitor/collectors/{name}.py describes platform {p.name!r}")
+    return found
 
 
 def platform(name: str) -> Platform | None:
     """The descriptor of a platform by its name (None for a platform we do not know)."""
-    return BY_NAME.get(name)
+    if name not in PLATFORMS:
+        return None
+    return descriptors()[PLATFORMS.index(name)]
 
 
+@cache
 def app_wide_limited() -> tuple[str, ...]:
     """Platforms whose rate limits are shared by the whole app (their fetches are serialised)."""
-    return tuple(p.name for p in DESCRIPTORS if p.app_wide_limits)
+    return tuple(p.name for p in descriptors() if p.app_wide_limits)
 
 
 def unavailable(settings: Settings) -> dict[str, str]:
     """Platform -> why it has no collector: disabled in config or missing credentials."""
     out: dict[str, str] = {}
-    for p in DESCRIPTORS:
+    for p in descriptors():
         if not p.enabled(settings):
             out[p.name] = f"disabled in config ([platforms.{p.name}] enabled = false)"
         elif (why := p.missing(settings)) is not None:
@@ -52,7 +68,7 @@ def build_collectors(settings: Settings) -> dict[str, Collector]:
     """
     skip = unavailable(settings)
     collectors: dict[str, Collector] = {
-        p.name: p.build(settings) for p in DESCRIPTORS if p.name not in skip
+        p.name: p.build(settings) for p in descriptors() if p.name not in skip
     }
     replay = settings.platforms.replay
     if replay.enabled and replay.path:
@@ -66,7 +82,7 @@ def build_collectors(settings: Settings) -> dict[str, Collector]:
 
 def profile_text(settings: Settings, platform_name: str, handle: str) -> str:
     """The public profile text of ``handle`` on a platform; CollectorError if unreadable."""
-    p = BY_NAME.get(platform_name)
+    p = platform(platform_name)
     if p is None:
         raise CollectorError(f"no profile reader for platform {platform_name!r}",
                              platform=platform_name)

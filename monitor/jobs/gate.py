@@ -16,9 +16,6 @@ from monitor.errors import CollectorError, RateLimited
 
 log = logging.getLogger(__name__)
 
-# Platforms whose rate limit applies to the whole app (one 429 stops the platform), as
-# each platform's descriptor says.
-APP_WIDE_LIMITS = app_wide_limited()
 
 
 @dataclass
@@ -58,7 +55,7 @@ class Gate:
     @staticmethod
     def key(account: AccountRef) -> str:
         """What one rate limit covers: the platform, or the instance or host for per-host ones."""
-        if account.platform in APP_WIDE_LIMITS:
+        if account.platform in app_wide_limited():  # one 429 stops the platform
             return account.platform
         if account.platform == "mastodon" and "@" in account.handle.lstrip("@"):
             return "mastodon:" + account.handle.lstrip("@").split("@", 1)[1].lower()
