@@ -89,16 +89,25 @@ def _iso(at: datetime) -> str:
 
 
 def lock_chain(session: Session) -> None:
-    """Hold the chain's append lock until this transaction ends (PostgreSQL; SQLite has one writer).
+    """Hold the chain's append lock until this transaction ends.
 
     Appends must be serialised or two writers would both chain onto the same tail. A
     transaction that locks rows and then appends takes this first: a writer holding the chain
     and then wanting those rows would otherwise deadlock with it.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         # No autoflush: pending row changes must not take their row locks before this one.
         with session.no_autoflush:
             session.execute(text("SELECT pg_advisory_xact_lock(748120331)"))
+    elif dialect == "sqlite":
+        # SQLite has one writer, but the driver opens a transaction only at the first write:
+        # the tail would be read outside it, so two writers could read the same tail and both
+        # chain onto it. Taking the write lock first makes the read and the append one unit.
+        with session.no_autoflush:
+            raw = session.connection().connection.dbapi_connection
+            if raw is not None and not raw.in_transaction:
+                raw.execute("BEGIN IMMEDIATE")
 
 
 def record(

@@ -7,7 +7,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
@@ -141,9 +140,7 @@ def test_db_upgrade_creates_exactly_the_models_and_twice_is_harmless(
         store.dispose()
 
 
-@pytest.mark.postgres
-def test_concurrent_appends_form_one_unbroken_chain(pg_store: Store) -> None:  # noqa: F811
-    # PostgreSQL only: on SQLite, concurrent writers in one process fork the chain today.
+def test_concurrent_appends_form_one_unbroken_chain(store: Store) -> None:
     threads, appends = 4, 25
     start = threading.Barrier(threads)
     errors: list[BaseException] = []
@@ -153,7 +150,7 @@ def test_concurrent_appends_form_one_unbroken_chain(pg_store: Store) -> None:  #
             start.wait()
             for i in range(appends):
                 # Each append is its own transaction on its own pooled connection.
-                with pg_store.session() as s:
+                with store.session() as s:
                     audit.record(s, f"worker-{n}", "test.append", "thing", i,
                                  {"worker": n, "i": i, "text": "naïve \u2028 ✓"})
         except BaseException as exc:  # surfaced below, not lost in the thread
@@ -165,7 +162,7 @@ def test_concurrent_appends_form_one_unbroken_chain(pg_store: Store) -> None:  #
     for t in pool:
         t.join()
     assert errors == []
-    with pg_store.session() as s:
+    with store.session() as s:
         report = audit.verify(s)
         assert report.ok, [str(p) for p in report.problems]
         assert report.entries == threads * appends
