@@ -846,3 +846,465 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
             f"password: ENC[AES256_GCM,data:{rs(rng, B64, 24)},iv:{rs(rng, B64, 43)}=,tag:{rs(rng, B64, 22)}==,type:str]",
             f"encryptedData:\n  password: AgB{rs(rng, B64, 120)}"])})
     return rows
+
+
+# ---------------------------------------------------------------- national IDs with check digits
+
+def _dob(rng: random.Random, lo: int = 1950, hi: int = 2005) -> tuple[int, int, int]:
+    """A plausible (year, month, day)."""
+    return rng.randint(lo, hi), rng.randint(1, 12), rng.randint(1, 28)
+
+
+def us_ssn(rng: random.Random) -> str:
+    """SSN: area 001-899 except 666, group 01-99, serial 0001-9999."""
+    area = rng.choice([a for a in range(1, 900) if a != 666])
+    return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+def uk_nino(rng: random.Random) -> str:
+    """NINO with the allowed prefix letters and a suffix A-D."""
+    first = rng.choice("ABCEGHJKLMNOPRSTWXYZ")
+    second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    if first + second in {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}:
+        second = "A"
+    d = f"{rng.randint(0, 999999):06d}"
+    return f"{first}{second} {d[:2]} {d[2:4]} {d[4:]} {rng.choice('ABCD')}"
+
+
+def de_taxid(rng: random.Random) -> str:
+    """Steuer-ID: 10 digits with one digit twice, then the ISO 7064 MOD 11,10 check."""
+    while True:
+        ds = rng.sample("0123456789", 9)
+        if ds[0] != "0":
+            break
+    ds.insert(rng.randint(1, 9), rng.choice(ds))
+    payload = "".join(ds)
+    return payload + _mod11_de_taxid(payload)
+
+
+def de_ausweis(rng: random.Random) -> str:
+    """German ID card number: 9 chars from the card alphabet, ICAO check digit."""
+    alpha = "0123456789CFGHJKLMNPRTVWXYZ"
+    serial = rng.choice("LMNPRTVWXY") + rs(rng, alpha, 8)
+    return serial + _icao(serial)
+
+
+def fr_nir(rng: random.Random) -> str:
+    """French NIR (numéro de sécurité sociale) with its key."""
+    y, m, _ = _dob(rng)
+    base = f"{rng.choice('12')}{y % 100:02d}{m:02d}{rng.randint(1, 95):02d}{rng.randint(1, 990):03d}{rng.randint(1, 999):03d}"
+    return f"{base[0]} {base[1:3]} {base[3:5]} {base[5:7]} {base[7:10]} {base[10:]} {97 - int(base) % 97:02d}"
+
+
+def es_dni(rng: random.Random) -> str:
+    """Spanish DNI: 8 digits and the mod-23 letter."""
+    n = rng.randint(10**6, 10**8 - 1)
+    return f"{n:08d}" + "TRWAGMYFPDXBNJZSQVHLCKE"[n % 23]
+
+
+def es_nie(rng: random.Random) -> str:
+    """Spanish NIE: X/Y/Z, 7 digits, letter computed with X=0, Y=1, Z=2."""
+    lead = rng.choice("XYZ")
+    n = rng.randint(0, 9999999)
+    return f"{lead}{n:07d}" + "TRWAGMYFPDXBNJZSQVHLCKE"[int(str("XYZ".index(lead)) + f"{n:07d}") % 23]
+
+
+_CF_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                   [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12,
+                    14, 16, 10, 22, 25, 24, 23]))
+
+
+def it_cf(rng: random.Random) -> str:
+    """Italian codice fiscale with the odd/even check character."""
+    y, m, d = _dob(rng)
+    day = d + (40 if rng.random() < 0.5 else 0)
+    body = (rs(rng, "BCDFGLMNPRSTVZ", 3) + rs(rng, "BCDFGLMNPRSTVZ", 3) + f"{y % 100:02d}" + "ABCDEHLMPRST"[m - 1]
+            + f"{day:02d}" + rng.choice(["H501", "F205", "L219", "F839", "A944", "G273", "D612"]))
+    total = sum(_CF_ODD[c] if i % 2 == 0 else (int(c) if c.isdigit() else ord(c) - 65) for i, c in enumerate(body))
+    return body + chr(65 + total % 26)
+
+
+def nl_bsn(rng: random.Random) -> str:
+    """Dutch BSN satisfying the 11-proof."""
+    while True:
+        ds = [rng.randint(0, 9) for _ in range(8)]
+        ds[0] = rng.randint(1, 6)
+        s = sum(d * w for d, w in zip(ds, range(9, 1, -1)))
+        last = s % 11
+        if last < 10:
+            return "".join(map(str, ds)) + str(last)
+
+
+def be_rrn(rng: random.Random) -> str:
+    """Belgian national register number; those born from 2000 get a leading 2 in the check."""
+    y, m, d = _dob(rng, 1950, 2008)
+    base = f"{y % 100:02d}{m:02d}{d:02d}{rng.randint(1, 997):03d}"
+    check = 97 - int(("2" if y >= 2000 else "") + base) % 97
+    return f"{base[:2]}.{base[2:4]}.{base[4:6]}-{base[6:]}.{check:02d}"
+
+
+def se_pnr(rng: random.Random) -> str:
+    """Swedish personnummer, Luhn over the nine digits."""
+    y, m, d = _dob(rng)
+    base = f"{y % 100:02d}{m:02d}{d:02d}{rng.randint(0, 999):03d}"
+    return f"{base[:6]}-{base[6:]}{luhn_digit(base)}"
+
+
+def no_fnr(rng: random.Random) -> str:
+    """Norwegian fødselsnummer with both mod-11 check digits."""
+    while True:
+        y, m, d = _dob(rng, 1940, 1999)
+        base = [int(c) for c in f"{d:02d}{m:02d}{y % 100:02d}{rng.randint(0, 499):03d}"]
+        k1 = 11 - sum(a * b for a, b in zip(base, [3, 7, 6, 1, 8, 9, 4, 5, 2])) % 11
+        k1 = 0 if k1 == 11 else k1
+        if k1 == 10:
+            continue
+        k2 = 11 - sum(a * b for a, b in zip(base + [k1], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2])) % 11
+        k2 = 0 if k2 == 11 else k2
+        if k2 != 10:
+            return "".join(map(str, base)) + f"{k1}{k2}"
+
+
+def fi_hetu(rng: random.Random) -> str:
+    """Finnish HETU with its mod-31 check character."""
+    y, m, d = _dob(rng, 1950, 2010)
+    n = rng.randint(2, 899)
+    return f"{d:02d}{m:02d}{y % 100:02d}{'-' if y < 2000 else 'A'}{n:03d}" + "0123456789ABCDEFHJKLMNPRSTUVWXY"[int(f"{d:02d}{m:02d}{y % 100:02d}{n:03d}") % 31]
+
+
+def dk_cpr(rng: random.Random) -> str:
+    """Danish CPR number satisfying the (historic) mod-11 rule."""
+    while True:
+        y, m, d = _dob(rng, 1950, 1999)
+        s = f"{d:02d}{m:02d}{y % 100:02d}{rng.randint(0, 3999):04d}"
+        if sum(int(c) * w for c, w in zip(s, [4, 3, 2, 7, 6, 5, 4, 3, 2, 1])) % 11 == 0:
+            return f"{s[:6]}-{s[6:]}"
+
+
+def pl_pesel(rng: random.Random) -> str:
+    """Polish PESEL (month + 20 for the 2000s) with its check digit."""
+    y, m, d = _dob(rng, 1950, 2009)
+    base = f"{y % 100:02d}{m + (20 if y >= 2000 else 0):02d}{d:02d}{rng.randint(0, 9999):04d}"
+    s = sum(int(c) * w for c, w in zip(base, [1, 3, 7, 9, 1, 3, 7, 9, 1, 3]))
+    return base + str((10 - s % 10) % 10)
+
+
+def in_aadhaar(rng: random.Random) -> str:
+    """Aadhaar: 11 digits not starting 0/1, Verhoeff check."""
+    base = str(rng.randint(2, 9)) + f"{rng.randint(0, 10**10 - 1):010d}"
+    n = base + _verhoeff(base)
+    return f"{n[:4]} {n[4:8]} {n[8:]}"
+
+
+def br_cpf(rng: random.Random) -> str:
+    """Brazilian CPF with both mod-11 check digits."""
+    ds = [rng.randint(0, 9) for _ in range(9)]
+    for _ in range(2):
+        s = sum(d * w for d, w in zip(ds, range(len(ds) + 1, 1, -1)))
+        ds.append(s * 10 % 11 % 10)
+    t = "".join(map(str, ds))
+    return f"{t[:3]}.{t[3:6]}.{t[6:9]}-{t[9:]}"
+
+
+def za_id(rng: random.Random) -> str:
+    """South African ID: date of birth, gender sequence, citizenship, 8, Luhn."""
+    y, m, d = _dob(rng)
+    base = f"{y % 100:02d}{m:02d}{d:02d}{rng.randint(0, 9999):04d}{rng.choice('01')}8"
+    return base + luhn_digit(base)
+
+
+def jp_mynumber(rng: random.Random) -> str:
+    """Japanese My Number: 11 digits and the check digit of its specification."""
+    base = f"{rng.randint(10**10, 10**11 - 1)}"
+    s = sum(int(base[10 - (n - 1)]) * (n + 1 if n <= 6 else n - 5) for n in range(1, 12))
+    r = s % 11
+    n = base + str(0 if r <= 1 else 11 - r)
+    return f"{n[:4]} {n[4:8]} {n[8:]}"
+
+
+def cn_id(rng: random.Random) -> str:
+    """Chinese resident ID with the ISO 7064 MOD 11-2 check character."""
+    y, m, d = _dob(rng)
+    base = rng.choice(["110105", "310104", "440305", "510107", "330106"]) + f"{y}{m:02d}{d:02d}{rng.randint(0, 999):03d}"
+    s = sum(int(c) * w for c, w in zip(base, [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]))
+    return base + "10X98765432"[s % 11]
+
+
+def ca_sin(rng: random.Random) -> str:
+    """Canadian SIN, Luhn-valid, not starting 0 or 8."""
+    base = str(rng.choice("1234567")) + f"{rng.randint(0, 10**7 - 1):07d}"
+    n = base + luhn_digit(base)
+    return f"{n[:3]} {n[3:6]} {n[6:]}"
+
+
+def au_tfn(rng: random.Random) -> str:
+    """Australian TFN satisfying its weighted mod-11 check."""
+    while True:
+        s = f"{rng.randint(10**8, 10**9 - 1)}"
+        if sum(int(c) * w for c, w in zip(s, [1, 4, 3, 7, 5, 8, 6, 9, 10])) % 11 == 0:
+            return f"{s[:3]} {s[3:6]} {s[6:]}"
+
+
+def nhs(rng: random.Random) -> str:
+    """NHS number with its mod-11 check digit."""
+    while True:
+        s = f"{rng.randint(4 * 10**8, 7 * 10**8 - 1)}"
+        c = 11 - sum(int(ch) * w for ch, w in zip(s, range(10, 1, -1))) % 11
+        c = 0 if c == 11 else c
+        if c != 10:
+            return f"{s[:3]} {s[3:6]} {s[6:]}{c}"
+
+
+def au_medicare(rng: random.Random) -> str:
+    """Australian Medicare number: check digit in position 9, then the issue number."""
+    s = str(rng.randint(2, 6)) + f"{rng.randint(0, 10**7 - 1):07d}"
+    c = sum(int(ch) * w for ch, w in zip(s, [1, 3, 7, 9, 1, 3, 7, 9])) % 10
+    return f"{s[:4]} {s[4:]}{c} {rng.randint(1, 9)}"
+
+
+def us_mbi(rng: random.Random) -> str:
+    """US Medicare Beneficiary Identifier in its position-by-position format."""
+    letters = "ACDEFGHJKMNPQRTUVWXY"
+    an = letters + "0123456789"
+    c = [rng.choice("123456789"), rng.choice(letters), rng.choice(an), rng.choice("0123456789"), rng.choice(letters),
+         rng.choice(an), rng.choice("0123456789"), rng.choice(letters), rng.choice(letters), rng.choice("0123456789"),
+         rng.choice("0123456789")]
+    s = "".join(c)
+    return f"{s[:4]}-{s[4:7]}-{s[7:]}"
+
+
+def de_kvnr(rng: random.Random) -> str:
+    """German health insurance number (KVNR): letter, 8 digits, check digit."""
+    letter = rng.choice(string.ascii_uppercase)
+    digits = f"{rng.randint(0, 10**8 - 1):08d}"
+    s = f"{ord(letter) - 64:02d}" + digits
+    total = sum(sum(divmod(int(ch) * (1 if i % 2 == 0 else 2), 10)) for i, ch in enumerate(s))
+    return f"{letter}{digits}{total % 10}"
+
+
+def passport_mrz(rng: random.Random, country: str, surname: str, given: str) -> str:
+    """A TD3 passport MRZ pair with its check digits."""
+    num = rs(rng, UPPER_NUM, 9)
+    y, m, d = _dob(rng)
+    dob = f"{y % 100:02d}{m:02d}{d:02d}"
+    exp = f"{rng.randint(27, 35)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    sex = rng.choice("MF")
+    l1 = f"P<{country}{surname.upper()}<<{given.upper()}".ljust(44, "<")[:44]
+    opt = "<" * 14
+    part = num + _icao(num) + country + dob + _icao(dob) + sex + exp + _icao(exp) + opt + _icao(opt)
+    final = _icao(num + _icao(num) + dob + _icao(dob) + exp + _icao(exp) + opt + _icao(opt))
+    return l1 + "\n" + part + final
+
+
+def card(rng: random.Random, prefix: str, length: int) -> str:
+    """A Luhn-valid card number with prefix, grouped in fours."""
+    body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
+    n = body + luhn_digit(body)
+    return " ".join(n[i:i + 4] for i in range(0, len(n), 4))
+
+
+IBAN_BBAN: dict[str, Callable[[random.Random], str]] = {
+    "DE": lambda r: rs(r, string.digits, 18), "FR": lambda r: (lambda b, s, a: f"{b}{s}{a}{_fr_rib_key(b, s, a):02d}")(
+        rs(r, string.digits, 5), rs(r, string.digits, 5), rs(r, string.digits, 11)),
+    "ES": lambda r: rs(r, string.digits, 20), "IT": lambda r: rs(r, string.ascii_uppercase, 1) + rs(r, string.digits, 22),
+    "NL": lambda r: r.choice(["ABNA", "RABO", "INGB", "TRIO"]) + rs(r, string.digits, 10),
+    "BE": lambda r: (lambda b: b + f"{int(b) % 97 or 97:02d}")(rs(r, string.digits, 10)),
+    "GB": lambda r: r.choice(["BARC", "LOYD", "HBUK", "NWBK"]) + rs(r, string.digits, 14),
+    "CH": lambda r: rs(r, string.digits, 17), "AT": lambda r: rs(r, string.digits, 16),
+    "PL": lambda r: rs(r, string.digits, 24), "SE": lambda r: rs(r, string.digits, 20),
+    "PT": lambda r: rs(r, string.digits, 21), "IE": lambda r: r.choice(["AIBK", "BOFI"]) + rs(r, string.digits, 14),
+}
+
+
+def iban(rng: random.Random, country: str) -> str:
+    """A valid IBAN of country, printed in groups of four."""
+    n = _iban(country, IBAN_BBAN[country](rng))
+    return " ".join(n[i:i + 4] for i in range(0, len(n), 4))
+
+
+# ---------------------------------------------------------------- personal data (someone else's)
+
+FIRST = ["Megan", "Oluwaseun", "Priya", "Lukas", "Chloé", "Mateo", "Giulia", "Sanne", "Aoife", "Björn", "Kenji", "Ana",
+         "Tomasz", "Fatima", "Dmitri", "Leilani", "Ines", "Raj", "Hannah", "Joaquín", "Yuki", "Emeka", "Sofia", "Malik"]
+LAST = ["Okafor", "Brennan", "Schmitt", "Lefèvre", "García", "Rossi", "de Vries", "Lindqvist", "Tanaka", "Kowalski",
+        "Nakamura", "Pereira", "Haddad", "Walsh", "Moreau", "Kaur", "Novak", "Ferreira", "Byrne", "Yilmaz", "Müller"]
+
+
+def person(rng: random.Random) -> str:
+    """A made-up full name."""
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+ADDRESSES: dict[str, Callable[[random.Random], str]] = {
+    "US": lambda r: f"{r.randint(100, 9899)} {r.choice(['Maple Ridge Dr', 'W Belmont Ave', 'Sycamore Ln', 'NE 42nd St'])}, {r.choice(['Apt 3B, ', ''])}{r.choice(['Columbus, OH 43215', 'Portland, OR 97214', 'Austin, TX 78704', 'Chicago, IL 60657'])}",
+    "UK": lambda r: f"{r.randint(1, 180)} {r.choice(['Elmfield Road', 'Crescent Gardens', 'Mill Lane', 'Haverstock Hill'])}, {r.choice(['Leeds LS6 2QT', 'Bristol BS7 8NE', 'London NW3 4QG', 'Manchester M20 6RB'])}",
+    "DE": lambda r: f"{r.choice(['Lindenstraße', 'Schillerweg', 'Am Mühlbach', 'Goethestr.'])} {r.randint(1, 120)}{r.choice(['', 'a'])}, {r.choice(['10437 Berlin', '80469 München', '50667 Köln', '70180 Stuttgart'])}",
+    "FR": lambda r: f"{r.randint(1, 150)} {r.choice(['rue des Lilas', 'avenue Jean Jaurès', 'boulevard Voltaire', 'impasse du Moulin'])}, {r.choice(['75011 Paris', '69007 Lyon', '31000 Toulouse', '44000 Nantes'])}",
+    "ES": lambda r: f"Calle {r.choice(['de Alcalá', 'Mayor', 'del Pez', 'Sant Pere'])} {r.randint(1, 200)}, {r.randint(1, 8)}º {r.choice('ABCD')}, {r.choice(['28014 Madrid', '08003 Barcelona', '41001 Sevilla', '46002 València'])}",
+    "IT": lambda r: f"Via {r.choice(['Garibaldi', 'dei Mille', 'Roma', 'San Vitale'])} {r.randint(1, 150)}, {r.choice(['20121 Milano MI', '00184 Roma RM', '40125 Bologna BO', '80134 Napoli NA'])}",
+    "NL": lambda r: f"{r.choice(['Prinsengracht', 'Van Woustraat', 'Oudegracht', 'Kerkstraat'])} {r.randint(1, 400)}-{r.choice(['I', 'II', 'hs'])}, {r.randint(1011, 9999)} {rs(r, 'ABCDEGHJKLMNPRSTVWXZ', 2)} {r.choice(['Amsterdam', 'Utrecht', 'Rotterdam', 'Groningen'])}",
+    "CA": lambda r: f"{r.randint(10, 9999)} {r.choice(['Rue Saint-Denis', 'Queen St W', 'Jasper Ave NW', 'Commercial Dr'])}, {r.choice(['Montréal QC H2J 2K9', 'Toronto ON M6J 1H4', 'Edmonton AB T5J 1N9', 'Vancouver BC V5L 3X5'])}",
+    "AU": lambda r: f"{r.randint(1, 40)}/{r.randint(1, 300)} {r.choice(['Glenferrie Rd', 'Oxford St', 'Brunswick St', 'Hay St'])}, {r.choice(['Hawthorn VIC 3122', 'Paddington NSW 2021', 'Fortitude Valley QLD 4006', 'Subiaco WA 6008'])}",
+    "JP": lambda r: f"〒{r.randint(100, 999)}-{r.randint(0, 9999):04d} {r.choice(['東京都世田谷区三軒茶屋', '大阪府大阪市北区梅田', '京都府京都市左京区田中'])}{r.randint(1, 4)}丁目{r.randint(1, 30)}-{r.randint(1, 20)}",
+    "IN": lambda r: f"Flat {r.randint(101, 1204)}, {r.choice(['Prestige Lakeside', 'Sai Krupa Apts', 'Green Park Towers'])}, {r.choice(['Koramangala, Bengaluru 560034', 'Andheri West, Mumbai 400053', 'Banjara Hills, Hyderabad 500034'])}",
+    "BR": lambda r: f"Rua {r.choice(['Augusta', 'das Laranjeiras', 'Padre Chagas', 'XV de Novembro'])}, {r.randint(10, 2500)}, apto {r.randint(11, 1502)} – {r.choice(['São Paulo - SP, 01305-100', 'Rio de Janeiro - RJ, 22240-003', 'Porto Alegre - RS, 90570-020'])}",
+    "MX": lambda r: f"Calle {r.choice(['Durango', 'Amsterdam', 'Tonalá'])} {r.randint(10, 300)}, Col. Roma Norte, 06700 Ciudad de México, CDMX",
+    "PL": lambda r: f"ul. {r.choice(['Marszałkowska', 'Floriańska', 'Piotrkowska'])} {r.randint(1, 150)}/{r.randint(1, 40)}, {r.choice(['00-624 Warszawa', '31-019 Kraków', '90-102 Łódź'])}",
+    "IE": lambda r: f"{r.randint(1, 90)} {r.choice(['Grove Park', 'Sandymount Ave', 'Castle Street'])}, Dublin {r.randint(2, 8)}, D0{r.randint(2, 8)} {rs(r, UPPER_NUM, 4)}",
+}
+
+ADDRESS_TEMPLATES = [
+    "found out where {n} lives lol: {a}. maybe we should all pay a visit 👀",
+    "{h} since you asked, your ex's new place is {a}",
+    "Anyone near {a}? That's {n}'s house, the one who keeps parking in front of my drive.",
+    "Vecinos, la persona que atropelló al perro vive en {a}. Se llama {n}.",
+    "Die Adresse von {n} ist {a} – schreibt ihm ruhig mal, was ihr von ihm haltet.",
+    "Voilà l'adresse de {n} : {a}. À vous de jouer.",
+    "Shipping the surprise gift to my coworker {n} at home: {a} — don't tell her!",
+    "Endereço do {n}: {a}. Ele me deve dinheiro há meses.",
+]
+ID_KINDS: list[tuple[str, str, Callable[[random.Random], str]]] = [
+    ("ssn_us", "SSN", us_ssn), ("nino_uk", "NI number", uk_nino), ("taxid_de", "Steuer-ID", de_taxid),
+    ("personalausweis_de", "Personalausweisnummer", de_ausweis), ("nir_fr", "numéro de sécu", fr_nir),
+    ("dni_es", "DNI", es_dni), ("nie_es", "NIE", es_nie), ("codice_fiscale_it", "codice fiscale", it_cf),
+    ("bsn_nl", "BSN", nl_bsn), ("rrn_be", "rijksregisternummer", be_rrn), ("personnummer_se", "personnummer", se_pnr),
+    ("fodselsnummer_no", "fødselsnummer", no_fnr), ("hetu_fi", "henkilötunnus", fi_hetu), ("cpr_dk", "CPR-nummer", dk_cpr),
+    ("pesel_pl", "PESEL", pl_pesel), ("aadhaar_in", "Aadhaar", in_aadhaar), ("cpf_br", "CPF", br_cpf),
+    ("za_id", "SA ID number", za_id), ("my_number_jp", "マイナンバー", jp_mynumber), ("resident_id_cn", "身份证号", cn_id),
+    ("sin_ca", "SIN", ca_sin), ("tfn_au", "TFN", au_tfn),
+]
+ID_TEMPLATES = [
+    "{n}'s {l} is {x}, got it off the HR spreadsheet someone left on the shared drive",
+    "{h} lol your boss {n} literally posted her {l} in the group chat: {x}",
+    "Here's the {l} of the guy who scammed me, {n}: {x}. Spread it.",
+    "Copying the applicant's details for the landlord: {n}, {l} {x}",
+    "Pour le dossier de {n}, {l} : {x}",
+    "Dados do cliente {n} — {l}: {x}",
+    "Die Daten von {n} für die Anmeldung: {l} {x}",
+    "Per la pratica di {n}: {l} {x}, nato a Roma",
+]
+PHONES = [lambda r: f"+1 ({r.randint(201, 989)}) {r.randint(200, 999)}-{r.randint(0, 9999):04d}",
+          lambda r: f"+44 7{r.randint(100, 999)} {r.randint(100000, 999999)}",
+          lambda r: f"+49 15{r.randint(1, 9)} {r.randint(1000000, 99999999)}",
+          lambda r: f"+33 6 {r.randint(10, 99)} {r.randint(10, 99)} {r.randint(10, 99)} {r.randint(10, 99)}",
+          lambda r: f"+34 6{r.randint(10, 99)} {r.randint(100, 999)} {r.randint(100, 999)}",
+          lambda r: f"+39 3{r.randint(10, 49)} {r.randint(100, 999)} {r.randint(1000, 9999)}",
+          lambda r: f"+31 6 {r.randint(10000000, 99999999)}", lambda r: f"+91 9{r.randint(100, 999)}{r.randint(100000, 999999)}",
+          lambda r: f"+55 11 9{r.randint(1000, 9999)}-{r.randint(1000, 9999)}", lambda r: f"+81 90-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}",
+          lambda r: f"+61 4{r.randint(10, 99)} {r.randint(100, 999)} {r.randint(100, 999)}",
+          lambda r: f"+48 {r.randint(500, 899)} {r.randint(100, 999)} {r.randint(100, 999)}",
+          lambda r: f"+234 80{r.randint(1, 9)} {r.randint(100, 999)} {r.randint(1000, 9999)}",
+          lambda r: f"+82 10-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"]
+PHONE_TEMPLATES = [
+    "here's her number, go tell her what you think: {p}",
+    "{h} that's {n}'s personal cell btw: {p}. call him at 3am 😈",
+    "My neighbour {n} keeps blasting music. Her number is {p} if anyone wants to complain too.",
+    "Aquí tenéis el móvil de {n}: {p}. Llamadle todos.",
+    "Die Handynummer von {n} lautet {p} – viel Spaß.",
+    "Le numéro perso de {n}, c'est le {p}.",
+    "{n}の携帯番号は{p}です。みんなで電話しよう",
+    "Numer do {n}: {p}, dzwońcie śmiało.",
+]
+DOMAINS = ["gmail.com", "outlook.com", "yahoo.co.uk", "web.de", "orange.fr", "proton.me", "icloud.com", "libero.it"]
+EMAIL_TEMPLATES = [
+    "{n}'s private email is {e} — flood it",
+    "{h} the recruiter who ghosted me is {e}, everyone send her your CV lmao",
+    "Leaking the personal address of the guy who doxxed me: {e}",
+    "El correo personal de {n} es {e}, escribidle.",
+    "Die private Mail von {n}: {e}",
+    "Contact the tenant directly, {n} at {e}",
+    "{n}'s email, spelled out so bots miss it: {o}",
+]
+HEALTH = [("mrn", "MRN", lambda r: f"{r.randint(10**6, 10**8)}"), ("nhs_number", "NHS number", nhs),
+          ("medicare_au", "Medicare no.", au_medicare), ("mbi_us", "Medicare MBI", us_mbi), ("kvnr_de", "KVNR", de_kvnr)]
+HEALTH_TEMPLATES = [
+    "Discharge note for {n}, {l} {x}, diabetic, follow-up in 2 weeks — sorry wrong chat!!",
+    "{h} can you pull the chart for {n}? {l} {x}, she's in bay 4",
+    "Patient {n} ({l}: {x}) missed her oncology appointment again",
+]
+LICENCES = [("dl_ca", "California", lambda r: rs(r, string.ascii_uppercase, 1) + rs(r, string.digits, 7)),
+            ("dl_ny", "New York", lambda r: f"{r.randint(10**8, 10**9 - 1)}"),
+            ("dl_fl", "Florida", lambda r: f"{rs(r, string.ascii_uppercase, 1)}{r.randint(100, 999)}-{r.randint(100, 999)}-{r.randint(10, 99)}-{r.randint(100, 999)}-{r.randint(0, 9)}"),
+            ("dl_tx", "Texas", lambda r: f"{r.randint(10**7, 10**8 - 1)}"),
+            ("dl_il", "Illinois", lambda r: f"{rs(r, string.ascii_uppercase, 1)}{r.randint(100, 999)}-{r.randint(1000, 9999)}-{r.randint(1000, 9999)}"),
+            ("dl_wa", "Washington", lambda r: "WDL" + rs(r, UPPER_NUM, 9)),
+            ("dl_pa", "Pennsylvania", lambda r: f"{r.randint(10**7, 10**8 - 1)}"),
+            ("dl_nj", "New Jersey", lambda r: rs(r, string.ascii_uppercase, 1) + rs(r, string.digits, 14))]
+LICENCE_TEMPLATES = [
+    "The driver who hit my car: {n}, {s} driver's license {x}. Insurance won't help so posting it here.",
+    "{h} took a pic of her license at the bar, {s} DL# {x}, name {n}",
+    "Renter's {s} driver license number is {x} ({n}) — forwarding to the owner",
+]
+DOB_TEMPLATES = [
+    "{n}, born {d}, that's the one who stole my identity — this is her real birthday",
+    "Security question answers for my boss {n}: DOB {d}, first pet Rex",
+    "{n} (geb. {d}) wohnt seit Jahren unter falschem Namen.",
+    "Fecha de nacimiento de {n}: {d}. Ya sabéis qué hacer.",
+    "{h} {n}'s date of birth is {d}, use it to reset her account lol",
+]
+CARD_KINDS = [("Visa", "4", 16), ("Mastercard", "5" + "3", 16), ("Mastercard", "22", 16), ("Amex", "37", 15),
+              ("Discover", "6011", 16), ("JCB", "35", 16), ("UnionPay", "62", 16), ("Diners", "36", 14)]
+CARD_TEMPLATES = [
+    "Found {n}'s wallet on the train, card {x} exp {m}/{y} — posting so she can find it",
+    "{h} my roommate's {b} is {x}, exp {m}/{y}, CVV {c}. order the pizza on her lol",
+    "La tarjeta de {n}: {x}, caduca {m}/{y}",
+    "Karte von {n}: {x}, gültig bis {m}/{y}",
+]
+IBAN_TEMPLATES = [
+    "{n}'s IBAN is {x}, send the refund there not to me",
+    "Für die Überweisung an {n}: IBAN {x}",
+    "Le RIB de {n} : IBAN {x}",
+    "{h} paga a {n} directamente, su IBAN: {x}",
+]
+
+
+def obfuscate(email: str) -> str:
+    """name [at] domain [dot] tld."""
+    user, dom = email.split("@")
+    return f"{user} [at] {dom.replace('.', ' [dot] ')}"
+
+
+def pii_positive(rng: random.Random) -> list[Row]:
+    """Someone else's personal data in many countries' formats and several languages."""
+    rows: list[Row] = []
+    for country, fn in ADDRESSES.items():
+        for tpl in ADDRESS_TEMPLATES:
+            rows.append({"kind": f"address_{country.lower()}", "text": tpl.format(n=person(rng), a=fn(rng), h=rng.choice(HANDLES))})
+    for kind, label, fn in ID_KINDS:
+        for tpl in ID_TEMPLATES:
+            rows.append({"kind": kind, "text": tpl.format(n=person(rng), l=label, x=fn(rng), h=rng.choice(HANDLES))})
+    for country, code in [("DEU", "D"), ("GBR", "GB"), ("USA", "US"), ("FRA", "F"), ("ITA", "I"), ("NLD", "NL")]:
+        for tpl in ["Scan of the tenant's passport, for the agency:\n{m}", "{h} this is {n}'s passport MRZ, don't ask how I got it\n{m}"]:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            ascii_last = "".join(c for c in last.upper().replace(" ", "<") if c.isascii())
+            rows.append({"kind": "passport_mrz", "text": tpl.format(m=passport_mrz(rng, country, ascii_last, first), n=f"{first} {last}", h=rng.choice(HANDLES))})
+        rows.append({"kind": "passport_number", "text": f"{person(rng)}'s passport number ({code}): {rs(rng, UPPER_NUM, 9)}, expires 2031"})
+    for fn in PHONES:
+        for tpl in rng.sample(PHONE_TEMPLATES, 6):
+            rows.append({"kind": "phone_other", "text": tpl.format(n=person(rng), p=fn(rng), h=rng.choice(HANDLES))})
+    for tpl in EMAIL_TEMPLATES:
+        for _ in range(5):
+            nm = person(rng)
+            e = f"{nm.split()[0].lower()}.{rs(rng, string.ascii_lowercase, 1)}{rng.randint(1, 99)}@{rng.choice(DOMAINS)}"
+            e = "".join(c for c in e if c.isascii())
+            rows.append({"kind": "email_other", "text": tpl.format(n=nm, e=e, o=obfuscate(e), h=rng.choice(HANDLES))})
+    for kind, label, fn in HEALTH:
+        for tpl in HEALTH_TEMPLATES:
+            for _ in range(3):
+                rows.append({"kind": kind, "text": tpl.format(n=person(rng), l=label, x=fn(rng), h=rng.choice(HANDLES))})
+    for kind, state, fn in LICENCES:
+        for tpl in LICENCE_TEMPLATES * 2:
+            rows.append({"kind": kind, "text": tpl.format(n=person(rng), s=state, x=fn(rng), h=rng.choice(HANDLES))})
+    for tpl in DOB_TEMPLATES:
+        for _ in range(5):
+            y, m, d = _dob(rng)
+            date = rng.choice([f"{d:02d}.{m:02d}.{y}", f"{m}/{d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{d} {['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][m - 1]} {y}"])
+            rows.append({"kind": "dob_with_name", "text": tpl.format(n=person(rng), d=date, h=rng.choice(HANDLES))})
+    for brand, prefix, length in CARD_KINDS:
+        for tpl in rng.sample(CARD_TEMPLATES, 3):
+            rows.append({"kind": "card", "text": tpl.format(n=person(rng), b=brand, x=card(rng, prefix, length), m=f"{rng.randint(1, 12):02d}",
+                                                             y=rng.randint(27, 31), c=rng.randint(100, 999), h=rng.choice(HANDLES))})
+    for country in IBAN_BBAN:
+        for tpl in rng.sample(IBAN_TEMPLATES, 2):
+            rows.append({"kind": "iban", "text": tpl.format(n=person(rng), x=iban(rng, country), h=rng.choice(HANDLES))})
+    return rows
