@@ -171,7 +171,7 @@ def _pypi(rng: random.Random) -> str:
 def _jwt(rng: random.Random, claims: dict[str, object] | None = None, alg: str = "HS256") -> str:
     """A JWT with a decodable header and payload and a random signature."""
     head = b64u(json.dumps({"alg": alg, "typ": "JWT"}, separators=(",", ":")).encode())
-    body = claims or {"sub": str(rng.randint(10**5, 10**9)), "iat": rng.randint(1.70e9, 1.79e9)}
+    body = claims or {"sub": str(rng.randint(10**5, 10**9)), "iat": rng.randint(1_700_000_000, 1_790_000_000)}
     pay = b64u(json.dumps(body, separators=(",", ":")).encode())
     sig = b64u(rng.randbytes(64 if alg.startswith("RS") else 32))
     return f"{head}.{pay}.{sig}"
@@ -233,7 +233,7 @@ def _grafana_glc(rng: random.Random) -> str:
 
 def _sntrys(rng: random.Random) -> str:
     """Sentry organisation auth token: sntrys_, base64 JSON, '_', secret."""
-    body = json.dumps({"iat": rng.randint(1.7e9, 1.79e9), "url": "https://sentry.io",
+    body = json.dumps({"iat": rng.randint(1_700_000_000, 1_790_000_000), "url": "https://sentry.io",
                        "region_url": "https://us.sentry.io", "org": rs(rng, string.ascii_lowercase, 7)},
                       separators=(",", ":")).encode()
     return "sntrys_" + base64.b64encode(body).decode().rstrip("=") + "_" + rs(rng, ALNUM + "+/", 43)
@@ -359,7 +359,7 @@ FORMATS: list[tuple[str, str, str, Callable[[random.Random], str]]] = [
     ("cloudflare_origin_ca", "Cloudflare", "CF_ORIGIN_CA_KEY", lambda r: f"v1.0-{rs(r, HEX, 24)}-{rs(r, HEX, 146)}"),
     ("supabase_pat", "Supabase", "SUPABASE_ACCESS_TOKEN", g("sbp_", HEX, 40)),
     ("supabase_service_role", "Supabase", "SUPABASE_SERVICE_ROLE_KEY",
-     lambda r: _jwt(r, {"iss": "supabase", "ref": rs(r, string.ascii_lowercase, 20), "role": "service_role", "iat": r.randint(1.7e9, 1.75e9), "exp": r.randint(2.0e9, 2.1e9)})),
+     lambda r: _jwt(r, {"iss": "supabase", "ref": rs(r, string.ascii_lowercase, 20), "role": "service_role", "iat": r.randint(1_700_000_000, 1_750_000_000), "exp": r.randint(2_000_000_000, 2_100_000_000)})),
     ("planetscale_token", "PlanetScale", "PLANETSCALE_SERVICE_TOKEN", g("pscale_tkn_", B64URL, 43)),
     ("planetscale_password", "PlanetScale", "DATABASE_PASSWORD", g("pscale_pw_", B64URL, 43)),
     ("neon", "Neon", "NEON_API_KEY", g("napi_", LOWER_NUM, 64)),
@@ -652,7 +652,7 @@ def credentials_positive(rng: random.Random) -> list[Row]:
     for alg in ["HS256", "RS256", "ES256"]:
         for tpl in jwt_tpls:
             claims = {"sub": f"user_{rng.randint(1000, 99999)}", "role": rng.choice(["admin", "support", "owner"]),
-                      "iss": "https://auth.acme-corp.net", "exp": rng.randint(1.8e9, 1.9e9)}
+                      "iss": "https://auth.acme-corp.net", "exp": rng.randint(1_800_000_000, 1_900_000_000)}
             rows.append({"kind": f"jwt_{alg.lower()}", "text": tpl.format(t=_jwt(rng, claims, alg), h=rng.choice(HANDLES))})
     generic = [("generic_password_assign", "password={s}"), ("generic_api_key_yaml", "api_key: {s}"),
                ("generic_secret_json", '"client_secret": "{s}"'), ("generic_token_ini", "[auth]\ntoken = {s}"),
@@ -661,7 +661,7 @@ def credentials_positive(rng: random.Random) -> list[Row]:
     for kind, tpl in generic:
         for lead in ["staging config, copy this:\n", "found this in our old repo lol\n", "", "prod values:\n"]:
             rows.append({"kind": kind, "text": lead + tpl.format(s=rs(rng, ALNUM + "+/_-", rng.randint(28, 44)))})
-    for display, var, prefix in [("GitHub", "GITHUB_TOKEN", "ghp_"), ("npm", "NPM_TOKEN", "npm_")]:
+    for _display, var, prefix in [("GitHub", "GITHUB_TOKEN", "ghp_"), ("npm", "NPM_TOKEN", "npm_")]:
         for tpl in ["echo {b} | base64 -d >> .env   # restores the CI token", "k8s secret data:\n  {v}: {b}",
                     "the value in the vault is base64: {b}"]:
             line = f"{var}={crc_token(rng, prefix)}".encode()
@@ -786,7 +786,7 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
     """Benign by policy: placeholders, docs samples, test-mode keys, ids, hashes, advice, talk."""
     rows: list[Row] = []
     names = ["env", "yaml", "json", "k8s", "compose", "python", "toml", "chat", "shell"]
-    for kind, display, var, _gen in FORMATS:
+    for _kind, display, var, _gen in FORMATS:
         for ph in rng.sample(PLACEHOLDERS, 2):
             dl = display.lower().replace(" ", "-")
             camel = var.lower().split("_")
@@ -911,7 +911,7 @@ def es_nie(rng: random.Random) -> str:
 
 _CF_ODD = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
                    [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12,
-                    14, 16, 10, 22, 25, 24, 23]))
+                    14, 16, 10, 22, 25, 24, 23], strict=False))
 
 
 def it_cf(rng: random.Random) -> str:
@@ -929,7 +929,7 @@ def nl_bsn(rng: random.Random) -> str:
     while True:
         ds = [rng.randint(0, 9) for _ in range(8)]
         ds[0] = rng.randint(1, 6)
-        s = sum(d * w for d, w in zip(ds, range(9, 1, -1)))
+        s = sum(d * w for d, w in zip(ds, range(9, 1, -1), strict=False))
         last = s % 11
         if last < 10:
             return "".join(map(str, ds)) + str(last)
@@ -955,11 +955,11 @@ def no_fnr(rng: random.Random) -> str:
     while True:
         y, m, d = _dob(rng, 1940, 1999)
         base = [int(c) for c in f"{d:02d}{m:02d}{y % 100:02d}{rng.randint(0, 499):03d}"]
-        k1 = 11 - sum(a * b for a, b in zip(base, [3, 7, 6, 1, 8, 9, 4, 5, 2])) % 11
+        k1 = 11 - sum(a * b for a, b in zip(base, [3, 7, 6, 1, 8, 9, 4, 5, 2], strict=False)) % 11
         k1 = 0 if k1 == 11 else k1
         if k1 == 10:
             continue
-        k2 = 11 - sum(a * b for a, b in zip(base + [k1], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2])) % 11
+        k2 = 11 - sum(a * b for a, b in zip(base + [k1], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2], strict=False)) % 11
         k2 = 0 if k2 == 11 else k2
         if k2 != 10:
             return "".join(map(str, base)) + f"{k1}{k2}"
@@ -977,7 +977,7 @@ def dk_cpr(rng: random.Random) -> str:
     while True:
         y, m, d = _dob(rng, 1950, 1999)
         s = f"{d:02d}{m:02d}{y % 100:02d}{rng.randint(0, 3999):04d}"
-        if sum(int(c) * w for c, w in zip(s, [4, 3, 2, 7, 6, 5, 4, 3, 2, 1])) % 11 == 0:
+        if sum(int(c) * w for c, w in zip(s, [4, 3, 2, 7, 6, 5, 4, 3, 2, 1], strict=False)) % 11 == 0:
             return f"{s[:6]}-{s[6:]}"
 
 
@@ -985,7 +985,7 @@ def pl_pesel(rng: random.Random) -> str:
     """Polish PESEL (month + 20 for the 2000s) with its check digit."""
     y, m, d = _dob(rng, 1950, 2009)
     base = f"{y % 100:02d}{m + (20 if y >= 2000 else 0):02d}{d:02d}{rng.randint(0, 9999):04d}"
-    s = sum(int(c) * w for c, w in zip(base, [1, 3, 7, 9, 1, 3, 7, 9, 1, 3]))
+    s = sum(int(c) * w for c, w in zip(base, [1, 3, 7, 9, 1, 3, 7, 9, 1, 3], strict=False))
     return base + str((10 - s % 10) % 10)
 
 
@@ -1000,7 +1000,7 @@ def br_cpf(rng: random.Random) -> str:
     """Brazilian CPF with both mod-11 check digits."""
     ds = [rng.randint(0, 9) for _ in range(9)]
     for _ in range(2):
-        s = sum(d * w for d, w in zip(ds, range(len(ds) + 1, 1, -1)))
+        s = sum(d * w for d, w in zip(ds, range(len(ds) + 1, 1, -1), strict=False))
         ds.append(s * 10 % 11 % 10)
     t = "".join(map(str, ds))
     return f"{t[:3]}.{t[3:6]}.{t[6:9]}-{t[9:]}"
@@ -1026,7 +1026,7 @@ def cn_id(rng: random.Random) -> str:
     """Chinese resident ID with the ISO 7064 MOD 11-2 check character."""
     y, m, d = _dob(rng)
     base = rng.choice(["110105", "310104", "440305", "510107", "330106"]) + f"{y}{m:02d}{d:02d}{rng.randint(0, 999):03d}"
-    s = sum(int(c) * w for c, w in zip(base, [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]))
+    s = sum(int(c) * w for c, w in zip(base, [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], strict=False))
     return base + "10X98765432"[s % 11]
 
 
@@ -1041,7 +1041,7 @@ def au_tfn(rng: random.Random) -> str:
     """Australian TFN satisfying its weighted mod-11 check."""
     while True:
         s = f"{rng.randint(10**8, 10**9 - 1)}"
-        if sum(int(c) * w for c, w in zip(s, [1, 4, 3, 7, 5, 8, 6, 9, 10])) % 11 == 0:
+        if sum(int(c) * w for c, w in zip(s, [1, 4, 3, 7, 5, 8, 6, 9, 10], strict=False)) % 11 == 0:
             return f"{s[:3]} {s[3:6]} {s[6:]}"
 
 
@@ -1049,7 +1049,7 @@ def nhs(rng: random.Random) -> str:
     """NHS number with its mod-11 check digit."""
     while True:
         s = f"{rng.randint(4 * 10**8, 7 * 10**8 - 1)}"
-        c = 11 - sum(int(ch) * w for ch, w in zip(s, range(10, 1, -1))) % 11
+        c = 11 - sum(int(ch) * w for ch, w in zip(s, range(10, 1, -1), strict=False)) % 11
         c = 0 if c == 11 else c
         if c != 10:
             return f"{s[:3]} {s[3:6]} {s[6:]}{c}"
@@ -1058,7 +1058,7 @@ def nhs(rng: random.Random) -> str:
 def au_medicare(rng: random.Random) -> str:
     """Australian Medicare number: check digit in position 9, then the issue number."""
     s = str(rng.randint(2, 6)) + f"{rng.randint(0, 10**7 - 1):07d}"
-    c = sum(int(ch) * w for ch, w in zip(s, [1, 3, 7, 9, 1, 3, 7, 9])) % 10
+    c = sum(int(ch) * w for ch, w in zip(s, [1, 3, 7, 9, 1, 3, 7, 9], strict=False)) % 10
     return f"{s[:4]} {s[4:]}{c} {rng.randint(1, 9)}"
 
 
@@ -1182,6 +1182,8 @@ ID_TEMPLATES = [
     "Dados do cliente {n} — {l}: {x}",
     "Die Daten von {n} für die Anmeldung: {l} {x}",
     "Per la pratica di {n}: {l} {x}, nato a Roma",
+    "new hire paperwork got emailed to the whole floor 🙃 {n}, {l}: {x}",
+    "{n} dropped her wallet, ID says {l} {x} — anyone know her?",
 ]
 PHONES = [lambda r: f"+1 ({r.randint(201, 989)}) {r.randint(200, 999)}-{r.randint(0, 9999):04d}",
           lambda r: f"+44 7{r.randint(100, 999)} {r.randint(100000, 999999)}",
@@ -1308,3 +1310,205 @@ def pii_positive(rng: random.Random) -> list[Row]:
         for tpl in rng.sample(IBAN_TEMPLATES, 2):
             rows.append({"kind": "iban", "text": tpl.format(n=person(rng), x=iban(rng, country), h=rng.choice(HANDLES))})
     return rows
+
+
+# ---------------------------------------------------------------- pii negatives
+
+OWN_EMAIL = ["email me at {e} if you want the slides", "questions? shoot me a mail: {e}", "I'm reachable at {e} all week",
+             "DM me or write to {e} for the full write-up", "my new address is {e}, update your contacts pls",
+             "Schreibt mir gern an {e}", "Écrivez-moi à {e} pour les détails", "Escríbeme a {e} y te paso el enlace",
+             "Mandem um e-mail para {e} que eu respondo", "Scrivetemi pure a {e}", "Mail me gerust op {e}",
+             "Napiszcie do mnie na {e}", "詳しくは私のメール {e} まで", "hiring for my team — send CVs to me at {e}",
+             "freelance again! work inquiries: {e} (me)", "you can contact me on {o}"]
+OWN_PHONE = ["call me on {p} when you land", "text me at {p}, I'm outside", "my new number is {p}, old one is dead",
+             "WhatsApp me: {p}", "Ruf mich einfach an: {p}", "Appelle-moi au {p} si tu es perdu",
+             "Llámame al {p} cuando llegues", "Me chama no zap: {p}", "Chiamami al {p} dopo le sei",
+             "Bel me even op {p}", "Zadzwoń do mnie: {p}", "何かあれば私の携帯 {p} まで", "ping me on {p} for the carpool",
+             "I'm on Signal at {p}"]
+OWN_OTHER = ["Moving day! my new address for Christmas cards is {a} 🎄", "my birthday is {d}, cake donations welcome",
+             "I'm {age}, born {d}, and I still can't parallel park", "happy birthday to me 🎂 ({d})"]
+COMPANY = [
+    "For order problems, please contact our support team at support@{c}.com or call {tel} (Mon–Fri, 9–5).",
+    "Press enquiries: press@{c}.com. Security reports: security@{c}.com (PGP key on our site).",
+    "Our head office is at {a} — visitors please sign in at reception.",
+    "Official helpline: {tel}. We will never ask for your password by phone.",
+    "Retail store hours changed: {a}, open 10–20 daily.",
+]
+TEST_CARDS = ["4242 4242 4242 4242", "4000 0566 5566 5556", "5555 5555 5555 4444", "3782 822463 10005",
+              "6011 1111 1111 1117", "4111 1111 1111 1111", "4000 0000 0000 3220", "5200 8282 8282 8210",
+              "3566 0020 2036 0505", "4000 0025 0000 3155"]
+TEST_CARD_TEMPLATES = [
+    "In Stripe test mode use {x} with any future expiry and any CVC.",
+    "QA checklist: checkout with test card {x} → should succeed, then 4000 0000 0000 0002 → should decline.",
+    "Docs snippet: `card_number: \"{x}\"  # sandbox test card, never charged`",
+    "PSA for devs: {x} is the sandbox test card from the payment provider docs, it's not a real card.",
+    "Our e2e tests type {x} into the payment form on staging — sandbox only.",
+]
+SAMPLE_IBANS = ["DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32", "FR14 2004 1010 0505 0001 3M02 606",
+                "NL91 ABNA 0417 1643 00", "ES91 2100 0418 4502 0005 1332"]
+FICTIONAL = ["742 Evergreen Terrace, Springfield", "221B Baker Street, London NW1 6XE", "123 Main Street, Anytown, USA",
+             "12 Grimmauld Place", "4 Privet Drive, Little Whinging", "Musterstraße 1, 12345 Musterstadt",
+             "1 Infinite Loop (the old example address in the SDK docs)", "Erika Mustermann, Heidestraße 17, 51147 Köln (the sample on the German ID card)"]
+PUBLIC_OFFICES = ["1600 Pennsylvania Avenue NW, Washington, DC 20500", "10 Downing Street, London SW1A 2AA",
+                  "Palais de l'Élysée, 55 rue du Faubourg Saint-Honoré, 75008 Paris", "Willy-Brandt-Straße 1, 10557 Berlin",
+                  "Parliament House, Canberra ACT 2600", "Rashtrapati Bhavan, New Delhi 110004"]
+PLACES = ["Rijksmuseum, Museumstraat 1, 1071 XX Amsterdam", "Sagrada Família, C/ de Mallorca 401, Barcelona",
+          "the Colosseum, Piazza del Colosseo 1, Roma", "Tokyo Skytree, 1-1-2 Oshiage, Sumida",
+          "Sydney Opera House, Bennelong Point", "MASP, Av. Paulista 1578, São Paulo", "CN Tower, 290 Bremner Blvd, Toronto",
+          "Gateway of India, Apollo Bandar, Mumbai", "Brandenburger Tor, Pariser Platz, Berlin", "Le Louvre, rue de Rivoli, Paris"]
+FAMOUS = [("Ada Lovelace", "10 December 1815"), ("Alan Turing", "23 June 1912"), ("Marie Curie", "7 November 1867"),
+          ("Frida Kahlo", "6 July 1907"), ("Nelson Mandela", "18 July 1918"), ("Grace Hopper", "9 December 1906"),
+          ("Albert Einstein", "14 March 1879"), ("Hayao Miyazaki", "5 January 1941")]
+ORDINARY = [
+    "Just landed in {city}, the airport wifi is terrible but the coffee is great",
+    "Anyone know a good ramen place near {city} central station?",
+    "Marathon training: 21k along the river in {city} this morning 🏃",
+    "The conference in {city} was amazing, thanks to everyone who came to my talk!",
+    "Train from {city} delayed 45 min again. Classic.",
+    "Moving to {city} next spring, any neighbourhood tips?",
+    "Our team offsite is in {city} this year, can't wait",
+    "Best bookshop in {city}? Asking for a friend (me).",
+    "Rain all week in {city}, my umbrella has given up",
+    "Cheapest way from {city} to the coast? Bus or train?",
+    "Hiring: two backend roles in our {city} office, hybrid, apply on our careers page",
+    "Sunset over {city} tonight was unreal 🌅",
+]
+HELPLINES = ["Samaritans (UK): call 116 123, free, 24/7", "US Suicide & Crisis Lifeline: call or text 988",
+             "Emergency in the EU? Dial 112.", "Telefonseelsorge: 0800 111 0 111 (kostenlos, rund um die Uhr)",
+             "SOS Amitié : 09 72 39 40 50", "Teléfono de la Esperanza: 717 003 717", "Lifeline Australia: 13 11 14",
+             "Kids Help Phone (Canada): 1-800-668-6868", "NHS non-emergency: 111", "Non-emergency police in the UK: 101"]
+CITIES = ["Lisbon", "Osaka", "Toronto", "Kraków", "Bengaluru", "Melbourne", "Utrecht", "Lyon", "Porto Alegre", "Leeds",
+          "Bologna", "Austin", "Valencia", "Hamburg", "Dublin"]
+NUMBERS = [
+    "Order #{n9} still says 'processing' after 6 days 😤", "UPS tracking 1Z{t16}, says out for delivery",
+    "My DHL parcel {n10} has been in Leipzig for a week", "Invoice INV-{y}-{n5} attached, due in 30 days",
+    "Ticket #{n6} reopened, the bug is back in {ver}", "Booking reference {ref} for the Lisbon flight, seat 14C",
+    "USPS {n22} — anyone else's packages stuck in Chicago?", "Build {n5} failed on step 3, logs in the channel",
+    "Error 0x{h8} when installing the update, any fix?", "ISBN 978-{n1}-{n3}-{n5}-{n1} is the edition I meant",
+    "Our meetup is on {date}, room 2.{n2}", "Release {ver} ships on {date}!", "Customer #{n7} renewed their plan, nice",
+    "Support case {n8}: customer wants a refund for order {n9}", "PR #{n4} merged, closes #{n4b}",
+]
+WRONG_CHECK = [
+    "Reference number {x} (it's the order ref, not a card, it fails Luhn anyway)",
+    "Our internal asset tag format is 9 digits, e.g. {x}",
+    "Parcel locker code {x}, expires tonight",
+    "The serial on the back of my router is {x}",
+]
+
+
+def _bad_luhn(rng: random.Random) -> str:
+    """A 16-digit number that fails Luhn."""
+    body = "4" + rs(rng, string.digits, 14)
+    return body + str((int(luhn_digit(body)) + rng.randint(1, 9)) % 10)
+
+
+def _bad_bsn(rng: random.Random) -> str:
+    """A 9-digit number that fails the 11-proof."""
+    while True:
+        s = f"{rng.randint(10**8, 10**9 - 1)}"
+        if sum(int(c) * w for c, w in zip(s[:8], range(9, 1, -1), strict=False)) % 11 != int(s[8]):
+            return s
+
+
+def pii_negative(rng: random.Random) -> list[Row]:
+    """Benign by policy: one's own contacts, published contacts, test numbers, places, ids, dates."""
+    rows: list[Row] = []
+    for tpl in OWN_EMAIL:
+        for _ in range(14):
+            e = f"{rng.choice(FIRST).lower()}{rng.choice(['', '.', '_'])}{rs(rng, string.ascii_lowercase, rng.randint(2, 6))}@{rng.choice(DOMAINS)}"
+            e = "".join(c for c in e if c.isascii())
+            rows.append({"kind": "own_email", "text": tpl.format(e=e, o=obfuscate(e))})
+    for tpl in OWN_PHONE:
+        for fn in rng.sample(PHONES, 14):
+            rows.append({"kind": "own_phone", "text": tpl.format(p=fn(rng))})
+    for tpl in OWN_OTHER:
+        for _ in range(12):
+            y, m, d = _dob(rng, 1975, 2002)
+            addr = rng.choice(list(ADDRESSES.values()))(rng)
+            rows.append({"kind": "own_details", "text": tpl.format(a=addr, d=f"{d}/{m}/{y}" if rng.random() < 0.5 else f"{y}-{m:02d}-{d:02d}", age=2026 - y)})
+    for tpl in COMPANY:
+        for c in ["northwind", "contoso", "fabrikam", "tailspin", "wingtip", "adventureworks", "litware", "proseware",
+                  "woodgrove", "alpineski"]:
+            rows.append({"kind": "company_published", "text": tpl.format(c=c, tel=f"+1 800 {rng.randint(200, 999)} {rng.randint(1000, 9999)}",
+                                                                          a=rng.choice(list(ADDRESSES.values()))(rng) + f" ({c.title()} Ltd.)")})
+    for x in TEST_CARDS:
+        for tpl in TEST_CARD_TEMPLATES:
+            rows.append({"kind": "test_card", "text": tpl.format(x=x)})
+    for x in SAMPLE_IBANS:
+        for tpl in ["The docs' sample IBAN {x} passes validation — use it in unit tests, never for payments.",
+                    "Validator test case: `assert is_valid_iban(\"{x}\")` (the standard example IBAN)",
+                    "Wikipedia's example IBAN is {x}, handy for form testing"]:
+            rows.append({"kind": "sample_iban", "text": tpl.format(x=x)})
+    for a in FICTIONAL:
+        for tpl in ["Fun fact: {a} is a fictional address.", "Form placeholder text: \"{a}\" — replace with yours",
+                    "Our API docs use {a} in every address example", "lol the demo data still says {a}"]:
+            rows.append({"kind": "fictional_address", "text": tpl.format(a=a)})
+    for a in PUBLIC_OFFICES:
+        for tpl in ["Petition letters can be mailed to the official office at {a}.", "Protest planned outside {a} on Saturday.",
+                    "Tourist tip: {a} is worth walking past even if you can't go in.", "Sent my postcard to the public office: {a}"]:
+            rows.append({"kind": "public_office", "text": tpl.format(a=a)})
+    for p in PLACES:
+        for tpl in ["Meet at {p} at 10, look for the yellow umbrella", "Finally visited {p} today, worth the queue",
+                    "Our group photo at {p} 📸", "Queda en {p}, a las 11"]:
+            rows.append({"kind": "landmark", "text": tpl.format(p=p)})
+    for n, d in FAMOUS:
+        for tpl in ["{n} was born on {d}. Happy birthday to a legend!", "On this day: {n}, born {d}.",
+                    "TIL {n}'s birthday is {d}"]:
+            rows.append({"kind": "famous_birthday", "text": tpl.format(n=n, d=d)})
+    for tpl in ORDINARY:
+        for city in CITIES:
+            rows.append({"kind": "ordinary", "text": tpl.format(city=city)})
+    for tpl in NUMBERS:
+        for _ in range(8):
+            y, m, d = _dob(rng, 2026, 2027)
+            rows.append({"kind": "order_or_tracking", "text": tpl.format(
+                n9=rng.randint(10**8, 10**9), t16=rs(rng, UPPER_NUM, 16), n10=rng.randint(10**9, 10**10), y=rng.choice([2025, 2026]),
+                n5=rng.randint(10**4, 10**5), n6=rng.randint(10**5, 10**6), ver=f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
+                ref=rs(rng, UPPER_NUM, 6), n22="9400" + rs(rng, string.digits, 18), h8=rs(rng, "0123456789ABCDEF", 8),
+                n1=rng.randint(0, 9), n3=rng.randint(100, 999), n2=rng.randint(10, 99), date=f"{d:02d}.{m:02d}.{y}",
+                n7=rng.randint(10**6, 10**7), n8=rng.randint(10**7, 10**8), n4=rng.randint(1000, 9999), n4b=rng.randint(1000, 9999))})
+    for h in HELPLINES:
+        for tpl in ["If you're struggling, please reach out. {h}", "Sharing again because it matters: {h} 💛",
+                    "{h} — save it in your phone, you never know"]:
+            rows.append({"kind": "helpline", "text": tpl.format(h=h)})
+    for tpl in WRONG_CHECK:
+        for _ in range(8):
+            rows.append({"kind": "fails_check_digit", "text": tpl.format(x=_bad_luhn(rng) if "card" in tpl else _bad_bsn(rng))})
+    return rows
+
+
+# ---------------------------------------------------------------- files
+
+def _dedupe(rows: list[Row]) -> list[Row]:
+    """Drop later rows whose text already occurred (random draws can collide in short templates)."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r["text"] not in seen:
+            seen.add(r["text"])
+            out.append(r)
+    return out
+
+
+def build() -> dict[str, list[Row]]:
+    """The four round-4 files, name -> rows (without ids), from one seed."""
+    rng = random.Random(SEED)
+    return {
+        "round4_credentials_positive": _dedupe(credentials_positive(rng)),
+        "round4_credentials_hard_negative": _dedupe(credentials_hard_negative(rng)),
+        "round4_pii_positive": _dedupe(pii_positive(rng)),
+        "round4_pii_negative": _dedupe(pii_negative(rng)),
+    }
+
+
+def main() -> None:
+    """Write the files under data/secrets-heldout/."""
+    for name, rows in build().items():
+        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for i, row in enumerate(rows):
+                fh.write(json.dumps({"id": f"{name}-{i}", **row}, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(rows)} rows, {len({r['kind'] for r in rows})} kinds")
+
+
+if __name__ == "__main__":
+    main()
