@@ -1185,7 +1185,7 @@ ID_TEMPLATES = [
     "new hire paperwork got emailed to the whole floor 🙃 {n}, {l}: {x}",
     "{n} dropped her wallet, ID says {l} {x} — anyone know her?",
 ]
-PHONES = [lambda r: f"+1 ({r.randint(201, 989)}) {r.randint(200, 999)}-{r.randint(0, 9999):04d}",
+PHONES: list[Callable[[random.Random], str]] = [lambda r: f"+1 ({r.randint(201, 989)}) {r.randint(200, 999)}-{r.randint(0, 9999):04d}",
           lambda r: f"+44 7{r.randint(100, 999)} {r.randint(100000, 999999)}",
           lambda r: f"+49 15{r.randint(1, 9)} {r.randint(1000000, 99999999)}",
           lambda r: f"+33 6 {r.randint(10, 99)} {r.randint(10, 99)} {r.randint(10, 99)} {r.randint(10, 99)}",
@@ -1217,14 +1217,14 @@ EMAIL_TEMPLATES = [
     "Contact the tenant directly, {n} at {e}",
     "{n}'s email, spelled out so bots miss it: {o}",
 ]
-HEALTH = [("mrn", "MRN", lambda r: f"{r.randint(10**6, 10**8)}"), ("nhs_number", "NHS number", nhs),
+HEALTH: list[tuple[str, str, Callable[[random.Random], str]]] = [("mrn", "MRN", lambda r: f"{r.randint(10**6, 10**8)}"), ("nhs_number", "NHS number", nhs),
           ("medicare_au", "Medicare no.", au_medicare), ("mbi_us", "Medicare MBI", us_mbi), ("kvnr_de", "KVNR", de_kvnr)]
 HEALTH_TEMPLATES = [
     "Discharge note for {n}, {l} {x}, diabetic, follow-up in 2 weeks — sorry wrong chat!!",
     "{h} can you pull the chart for {n}? {l} {x}, she's in bay 4",
     "Patient {n} ({l}: {x}) missed her oncology appointment again",
 ]
-LICENCES = [("dl_ca", "California", lambda r: rs(r, string.ascii_uppercase, 1) + rs(r, string.digits, 7)),
+LICENCES: list[tuple[str, str, Callable[[random.Random], str]]] = [("dl_ca", "California", lambda r: rs(r, string.ascii_uppercase, 1) + rs(r, string.digits, 7)),
             ("dl_ny", "New York", lambda r: f"{r.randint(10**8, 10**9 - 1)}"),
             ("dl_fl", "Florida", lambda r: f"{rs(r, string.ascii_uppercase, 1)}{r.randint(100, 999)}-{r.randint(100, 999)}-{r.randint(10, 99)}-{r.randint(100, 999)}-{r.randint(0, 9)}"),
             ("dl_tx", "Texas", lambda r: f"{r.randint(10**7, 10**8 - 1)}"),
@@ -1451,10 +1451,10 @@ def pii_negative(rng: random.Random) -> list[Row]:
         for tpl in ["Meet at {p} at 10, look for the yellow umbrella", "Finally visited {p} today, worth the queue",
                     "Our group photo at {p} 📸", "Queda en {p}, a las 11"]:
             rows.append({"kind": "landmark", "text": tpl.format(p=p)})
-    for n, d in FAMOUS:
+    for who, born in FAMOUS:
         for tpl in ["{n} was born on {d}. Happy birthday to a legend!", "On this day: {n}, born {d}.",
                     "TIL {n}'s birthday is {d}"]:
-            rows.append({"kind": "famous_birthday", "text": tpl.format(n=n, d=d)})
+            rows.append({"kind": "famous_birthday", "text": tpl.format(n=who, d=born)})
     for tpl in ORDINARY:
         for city in CITIES:
             rows.append({"kind": "ordinary", "text": tpl.format(city=city)})
