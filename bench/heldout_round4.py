@@ -696,6 +696,8 @@ def credentials_positive(rng: random.Random) -> list[Row]:
 
 PLACEHOLDERS = ["<YOUR_{v}>", "xxxxxxxxxxxxxxxxxxxx", "${{{v}}}", "changeme", "{{{{ secrets.{v} }}}}", "REPLACE_ME",
                 "your-{dl}-key-here", "$({v})", "<redacted>", "********", "%{v}%", "{{{{ .Values.{vc} }}}}", "TODO"]
+PLACEHOLDER_STYLE = ["angle_brackets", "x_run", "env_reference", "changeme", "ci_secret_reference", "replace_me",
+                     "your_key_here", "command_substitution", "redacted_marker", "asterisks", "windows_env", "helm_value", "todo"]
 ADVICE = [
     "PSA: if you ever see a string starting with {p} in a screenshot, that's a live {d} credential — revoke it first, ask questions later.",
     "Security tip of the day: {d} keys begin with {p}. Add that prefix to your pre-commit scanner.",
@@ -723,27 +725,27 @@ TEST_TEMPLATES = [
     "Reminder that {x} is a {d} *test* key from the docs sandbox, it can't move real money.",
     "{h} works in test mode with {x}, haven't tried live yet ({d})",
 ]
-HASH_TEMPLATES = [
-    "sha256sum release-v{ver}.tar.gz\n{h64}  release-v{ver}.tar.gz",
-    "Fixed in commit {h40} — please pull and rebuild.",
-    "docker pull ghcr.io/acme/worker@sha256:{h64}",
-    "request id {uuid} in case support asks, the upload failed at 14:02",
-    "trace_id={h32} span_id={h16} status=ERROR msg=\"upstream timeout\"",
-    "MD5 of the dataset dump: {h32} (matches the one on the mirror)",
-    "\"integrity\": \"sha512-{b88}\"",
-    "<script src=\"https://cdn.example.org/lib.min.js\" integrity=\"sha384-{b64}\" crossorigin=\"anonymous\"></script>",
-    "Stripe payment intent {pi} failed with card_declined, customer says they retried",
-    "Bisected the regression to {h7}, culprit is the new cache layer",
-    "ETag: \"{h32}\"",
-    "git checkout {h40} -- src/parser.rs",
-    "arn:aws:iam::{acct}:role/ci-deployer is the role the pipeline assumes",
-    "Correlation-ID: {uuid} — the 500 came from the payments gateway",
-    "Subscription id {uuid}, resource group rg-analytics-weu",
-    "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAA{b64}\" alt=\"logo\">",
-    "Slack channel id is C0{up9}, add the bot to it",
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b43} laptop@home — that's my public key, add it to authorized_keys",
-    "age public key for the team: age1{bech}",
-    "The SHA-1 fingerprint of the cert is {fp}",
+HASH_TEMPLATES: list[tuple[str, str]] = [
+    ("file_checksum", "sha256sum release-v{ver}.tar.gz\n{h64}  release-v{ver}.tar.gz"),
+    ("commit_sha", "Fixed in commit {h40} — please pull and rebuild."),
+    ("image_digest", "docker pull ghcr.io/acme/worker@sha256:{h64}"),
+    ("request_id", "request id {uuid} in case support asks, the upload failed at 14:02"),
+    ("trace_id", "trace_id={h32} span_id={h16} status=ERROR msg=\"upstream timeout\""),
+    ("md5_checksum", "MD5 of the dataset dump: {h32} (matches the one on the mirror)"),
+    ("npm_integrity", "\"integrity\": \"sha512-{b88}\""),
+    ("sri_hash", "<script src=\"https://cdn.example.org/lib.min.js\" integrity=\"sha384-{b64}\" crossorigin=\"anonymous\"></script>"),
+    ("payment_object_id", "Stripe payment intent {pi} failed with card_declined, customer says they retried"),
+    ("commit_sha", "Bisected the regression to {h7}, culprit is the new cache layer"),
+    ("etag", "ETag: \"{h32}\""),
+    ("commit_sha", "git checkout {h40} -- src/parser.rs"),
+    ("aws_arn", "arn:aws:iam::{acct}:role/ci-deployer is the role the pipeline assumes"),
+    ("correlation_id", "Correlation-ID: {uuid} — the 500 came from the payments gateway"),
+    ("azure_subscription_id", "Subscription id {uuid}, resource group rg-analytics-weu"),
+    ("base64_image", "<img src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAA{b64}\" alt=\"logo\">"),
+    ("slack_channel_id", "Slack channel id is C0{up9}, add the bot to it"),
+    ("ssh_public_key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{b43} laptop@home — that's my public key, add it to authorized_keys"),
+    ("age_public_key", "age public key for the team: age1{bech}"),
+    ("cert_fingerprint", "The SHA-1 fingerprint of the cert is {fp}"),
 ]
 SAMPLES = [
     "The AWS docs use AKIAIOSFODNN7EXAMPLE with wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY as the example pair — copy the shape, not the values.",
@@ -793,16 +795,17 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
             value = ph.format(v=var, dl=dl, vc=camel[0] + "".join(w.title() for w in camel[1:]))
             frame = rng.choice(names)
             text = render(rng, frame, display, var, value)
-            rows.append({"kind": "placeholder", "text": "README excerpt:\n" + text if frame == "chat" else text})
+            style = PLACEHOLDER_STYLE[PLACEHOLDERS.index(ph)]
+            rows.append({"kind": f"placeholder_{style}", "text": "README excerpt:\n" + text if frame == "chat" else text})
     for p, d in PREFIXES:
         for tpl in rng.sample(ADVICE, 3):
             rows.append({"kind": "security_advice", "text": tpl.format(p=p, d=d)})
     for d, gen in TEST_KEYS:
         for tpl in TEST_TEMPLATES:
             rows.append({"kind": "test_mode_key", "text": tpl.format(d=d, x=gen(rng), h=rng.choice(HANDLES))})
-    for tpl in HASH_TEMPLATES:
+    for hkind, tpl in HASH_TEMPLATES:
         for _ in range(5):
-            rows.append({"kind": "hash_or_id", "text": tpl.format(
+            rows.append({"kind": hkind, "text": tpl.format(
                 ver=f"{rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}", h64=rs(rng, HEX, 64), h40=rs(rng, HEX, 40),
                 h32=rs(rng, HEX, 32), h16=rs(rng, HEX, 16), h7=rs(rng, HEX, 7), uuid=uuid4(rng),
                 b88=base64.b64encode(rng.randbytes(64)).decode(), b64=base64.b64encode(rng.randbytes(48)).decode(),
