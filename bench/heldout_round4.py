@@ -814,7 +814,7 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
                 fp=":".join(rs(rng, "0123456789ABCDEF", 2) for _ in range(20)))})
     for s in SAMPLES:
         rows.append({"kind": "documented_sample", "text": s})
-        rows.append({"kind": "documented_sample", "text": "From the docs, for reference — " + (s[0].lower() + s[1:] if s[1].islower() else s)})
+        rows.append({"kind": "documented_sample", "text": "From the docs, for reference — " + (s[0].lower() + s[1:] if s.split()[0] in {"The", "Docs", "Our"} else s)})
     for s in KEY_HEADERS:
         rows.append({"kind": "key_header_only", "text": s})
     for _ in range(40):
