@@ -98,11 +98,11 @@ def report(fig: Figures, *, show: int = 40) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures on the held-back set, by round.")
-    parser.add_argument("--round", type=int, choices=(1, 2, 3), action="append",
+    parser.add_argument("--round", type=int, choices=(1, 2, 3, 4), action="append",
                         help="a round to measure, repeatable (default: rounds 1 and 2)")
     rounds = parser.parse_args(argv).round or [1, 2]
     engine = heldout_engine()
-    for batch in ({1: "", 2: "round2_", 3: "round3_"}[r] for r in rounds):
+    for batch in ({1: "", 2: "round2_", 3: "round3_", 4: "round4_"}[r] for r in rounds):
         for category in ("credentials", "pii"):
             print(report(evaluate(engine, category, batch)))
 
