@@ -30,10 +30,11 @@ from monitor.domain import CATEGORIES, SEVERITY_ORDER, utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Store
+from monitor.store import sign_in_throttle as throttle
 from monitor.store import web_sessions as sessions
 from monitor.store.audit import ChainHead, latest_head, record
 from monitor.store.schema import UserRow
-from monitor.web import charts, check_page, throttle
+from monitor.web import charts, check_page
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
     CSRF_FIELD,
