@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import StreamingResponse
@@ -34,6 +33,7 @@ from monitor.store import sign_in_throttle as throttle
 from monitor.store import web_sessions as sessions
 from monitor.store.audit import ChainHead, latest_head, record
 from monitor.store.schema import UserRow
+from monitor.store.users import user_by_email
 from monitor.web import charts, check_page
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
@@ -244,8 +244,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
                 return "The identity provider's answer could not be verified. " \
                        "Start again from the sign-in page."
             with store.session() as s:
-                user = s.scalar(select(UserRow).where(
-                    func.lower(UserRow.username) == email.lower()))
+                user = user_by_email(s, email)
                 if user is None or user.disabled:
                     why = "unknown user" if user is None else "disabled user"
                     record(s, email, "auth.sso_refused", "user",
