@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.compliance.scope import flag_scope
 from monitor.compliance.users import Viewer
 from monitor.domain import CATEGORIES, SEVERITY_ORDER, FlagStatus
 from monitor.errors import NotFoundError, SocialGuideError
 from monitor.store.schema import FindingRow, FlagRow, PostRow
+from monitor.store.scope import flag_scope
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in FlagStatus)
 MAX_LIMIT = 200
