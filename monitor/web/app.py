@@ -32,6 +32,7 @@ from monitor.store import Store
 from monitor.store import sign_in_throttle as throttle
 from monitor.store import web_sessions as sessions
 from monitor.store.audit import ChainHead, latest_head, record
+from monitor.store.flag_log import filtered
 from monitor.store.schema import UserRow
 from monitor.store.users import user_by_email
 from monitor.web import charts, check_page
@@ -403,7 +404,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             raise NotFoundError("no such export")
         query = queries.parse_query(dict(request.query_params))
         filters = query.as_params()
-        queries.filtered(viewer, query)  # a query that cannot be built fails here, as a page
+        filtered(viewer, query)  # a query that cannot be built fails here, as a page
         with store.session() as s:
             started = record(s, viewer.username, "flags.export", None, None,
                              {"format": fmt, "filters": filters, "role": viewer.role})
