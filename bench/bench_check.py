@@ -26,7 +26,7 @@ import httpx
 import psutil
 
 from monitor.store import Store
-from monitor.web.api_tokens import add_token
+from monitor.store.api_tokens import add_token
 
 ROOT = Path(__file__).resolve().parent.parent
 TWEETS = ROOT / "data" / "tweeteval-offensive" / "val_text.txt"

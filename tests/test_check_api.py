@@ -16,9 +16,9 @@ from monitor.cli import app as cli
 from monitor.config import Settings
 from monitor.guidance.draft_check import DraftChecker
 from monitor.store import Store
+from monitor.store.api_tokens import add_token, revoke_token
 from monitor.store.schema import ApiTokenRow, DraftCheckCountRow
 from monitor.web import create_app
-from monitor.web.api_tokens import add_token, revoke_token
 from tests.check_support import AWS_KEY, check_settings, exploding_pipeline, serving
 
 runner = CliRunner()

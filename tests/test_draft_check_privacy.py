@@ -26,9 +26,9 @@ from monitor.metrics import REGISTRY
 from monitor.slack.app import http_api
 from monitor.slack.client import web_client
 from monitor.store import Store
+from monitor.store.api_tokens import add_token
 from monitor.store.schema import AuditEventRow, DraftCheckCountRow
 from monitor.web import create_app
-from monitor.web.api_tokens import add_token
 from tests.check_support import AWS_KEY, exploding_pipeline, serving
 from tests.fakes.slack_api import FakeSlackServer
 from tests.slack.conftest import SIGNING_SECRET, signed

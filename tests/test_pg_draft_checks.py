@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from monitor.guidance.draft_counts import ALL_DRAFTS, count
 from monitor.store import Store
+from monitor.store.api_tokens import add_token, live_token, revoke_token
 from monitor.store.schema import DraftCheckCountRow
-from monitor.web.api_tokens import add_token, live_token, revoke_token
 from tests.pg_support import pg_store  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.postgres

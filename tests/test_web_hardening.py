@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select, text
 
 from monitor.domain import utcnow
+from monitor.store import sign_in_throttle as throttle
+from monitor.store import web_sessions as sessions
 from monitor.store.schema import AuditEventRow, FlagRow, PostRow, SignInThrottleRow, WebSessionRow
-from monitor.web import sessions, throttle
 from tests import factories as fx
 from tests.live_server import serving, signed_in
 from tests.pg_support import pg_settings, pg_store  # noqa: F401 (fixtures)

@@ -47,13 +47,16 @@ def _model_dir(settings_dir: str) -> Path:
 def _feedback(settings: Settings) -> dict[str, Labelled]:
     """Reviewer and employee verdicts from the configured store, as labels per category."""
     from monitor.cli.common import open_store
-    from monitor.pipeline.classifier.data import load_feedback
+    from monitor.pipeline.classifier.data import Verdict, load_feedback
+    from monitor.store.feedback import labelled_verdicts
 
     store = open_store(settings)
     try:
-        return load_feedback(store, list(CATEGORIES))
+        with store.session() as s:
+            verdicts = [Verdict(*row) for row in labelled_verdicts(s)]
     finally:
         store.dispose()
+    return load_feedback(verdicts, list(CATEGORIES))
 
 
 def _train_extra() -> None:

@@ -18,7 +18,7 @@ def add(
     config: ConfigOption = None,
 ) -> None:
     """Make a token for one publishing tool; it is printed once (stdout) and stored hashed."""
-    from monitor.web.api_tokens import add_token
+    from monitor.store.api_tokens import add_token
 
     with cli_errors():
         settings = settings_from(config)
@@ -34,7 +34,7 @@ def add(
 @tokens_app.command("list")
 def list_(config: ConfigOption = None) -> None:
     """List tokens: name, first characters, created, revoked (never the token itself)."""
-    from monitor.web.api_tokens import list_tokens
+    from monitor.store.api_tokens import list_tokens
 
     with cli_errors():
         settings = settings_from(config)
@@ -56,7 +56,7 @@ def revoke(
     config: ConfigOption = None,
 ) -> None:
     """Revoke a token; the API refuses it from the next request on."""
-    from monitor.web.api_tokens import revoke_token
+    from monitor.store.api_tokens import revoke_token
 
     with cli_errors():
         settings = settings_from(config)

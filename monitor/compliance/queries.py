@@ -7,17 +7,14 @@ import binascii
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session
-
-from monitor.compliance.scope import flag_scope
 from monitor.compliance.users import Viewer
 from monitor.domain import CATEGORIES, SEVERITY_ORDER, FlagStatus
 from monitor.errors import NotFoundError, SocialGuideError
-from monitor.store.schema import FindingRow, FlagRow, PostRow
+from monitor.store import Session
+from monitor.store.flag_log import flags_after, visible_flag
+from monitor.store.schema import FlagRow
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in FlagStatus)
 MAX_LIMIT = 200
@@ -171,39 +168,6 @@ def decode_cursor(value: str) -> tuple[datetime, int]:
         raise BadQuery("after", "not a valid page cursor") from None
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def filtered(viewer: Viewer, query: FlagQuery) -> Any:
-    """SELECT of the flags ``viewer`` may see that match ``query`` (newest first)."""
-    stmt = select(FlagRow)
-    scope = flag_scope(viewer)
-    if scope is not None:
-        stmt = stmt.where(scope)
-    for key in ("category", "severity", "status", "team", "platform"):
-        value = getattr(query, key)
-        if value is not None:
-            stmt = stmt.where(getattr(FlagRow, key) == value)
-    if query.rule:
-        stmt = stmt.where(
-            exists().where(FindingRow.flag_id == FlagRow.id, FindingRow.source == query.rule)
-        )
-    if query.since:
-        stmt = stmt.where(FlagRow.created_at >= datetime.combine(query.since, time(), UTC))
-    if query.until:
-        end = datetime.combine(query.until + timedelta(days=1), time(), UTC)
-        stmt = stmt.where(FlagRow.created_at < end)
-    if query.q:
-        pattern = _like(query.q)
-        in_post = exists().where(
-            PostRow.id == FlagRow.post_id, PostRow.text.ilike(pattern, escape="\\")
-        )
-        stmt = stmt.where(or_(FlagRow.excerpt.ilike(pattern, escape="\\"), in_post))
-    return stmt.order_by(FlagRow.created_at.desc(), FlagRow.id.desc())
-
-
 @dataclass(slots=True)
 class FlagPage:
     """One page of the flag log and the cursor of the next one."""
@@ -221,15 +185,8 @@ def flag_page(
     limit: int = DEFAULT_LIMIT,
 ) -> FlagPage:
     """One keyset page: rows strictly after the cursor, so deep pages cost what the first does."""
-    stmt = filtered(viewer, query)
-    if after:
-        at, fid = decode_cursor(after)
-        # The first term is a plain range the (created_at, id) index can seek to.
-        stmt = stmt.where(
-            FlagRow.created_at <= at,
-            or_(FlagRow.created_at < at, and_(FlagRow.created_at == at, FlagRow.id < fid)),
-        )
-    rows = list(session.scalars(stmt.limit(limit + 1)))
+    rows = flags_after(session, viewer, query, decode_cursor(after) if after else None,
+                       limit + 1)
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -255,11 +212,7 @@ def get_flag(session: Session, viewer: Viewer, flag_id: int) -> FlagRow:
     """The flag if ``viewer`` may see it; otherwise NotFoundError, so existence is not leaked."""
     if not 1 <= flag_id <= MAX_ID:  # beyond the key's range: nothing there (and no overflow)
         raise NotFoundError(f"flag {flag_id} not found")
-    stmt = select(FlagRow).where(FlagRow.id == flag_id)
-    scope = flag_scope(viewer)
-    if scope is not None:
-        stmt = stmt.where(scope)
-    flag = session.scalar(stmt)
+    flag = visible_flag(session, viewer, flag_id)
     if flag is None:
         raise NotFoundError(f"flag {flag_id} not found")
     return flag

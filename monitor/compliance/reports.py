@@ -12,13 +12,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from monitor.config import Settings
 from monitor.domain import utcnow
 from monitor.errors import InputError
-from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow
+from monitor.store import Session
+from monitor.store.reports import (
+    dead_nudges_since,
+    finding_sources_in,
+    flags_in,
+    sent_nudges_in,
+    verdicts_in,
+)
 
 _SINCE = re.compile(r"^([0-9]{1,4})([dw])$")  # ASCII digits: \d would take "٣" too
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -125,11 +129,7 @@ def build_report(
     status: Counter[str] = Counter()
     ttr: list[float] = []
     ttr_cat: dict[str, list[float]] = defaultdict(list)
-    window = (FlagRow.created_at >= since, FlagRow.created_at < until)
-    flag_rows = session.execute(
-        select(FlagRow.created_at, FlagRow.category, FlagRow.status, FlagRow.resolution,
-               FlagRow.resolved_at).where(*window).execution_options(yield_per=5000)
-    )
+    flag_rows = flags_in(session, since, until)
     for at, category, st, resolution, resolved_at in flag_rows:
         rep.flags_total += 1
         status[st] += 1
@@ -161,23 +161,13 @@ def build_report(
 def _rule_stats(session: Session, since: datetime, until: datetime) -> list[RuleStats]:
     stats: dict[str, RuleStats] = {}
     sources_of: dict[int, set[str]] = defaultdict(set)
-    rows = session.execute(
-        select(FindingRow.flag_id, FindingRow.source)
-        .join(FlagRow, FlagRow.id == FindingRow.flag_id)
-        .where(FlagRow.created_at >= since, FlagRow.created_at < until)
-        .execution_options(yield_per=5000)
-    )
+    rows = finding_sources_in(session, since, until)
     for flag_id, source in rows:
         stats.setdefault(source, RuleStats(source)).findings += 1
         sources_of[flag_id].add(source)
     # The latest verdict per (flag, rule, person) counts once.
     latest: dict[tuple[int, str, str], str] = {}
-    feedback = session.execute(
-        select(FeedbackRow.flag_id, FeedbackRow.source, FeedbackRow.role, FeedbackRow.actor,
-               FeedbackRow.verdict)
-        .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < until)
-        .order_by(FeedbackRow.created_at, FeedbackRow.id)
-    )
+    feedback = verdicts_in(session, since, until)
     for flag_id, fb_source, role, actor, verdict in feedback:
         if verdict not in ("confirmed", "not_a_concern"):
             continue
@@ -196,10 +186,7 @@ def _rule_stats(session: Session, since: datetime, until: datetime) -> list[Rule
 def _nudges(session: Session, rep: Report, since: datetime, until: datetime) -> None:
     per_person_week: Counter[tuple[str, str]] = Counter()
     weekly: Counter[str] = Counter()
-    rows = session.execute(
-        select(NudgeRow.sent_at, NudgeRow.recipient_id, NudgeRow.recipient_email, NudgeRow.kind)
-        .where(NudgeRow.status == "sent", NudgeRow.sent_at >= since, NudgeRow.sent_at < until)
-    )
+    rows = sent_nudges_in(session, since, until)
     for sent_at, rid, email, kind in rows:
         if kind == "digest" or sent_at is None:
             continue
@@ -212,12 +199,7 @@ def _nudges(session: Session, rep: Report, since: datetime, until: datetime) -> 
     rep.person_weeks_over_budget = sum(
         1 for n in per_person_week.values() if n > rep.weekly_budget
     )
-    dead = session.execute(
-        select(NudgeRow.id, NudgeRow.flag_id, NudgeRow.role, NudgeRow.kind, NudgeRow.attempts,
-               NudgeRow.last_error, NudgeRow.created_at)
-        .where(NudgeRow.status == "dead", NudgeRow.created_at >= since)
-        .order_by(NudgeRow.id.desc()).limit(200)
-    )
+    dead = dead_nudges_since(session, since)
     rep.dead_nudges = [
         {"id": r.id, "flag_id": r.flag_id, "role": r.role, "kind": r.kind,
          "attempts": r.attempts, "last_error": (r.last_error or "")[:300],

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
 
 from monitor.config import Settings
 from monitor.domain import CATEGORIES, utcnow
 from monitor.store import Store
 from monitor.store.audit import lock_chain, record
-from monitor.store.schema import FindingRow, FlagRow, PostRow
-
-
-def _count(result: Any) -> int:
-    """Rows an UPDATE touched."""
-    return int(getattr(result, "rowcount", 0) or 0)
+from monitor.store.retention import erase_category, erase_other_categories, erase_posts
 
 
 @dataclass(slots=True)
@@ -52,59 +43,18 @@ def purge(store: Store, settings: Settings, now: datetime | None = None) -> Purg
         categories = set(CATEGORIES) | set(settings.retention.days)
         for category in sorted(categories):
             cutoff = now - timedelta(days=retention_days(settings, category))
-            expired = and_(
-                FlagRow.category == category,
-                FlagRow.created_at < cutoff,
-                FlagRow.legal_hold.is_(False),
-            )
-            out.findings += _count(session.execute(
-                update(FindingRow)
-                .where(FindingRow.flag_id.in_(select(FlagRow.id).where(expired)),
-                       FindingRow.evidence.is_not(None))
-                .values(evidence=None)
-                .execution_options(synchronize_session=False)
-            ))
-            n = _count(session.execute(
-                update(FlagRow)
-                .where(expired, FlagRow.erased_at.is_(None))
-                .values(excerpt=None, erased_at=now)
-                .execution_options(synchronize_session=False)
-            ))
+            findings, n = erase_category(session, category, cutoff, now)
+            out.findings += findings
             if n:
                 out.flags[category] = n
-        # Flags in categories with unknown ids (other tools) fall back to the default.
+        # Flags in categories with unknown ids (other tools) fall back to the default;
+        # their findings' evidence goes with them (it quotes the same text).
         default_cutoff = now - timedelta(days=settings.retention.default_days)
-        other = and_(FlagRow.category.not_in(sorted(categories)),
-                     FlagRow.created_at < default_cutoff, FlagRow.legal_hold.is_(False),
-                     FlagRow.erased_at.is_(None))
-        # Their findings' evidence goes with them (it quotes the same text).
-        out.findings += _count(session.execute(
-            update(FindingRow)
-            .where(FindingRow.flag_id.in_(select(FlagRow.id).where(other)),
-                   FindingRow.evidence.is_not(None))
-            .values(evidence=None)
-            .execution_options(synchronize_session=False)
-        ))
-        n = _count(session.execute(update(FlagRow).where(other).values(excerpt=None, erased_at=now)
-                            .execution_options(synchronize_session=False)))
+        findings, n = erase_other_categories(session, categories, default_cutoff, now)
+        out.findings += findings
         if n:
             out.flags["other"] = n
-        f = aliased(FlagRow)
-        has_flags = exists().where(f.post_id == PostRow.id)
-        live_or_held = exists().where(
-            f.post_id == PostRow.id, or_(f.erased_at.is_(None), f.legal_hold.is_(True))
-        )
-        post_time = func.coalesce(PostRow.created_at, PostRow.collected_at)
-        out.posts = _count(session.execute(
-            update(PostRow)
-            .where(
-                PostRow.text.is_not(None),
-                ~live_or_held,
-                or_(has_flags, post_time < default_cutoff),
-            )
-            .values(text=None, erased_at=now)
-            .execution_options(synchronize_session=False)
-        ))
+        out.posts = erase_posts(session, default_cutoff, now)
         record(session, "retention", "retention.purge", None, None, {
             "flags": out.flags, "findings": out.findings, "posts": out.posts,
             "now": now.isoformat(),

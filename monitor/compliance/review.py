@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy.orm import Session
-
 from monitor.compliance.queries import get_flag
 from monitor.compliance.users import Viewer
 from monitor.domain import utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
+from monitor.store import Session
 from monitor.store.audit import record
 from monitor.store.schema import FeedbackRow, FlagRow, PostRow
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from monitor.errors import InputError, NotFoundError
+from monitor.store import Session
 from monitor.store.audit import record
-from monitor.store.schema import PersonRow, UserRow
+from monitor.store.schema import UserRow
+from monitor.store.users import person_by_email, user_by_username, username_taken, users_with_emails
 
 ROLES = ("compliance", "manager", "employee", "auditor")
 MIN_PASSWORD = 10
@@ -64,15 +64,13 @@ def check_new_user(
         raise InputError(f"unknown role '{role}' (expected one of {', '.join(ROLES)})")
     person_id = None
     if person_email:
-        person = session.scalar(
-            select(PersonRow).where(func.lower(PersonRow.email) == person_email.strip().lower())
-        )
+        person = person_by_email(session, person_email)
         if person is None:
             raise NotFoundError(f"no person with email {person_email} (run `people import` first)")
         person_id = person.id
     elif role in ("manager", "employee"):
         raise InputError(f"a {role} must be linked to a person: pass --person EMAIL")
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+    if username_taken(session, username):
         raise InputError(f"user '{username}' already exists")
     return person_id
 
@@ -114,7 +112,7 @@ def add_user(
 
 def user_named(session: Session, username: str) -> UserRow:
     """The user with this sign-in name, or NotFoundError naming it."""
-    user = session.scalar(select(UserRow).where(UserRow.username == username.strip()))
+    user = user_by_username(session, username.strip())
     if user is None:
         raise NotFoundError(f"no user '{username}' (socialguide users list shows them)")
     return user
@@ -145,17 +143,12 @@ def reset_password(session: Session, username: str, password: str, *, actor: str
 
 def list_users(session: Session) -> list[tuple[UserRow, str | None]]:
     """Every user with the email of the person they are linked to, by username."""
-    rows = session.execute(
-        select(UserRow, PersonRow.email)
-        .outerjoin(PersonRow, PersonRow.id == UserRow.person_id)
-        .order_by(UserRow.username)
-    )
-    return [(u, email) for u, email in rows]
+    return users_with_emails(session)
 
 
 def authenticate(session: Session, username: str, password: str) -> UserRow | None:
     """The user if the password matches and the account is enabled, else None."""
-    user = session.scalar(select(UserRow).where(UserRow.username == username.strip()))
+    user = user_by_username(session, username.strip())
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)

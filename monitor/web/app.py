@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import StreamingResponse
@@ -30,9 +29,13 @@ from monitor.domain import CATEGORIES, SEVERITY_ORDER, utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Store
+from monitor.store import sign_in_throttle as throttle
+from monitor.store import web_sessions as sessions
 from monitor.store.audit import ChainHead, latest_head, record
+from monitor.store.flag_log import filtered
 from monitor.store.schema import UserRow
-from monitor.web import charts, check_page, sessions, throttle
+from monitor.store.users import user_by_email
+from monitor.web import charts, check_page
 from monitor.web.oidc import CALLBACK_PATH, Flow, OidcClient, OidcError, email_of
 from monitor.web.security import (
     CSRF_FIELD,
@@ -242,8 +245,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
                 return "The identity provider's answer could not be verified. " \
                        "Start again from the sign-in page."
             with store.session() as s:
-                user = s.scalar(select(UserRow).where(
-                    func.lower(UserRow.username) == email.lower()))
+                user = user_by_email(s, email)
                 if user is None or user.disabled:
                     why = "unknown user" if user is None else "disabled user"
                     record(s, email, "auth.sso_refused", "user",
@@ -402,7 +404,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
             raise NotFoundError("no such export")
         query = queries.parse_query(dict(request.query_params))
         filters = query.as_params()
-        queries.filtered(viewer, query)  # a query that cannot be built fails here, as a page
+        filtered(viewer, query)  # a query that cannot be built fails here, as a page
         with store.session() as s:
             started = record(s, viewer.username, "flags.export", None, None,
                              {"format": fmt, "filters": filters, "role": viewer.role})

@@ -26,7 +26,8 @@ from monitor.guidance.draft_check import (
     new_request_id,
 )
 from monitor.store import Store
-from monitor.web.api_tokens import RateLimiter, live_token
+from monitor.store.api_tokens import live_token
+from monitor.web.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from monitor.masking import mask_spans
+from monitor.store import Session
+from monitor.store.flag_log import flag_records
 from monitor.store.schema import (
     AuditEventRow,
     FeedbackRow,
@@ -70,7 +69,8 @@ def segments(text: str, spans: list[list[int]]) -> list[tuple[str, bool]]:
 
 def flag_detail(session: Session, flag: FlagRow) -> FlagDetail:
     """Load the post, findings, nudges, review history and feedback of a visible flag."""
-    post = session.get(PostRow, flag.post_id) if flag.post_id else None
+    rec = flag_records(session, flag)
+    post = rec.post
     findings = list(flag.findings)
     spans = [list(s) for f in findings for s in (f.spans or [])]
     # Credentials are shown masked even when the store keeps them in clear (mask_credentials off).
@@ -82,16 +82,5 @@ def flag_detail(session: Session, flag: FlagRow) -> FlagDetail:
         segs, source = [(flag.excerpt, False)], "excerpt"
     else:
         segs, source = [], "erased"
-    nudges = list(session.scalars(
-        select(NudgeRow).where(NudgeRow.flag_id == flag.id).order_by(NudgeRow.id)
-    ))
-    history = list(session.scalars(
-        select(AuditEventRow)
-        .where(AuditEventRow.subject_type == "flag", AuditEventRow.subject_id == str(flag.id))
-        .order_by(AuditEventRow.id)
-    ))
-    feedback = list(session.scalars(
-        select(FeedbackRow).where(FeedbackRow.flag_id == flag.id).order_by(FeedbackRow.id)
-    ))
-    author = session.get(PersonRow, flag.person_id) if flag.person_id else None
-    return FlagDetail(flag, post, segs, source, findings, nudges, history, feedback, author)
+    return FlagDetail(flag, post, segs, source, findings, rec.nudges, rec.history, rec.feedback,
+                      rec.author)

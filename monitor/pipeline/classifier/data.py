@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy import select
 
 from monitor.errors import InputError, ModelError
 from monitor.resources import _PKG
@@ -125,30 +124,26 @@ def load_eval_file(path: Path, category: str) -> Labelled:
     return out
 
 
-def load_feedback(store: object, categories: list[str]) -> dict[str, Labelled]:
-    """Verdicts from the ``feedback`` table as labels, per category (erased texts skipped).
+@dataclass(frozen=True)
+class Verdict:
+    """A reviewer's or employee's verdict on a flagged text, as far as training needs it."""
+
+    flag_id: int
+    category: str
+    confirmed: bool
+    text: str
+
+
+def load_feedback(verdicts: Iterable[Verdict], categories: list[str]) -> dict[str, Labelled]:
+    """Verdicts as labels, per category: the latest verdict per flag and category wins.
 
     ``confirmed`` makes the flagged text a positive example, ``not_a_concern`` a negative
-    one; other verdicts ("handled") say nothing about the label. The latest verdict per
-    flag and category wins.
+    one; the caller reads the verdicts from the store, so training never touches it.
     """
-    from monitor.store.schema import FeedbackRow, FlagRow, PostRow
-
     latest: dict[tuple[int, str], tuple[str, int]] = {}
-    with store.session() as s:  # type: ignore[attr-defined]
-        rows = s.execute(
-            select(FeedbackRow.flag_id, FeedbackRow.category, FlagRow.category,
-                   FeedbackRow.verdict, PostRow.text, PostRow.erased_at, FeedbackRow.id)
-            .join(FlagRow, FlagRow.id == FeedbackRow.flag_id)
-            .join(PostRow, PostRow.id == FlagRow.post_id)
-            .where(FeedbackRow.verdict.in_(("confirmed", "not_a_concern")))
-            .order_by(FeedbackRow.id)
-        ).all()
-    for flag_id, fb_cat, flag_cat, verdict, text, erased_at, _ in rows:
-        cat = fb_cat or flag_cat
-        if cat not in categories or not text or erased_at is not None:
-            continue
-        latest[(flag_id, cat)] = (text, 1 if verdict == "confirmed" else 0)
+    for v in verdicts:
+        if v.category in categories:
+            latest[(v.flag_id, v.category)] = (v.text, 1 if v.confirmed else 0)
     out = {c: Labelled() for c in categories}
     for (_, cat), (text, label) in latest.items():
         out[cat].texts.append(text)

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
-from monitor.compliance.users import Viewer
 from monitor.store.schema import FlagRow, PersonRow
+
+
+class Viewer(Protocol):
+    """What scoping needs to know about who is asking (``compliance.users.Viewer`` has it)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def person_id(self) -> int | None: ...
+
+    @property
+    def sees_everything(self) -> bool: ...
 
 
 def team_ids_query(manager_person_id: int) -> Any:

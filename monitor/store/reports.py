@@ -1,0 +1,60 @@
+"""The rows the effectiveness report counts: flags, findings, verdicts and nudges in a window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow
+
+
+def flags_in(session: Session, since: datetime, until: datetime) -> Iterable[Any]:
+    """(created_at, category, status, resolution, resolved_at) of flags created in the window."""
+    return session.execute(
+        select(FlagRow.created_at, FlagRow.category, FlagRow.status, FlagRow.resolution,
+               FlagRow.resolved_at)
+        .where(FlagRow.created_at >= since, FlagRow.created_at < until)
+        .execution_options(yield_per=5000)
+    )
+
+
+def finding_sources_in(session: Session, since: datetime, until: datetime) -> Iterable[Any]:
+    """(flag_id, source) of findings on flags created in the window."""
+    return session.execute(
+        select(FindingRow.flag_id, FindingRow.source)
+        .join(FlagRow, FlagRow.id == FindingRow.flag_id)
+        .where(FlagRow.created_at >= since, FlagRow.created_at < until)
+        .execution_options(yield_per=5000)
+    )
+
+
+def verdicts_in(session: Session, since: datetime, until: datetime) -> Iterable[Any]:
+    """(flag_id, source, role, actor, verdict) of feedback given in the window, oldest first."""
+    return session.execute(
+        select(FeedbackRow.flag_id, FeedbackRow.source, FeedbackRow.role, FeedbackRow.actor,
+               FeedbackRow.verdict)
+        .where(FeedbackRow.created_at >= since, FeedbackRow.created_at < until)
+        .order_by(FeedbackRow.created_at, FeedbackRow.id)
+    )
+
+
+def sent_nudges_in(session: Session, since: datetime, until: datetime) -> Iterable[Any]:
+    """(sent_at, recipient_id, recipient_email, kind) of nudges sent in the window."""
+    return session.execute(
+        select(NudgeRow.sent_at, NudgeRow.recipient_id, NudgeRow.recipient_email, NudgeRow.kind)
+        .where(NudgeRow.status == "sent", NudgeRow.sent_at >= since, NudgeRow.sent_at < until)
+    )
+
+
+def dead_nudges_since(session: Session, since: datetime, limit: int = 200) -> Iterable[Any]:
+    """The newest nudges that gave up delivering, created since ``since``."""
+    return session.execute(
+        select(NudgeRow.id, NudgeRow.flag_id, NudgeRow.role, NudgeRow.kind, NudgeRow.attempts,
+               NudgeRow.last_error, NudgeRow.created_at)
+        .where(NudgeRow.status == "dead", NudgeRow.created_at >= since)
+        .order_by(NudgeRow.id.desc()).limit(limit)
+    )
