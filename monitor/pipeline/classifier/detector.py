@@ -23,6 +23,7 @@ from monitor.pipeline.classifier.artifact import PolicyArtifact, Thresholds
 from monitor.pipeline.classifier.corpus import AUX_HEADS, HEADS, evidence
 from monitor.pipeline.classifier.encoder import Scored, Window, score_gated, sigmoid
 from monitor.pipeline.classifier.explain import top_spans
+from monitor.pipeline.classifier.placeholders import only_placeholders
 from monitor.pipeline.classifier.prepare import Prepared, Terms, prepare
 from monitor.pipeline.sections import CATEGORY_TEXT
 
@@ -122,6 +123,9 @@ class PolicyModelDetector:
         spans, words = top_spans(prep, window, shares)
         text = CATEGORY_TEXT[category]
         actionable = head not in AUX_HEADS and score >= self.nudge[head]
+        if actionable and category == "credentials" and only_placeholders(prep.text):
+            actionable = False
+            words = [*words, "only placeholder values, no secret material"]
         return Finding(
             category=category,
             source=f"model:{self.artifact.name}" + ("" if head not in AUX_HEADS else f"/{head}"),
