@@ -17,9 +17,10 @@ from monitor.errors import InputError, NotFoundError
 from monitor.guidance.planner import plan_escalation
 from monitor.store import Session, audit, repo
 from monitor.store.accounts import accounts_of
-from monitor.store.flags import newer_flag_on_post, own_flags
+from monitor.store.feedback import record_verdicts
+from monitor.store.flags import flag_by_id, newer_flag_on_post, own_flags
 from monitor.store.outbox import cancel_manager_notes, nudge_sent_at, nudges_to
-from monitor.store.schema import FeedbackRow, FlagRow, PersonRow
+from monitor.store.schema import FlagRow, PersonRow
 
 
 def parse_account(settings: Settings, platform: str, handle: str) -> tuple[str, str]:
@@ -44,7 +45,7 @@ VERDICTS = {
 
 def _current(session: Session, flag_id: int) -> FlagRow:
     """The flag a button refers to, following edits of the post to its newest flag."""
-    flag = session.get(FlagRow, flag_id)
+    flag = flag_by_id(session, flag_id)
     if flag is None:
         raise NotFoundError(f"flag #{flag_id} no longer exists")
     if flag.resolution == "superseded_by_edit" and flag.post_id is not None:
@@ -58,12 +59,9 @@ def _feedback(session: Session, flag: FlagRow, role: str, person: PersonRow, ver
               reason: str | None, now: datetime) -> None:
     live = [f for f in flag.findings if not f.shadow] or list(flag.findings)
     sources: list[str | None] = [*sorted({f.source for f in live})] or [None]
-    for source in sources:
-        cat = next((f.category for f in live if f.source == source), flag.category)
-        session.add(FeedbackRow(flag_id=flag.id, source=source, category=cat, role=role,
-                                actor=person.email, verdict=verdict, reason=reason,
-                                created_at=now))
-    session.flush()
+    labelled = [(source, next((f.category for f in live if f.source == source), flag.category))
+                for source in sources]
+    record_verdicts(session, flag.id, labelled, role, person.email, verdict, reason, now)
 
 
 def _press_audit(session: Session, person: PersonRow, flag: FlagRow, button: str, role: str,
@@ -77,7 +75,7 @@ def record_refusal(session: Session, actor: str, flag_id: int, button: str, role
                    why: str) -> None:
     """A refused press is still an audit event (written in its own transaction)."""
     audit.record(session, actor, "nudge.button.refused", "flag" if
-                 session.get(FlagRow, flag_id) is not None else None, flag_id,
+                 flag_by_id(session, flag_id) is not None else None, flag_id,
                  {"button": button, "role": role, "why": why[:200]})
 
 

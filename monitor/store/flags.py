@@ -9,6 +9,11 @@ from monitor.domain import FlagStatus
 from monitor.store.schema import FlagRow, NudgeRow
 
 
+def flag_by_id(session: Session, flag_id: int) -> FlagRow | None:
+    """The flag with this id, or None if there is none (a button can outlive its flag)."""
+    return session.get(FlagRow, flag_id)
+
+
 def newer_flag_on_post(session: Session, post_id: int, flag_id: int) -> FlagRow | None:
     """The newest flag on the post after ``flag_id``: where an edit of the post moved it."""
     return session.scalar(select(FlagRow).where(
