@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy import func, select
 
 from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
 from monitor.accounts.people import apply_people, check_managers, read_people_csv
@@ -30,7 +29,8 @@ from monitor.jobs.report import CycleReport
 from monitor.pipeline.factory import build_pipeline
 from monitor.resources import demo_dir
 from monitor.store import Store, repo
-from monitor.store.schema import FlagRow, NudgeRow, PostRow
+from monitor.store.flags import first_open_flag_with_author_told
+from monitor.store.reports import sent_nudge_recipients, totals, visible_flag_categories
 
 ACTOR = "demo"
 
@@ -138,14 +138,7 @@ def _wrapping(console: Console) -> Iterator[None]:
 def _simulate_author_resolves_first(store: Store, now: datetime) -> int:
     """The first author nudged answers "I've handled it", so their manager hears nothing."""
     with store.session() as s:
-        flag = s.scalar(
-            select(FlagRow)
-            .join(NudgeRow, NudgeRow.flag_id == FlagRow.id)
-            .where(NudgeRow.role == "author", NudgeRow.status == "sent",
-                   FlagRow.status == "open")
-            .order_by(FlagRow.id)
-            .limit(1)
-        )
+        flag = first_open_flag_with_author_told(s)
         if flag is None:
             return 0
         repo.set_flag_status(s, flag, "resolved", actor="author:demo",
@@ -155,19 +148,9 @@ def _simulate_author_resolves_first(store: Store, now: datetime) -> int:
 
 def _collect_totals(store: Store, result: DemoResult) -> None:
     with store.session() as s:
-        result.totals = {
-            "posts": s.scalar(select(func.count(PostRow.id))) or 0,
-            "flags": s.scalar(select(func.count(FlagRow.id)).where(FlagRow.status != "shadow"))
-            or 0,
-            "shadow": s.scalar(select(func.count(FlagRow.id)).where(FlagRow.status == "shadow"))
-            or 0,
-            "nudges_sent": s.scalar(
-                select(func.count(NudgeRow.id)).where(NudgeRow.status == "sent")) or 0,
-        }
-        for cats in s.scalars(select(FlagRow.categories).where(FlagRow.status != "shadow")):
+        result.totals = totals(s)
+        for cats in visible_flag_categories(s):
             for c in cats:
                 result.flags_by_category[c] += 1
-        for email, role in s.execute(
-            select(NudgeRow.recipient_email, NudgeRow.role).where(NudgeRow.status == "sent")
-        ):
+        for email, role in sent_nudge_recipients(s):
             result.nudges_by_recipient[f"{email or role} ({role})"] += 1

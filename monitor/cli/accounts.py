@@ -26,6 +26,7 @@ from monitor.cli.common import (
     out_console,
     report_bad_rows,
     settings_from,
+    store_session,
 )
 from monitor.domain import utcnow
 from monitor.errors import NotFoundError
@@ -78,11 +79,8 @@ def list_accounts(
     config: ConfigOption = None,
 ) -> None:
     """Show every account: owner, consent state, verification, last collection and last error."""
-    with cli_errors():
-        settings = settings_from(config)
-        store = open_store(settings)
-        with store.session() as s:
-            records = account_records(s, platform)
+    with cli_errors(), store_session(config) as (_, s):
+        records = account_records(s, platform)
     if fmt is Format.json:
         typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
     elif fmt is Format.csv:
@@ -164,22 +162,19 @@ def withdraw(
     config: ConfigOption = None,
 ) -> None:
     """Withdraw consent: collection stops and the account's collected text is erased."""
-    with cli_errors():
-        settings = settings_from(config)
-        store = open_store(settings)
+    with cli_errors(), store_session(config) as (_, s):
         actor = f"cli:{getpass.getuser()}"
-        with store.session() as s:
-            acc = account_sql.account_by_handle(s, platform, lookup_spelling(platform, handle))
-            if acc is None:
-                raise NotFoundError(f"no {platform} account {handle!r}")
-            consent = repo.active_consent(s, acc.id)
-            if consent is None:
-                raise NotFoundError(f"{platform} account {handle!r} has no active consent")
-            now = utcnow()
-            account_sql.withdraw_consents(s, acc.id, now)
-            audit.record(s, actor, "consent.withdrawn", "account", acc.id,
-                         {"platform": platform, "consent_id": consent.id})
-            erased = _erase(s, acc.id, actor)
+        acc = account_sql.account_by_handle(s, platform, lookup_spelling(platform, handle))
+        if acc is None:
+            raise NotFoundError(f"no {platform} account {handle!r}")
+        consent = repo.active_consent(s, acc.id)
+        if consent is None:
+            raise NotFoundError(f"{platform} account {handle!r} has no active consent")
+        now = utcnow()
+        account_sql.withdraw_consents(s, acc.id, now)
+        audit.record(s, actor, "consent.withdrawn", "account", acc.id,
+                     {"platform": platform, "consent_id": consent.id})
+        erased = _erase(s, acc.id, actor)
         err_console.print(f"consent withdrawn for {platform} {handle}; {erased}", markup=False)
 
 

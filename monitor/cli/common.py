@@ -11,12 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from monitor.config import Settings, load_settings
 from monitor.errors import SocialGuideError, StoreError
 from monitor.store import Session, Store
+from monitor.store.db import database_error, sqlite_file
 
 # Human-facing output goes to stderr so stdout stays clean for data (scan, exports).
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,22 +81,24 @@ def open_store(
     else:
         hint = (f"point the command at your config with --config FILE or ${CONFIG_ENV} "
                 "(or create a new database with `socialguide db upgrade --config FILE`)")
-    sqlite_file = _sqlite_file(url)
-    if not create and sqlite_file is not None and not sqlite_file.exists():
-        raise StoreError(f"no database at {sqlite_file} ({where}); {hint}")
+    db_file = sqlite_file(url)
+    if not create and db_file is not None and not db_file.exists():
+        raise StoreError(f"no database at {db_file} ({where}); {hint}")
     store = Store(url, auto_upgrade=False, echo=settings.store.echo)
     if announce:
-        err_console.print(f"store: {_shown(store, sqlite_file)}", markup=False, highlight=False)
+        err_console.print(f"store: {_shown(store, db_file)}", markup=False, highlight=False)
     if not create:
         try:
             revisions = store.current_revisions()
-        except DBAPIError as exc:
+        except Exception as exc:
             store.dispose()
-            raise StoreError(f"cannot open store {store.redacted_url}: "
-                             f"{str(exc.orig).splitlines()[0]}") from None
+            reason = database_error(exc)
+            if reason is None:
+                raise
+            raise StoreError(f"cannot open store {store.redacted_url}: {reason}") from None
         if not revisions:
             store.dispose()
-            raise StoreError(f"{_shown(store, sqlite_file)} has no socialguide tables ({where}); "
+            raise StoreError(f"{_shown(store, db_file)} has no socialguide tables ({where}); "
                              f"{hint}")
     if auto_upgrade is None:
         auto_upgrade = store.dialect == "sqlite"
@@ -124,20 +125,8 @@ def store_session(config: Path | None) -> Iterator[tuple[Settings, Session]]:
         yield settings, s
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The database file of a SQLite URL (absolute), or None for other stores and :memory:."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or \
-            parsed.database == ":memory:":
-        return None
-    return Path(parsed.database).expanduser().resolve()
-
-
-def _shown(store: Store, sqlite_file: Path | None) -> str:
-    return f"sqlite:///{sqlite_file}" if sqlite_file is not None else store.redacted_url
+def _shown(store: Store, db_file: Path | None) -> str:
+    return f"sqlite:///{db_file}" if db_file is not None else store.redacted_url
 
 
 def _configure_logging(settings: Settings) -> None:

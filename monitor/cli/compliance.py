@@ -18,8 +18,10 @@ from monitor.cli.common import (
     cli_errors,
     err_console,
     open_store,
+    opened_store,
     out_console,
     settings_from,
+    store_session,
 )
 from monitor.errors import InputError
 
@@ -136,13 +138,10 @@ def users_list(config: ConfigOption = None) -> None:
     """List dashboard users: role, linked person, sign-in method, enabled or disabled."""
     from monitor.compliance.users import list_users
 
-    with cli_errors():
-        settings = settings_from(config)
-        store = open_store(settings)
-        with store.session() as s:
-            rows = [(u.id, u.username, u.role, email or "", "password" if u.password_hash
-                     else "sso", "disabled" if u.disabled else "active")
-                    for u, email in list_users(s)]
+    with cli_errors(), store_session(config) as (_, s):
+        rows = [(u.id, u.username, u.role, email or "", "password" if u.password_hash
+                 else "sso", "disabled" if u.disabled else "active")
+                for u, email in list_users(s)]
     if not rows:
         err_console.print("no users yet (socialguide users add NAME --role ROLE)", markup=False)
         return
@@ -178,11 +177,8 @@ def _set_disabled(username: str, disabled: bool, config: Path | None) -> None:
     from monitor.compliance.users import set_disabled
 
     word = "disabled" if disabled else "enabled"
-    with cli_errors():
-        settings = settings_from(config)
-        store = open_store(settings)
-        with store.session() as s:
-            changed = set_disabled(s, username, disabled, actor=f"cli:{getpass.getuser()}")
+    with cli_errors(), store_session(config) as (_, s):
+        changed = set_disabled(s, username, disabled, actor=f"cli:{getpass.getuser()}")
     err_console.print(f"user {username} {word}" if changed else
                       f"user {username} was already {word}", markup=False)
 
@@ -200,9 +196,7 @@ def users_reset_password(
     """Set a new password for a user (prompted for, or read from --password-env)."""
     from monitor.compliance.users import check_password, reset_password, user_named
 
-    with cli_errors():
-        settings = settings_from(config)
-        store = open_store(settings)
+    with cli_errors(), opened_store(config) as (_, store):
         with store.session() as s:
             user_named(s, username)  # an unknown user is refused before the prompt
         password = _password(password_env)
@@ -228,9 +222,7 @@ def log_verify(
         if head is not None and not HEAD_RE.match(head.strip()):
             raise InputError(f"--head {_clip(head)!r}: malformed head; expected ID:HASH as "
                              "`socialguide log head` prints it (e.g. 42:3fa9…)")
-        settings = settings_from(config)
-        store = open_store(settings)
-        with store.session() as s:
+        with store_session(config) as (_, s):
             rep = verify(s, expected_head=head)
     if rep.ok:
         head_text = rep.head.as_text() if rep.head else "empty"
@@ -256,11 +248,8 @@ def log_head(config: ConfigOption = None) -> None:
     """Print the latest chain hash as ID:HASH; keep it elsewhere to prove nothing was removed."""
     from monitor.store.audit import latest_head
 
-    with cli_errors():
-        settings = settings_from(config)
-        store = open_store(settings)
-        with store.session() as s:
-            head = latest_head(s)
+    with cli_errors(), store_session(config) as (_, s):
+        head = latest_head(s)
     if head is None:
         err_console.print("the audit log is empty")
         raise typer.Exit(code=1)

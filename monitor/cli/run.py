@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError
 
 from monitor.cli.common import ConfigOption, cli_errors, err_console, opened_store
 from monitor.config import Settings
 from monitor.errors import StoreError
 from monitor.jobs.report import CycleReport
 from monitor.store import Store
+from monitor.store.db import database_error
 
 
 def print_report(report: CycleReport, sent: int | None = None) -> None:
@@ -87,10 +87,12 @@ def _once(settings: Settings, store: Store) -> None:
         report = run_cycle(store, settings, build_pipeline(settings),
                            build_collectors(settings))
         delivered = deliver_due(store, build_notifier(settings), settings)
-    except DBAPIError as exc:
+    except Exception as exc:
         # A full disk, a lost server: say which store and why, in one line. What was
         # written is whole (each batch is one transaction); the next run goes on from there.
-        orig = str(exc.orig).strip().splitlines()
-        raise StoreError(f"store {store.redacted_url} failed during the cycle: "
-                         f"{orig[0] if orig else type(exc.orig).__name__}") from None
+        reason = database_error(exc)
+        if reason is None:
+            raise
+        raise StoreError(f"store {store.redacted_url} failed during the cycle: {reason}") \
+            from None
     print_report(report, delivered.sent)

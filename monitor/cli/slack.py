@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from monitor.cli.common import (
     ConfigOption,
     cli_errors,
     err_console,
-    open_store,
+    opened_store,
     out_console,
-    settings_from,
+    store_session,
 )
 from monitor.errors import NotFoundError
 
@@ -28,12 +27,10 @@ slack_app = typer.Typer(help="The Slack app: serve it, print its manifest, work 
 @slack_app.command("serve")
 def serve(config: ConfigOption = None) -> None:
     """Run the Slack app (Socket Mode by default, or HTTP per [slack] mode) until stopped."""
-    with cli_errors():
-        settings = settings_from(config)
+    with cli_errors(), opened_store(config) as (settings, store):
         from monitor.guidance.draft_check import checker_for
         from monitor.slack.app import serve as run
 
-        store = open_store(settings)
         checker_for(settings).warm_up_in_background()  # draft checks answer from the start
         err_console.print(f"socialguide Slack app: {settings.slack.mode} mode, "
                           f"Slack API {settings.slack.base_url}")
@@ -43,11 +40,9 @@ def serve(config: ConfigOption = None) -> None:
 @slack_app.command("check")
 def check(config: ConfigOption = None) -> None:
     """Check the Slack set-up before going live: token, scopes, channels, people; exit 1 on a fail."""
-    with cli_errors():
-        settings = settings_from(config)
+    with cli_errors(), opened_store(config) as (settings, store):
         from monitor.slack.setup_check import check_slack
 
-        store = open_store(settings)
         report = check_slack(settings, store)
     for line in report.lines:
         out_console.print(str(line), markup=False, soft_wrap=False)
@@ -68,12 +63,10 @@ def manifest() -> None:
 @slack_app.command("deliver")
 def deliver(config: ConfigOption = None) -> None:
     """Deliver due nudges from the outbox once (the daemon does this on a schedule)."""
-    with cli_errors():
-        settings = settings_from(config)
+    with cli_errors(), opened_store(config) as (settings, store):
         from monitor.guidance.outbox import deliver_due
         from monitor.slack.notifier import build_notifier
 
-        store = open_store(settings)
         r = deliver_due(store, build_notifier(settings), settings)
     err_console.print(f"sent {r.sent}, deferred {r.deferred}, cancelled {r.cancelled}, "
                       f"failed {r.failed}, dead-lettered {r.dead}, reconciled {r.reconciled}")
@@ -89,11 +82,10 @@ def digest(
     = False,
 ) -> None:
     """Queue this week's team digests for managers (delivered with the outbox)."""
-    with cli_errors():
-        settings = settings_from(config)
+    with cli_errors(), opened_store(config) as (settings, store):
         from monitor.guidance.digest import send_digests
 
-        r = send_digests(open_store(settings), settings, force=force)
+        r = send_digests(store, settings, force=force)
     err_console.print(f"queued {r.queued} digests; {r.already} already queued this week; "
                       f"{r.skipped_quiet} teams had a quiet week")
 
@@ -106,18 +98,13 @@ def outbox(
     limit: int = 50,
 ) -> None:
     """Show outbox counts and the entries in one state (dead letters by default)."""
-    with cli_errors():
-        settings = settings_from(config)
-        from monitor.store.outbox import outbox_counts
-        from monitor.store.schema import NudgeRow
+    with cli_errors(), store_session(config) as (_, s):
+        from monitor.store.outbox import nudges_in, outbox_counts
 
-        store = open_store(settings)
-        with store.session() as s:
-            counts = outbox_counts(s)
-            rows = s.scalars(select(NudgeRow).where(NudgeRow.status == status)
-                             .order_by(NudgeRow.id).limit(limit)).all()
-            lines = [f"#{n.id}\t{n.role}\t{n.kind}\tflag {n.flag_id}\tattempts {n.attempts}\t"
-                     f"{n.last_error or ''}" for n in rows]
+        counts = outbox_counts(s)
+        rows = nudges_in(s, status, limit)
+        lines = [f"#{n.id}\t{n.role}\t{n.kind}\tflag {n.flag_id}\tattempts {n.attempts}\t"
+                 f"{n.last_error or ''}" for n in rows]
     err_console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
     for line in lines:
         out_console.print(line, markup=False)
@@ -130,25 +117,19 @@ def requeue(
     config: ConfigOption = None,
 ) -> None:
     """Put dead-lettered nudges back in the outbox (after fixing what killed them)."""
-    with cli_errors():
-        settings = settings_from(config)
+    with cli_errors(), store_session(config) as (_, s):
         from monitor.domain import utcnow
         from monitor.store import audit
-        from monitor.store.schema import NudgeRow
+        from monitor.store.outbox import dead_nudges
 
-        store = open_store(settings)
         now = utcnow()
-        with store.session() as s:
-            q = select(NudgeRow).where(NudgeRow.status == "dead")
-            if ids:
-                q = q.where(NudgeRow.id.in_(ids))
-            rows = s.scalars(q).all()
-            if ids and len(rows) != len(set(ids)):
-                missing = sorted(set(ids) - {r.id for r in rows})
-                raise NotFoundError(f"not dead-lettered (or unknown): {missing}")
-            for n in rows:
-                n.status, n.attempts, n.not_before = "pending", 0, now + timedelta(seconds=0)
-                audit.record(s, "cli", "nudge.requeued", "nudge", n.id, {"role": n.role})
+        rows = dead_nudges(s, ids)
+        if ids and len(rows) != len(set(ids)):
+            missing = sorted(set(ids) - {r.id for r in rows})
+            raise NotFoundError(f"not dead-lettered (or unknown): {missing}")
+        for n in rows:
+            n.status, n.attempts, n.not_before = "pending", 0, now + timedelta(seconds=0)
+            audit.record(s, "cli", "nudge.requeued", "nudge", n.id, {"role": n.role})
     err_console.print(f"requeued {len(rows)} nudges")
 
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
 from monitor.accounts.consent import Outcome, actor_of
 from monitor.accounts.handles import connectable
 from monitor.config import Settings
-from monitor.domain import FlagStatus, NudgeStatus, utcnow
+from monitor.domain import FlagStatus, utcnow
 from monitor.errors import InputError, NotFoundError
 from monitor.guidance.planner import plan_escalation
 from monitor.store import Session, audit, repo
-from monitor.store.schema import AccountRow, FeedbackRow, FlagRow, NudgeRow, PersonRow
+from monitor.store.accounts import accounts_of
+from monitor.store.feedback import record_verdicts
+from monitor.store.flags import flag_by_id, newer_flag_on_post, own_flags
+from monitor.store.outbox import cancel_manager_notes, nudge_sent_at, nudges_to
+from monitor.store.schema import FlagRow, PersonRow
 
 
 def parse_account(settings: Settings, platform: str, handle: str) -> tuple[str, str]:
@@ -43,13 +45,11 @@ VERDICTS = {
 
 def _current(session: Session, flag_id: int) -> FlagRow:
     """The flag a button refers to, following edits of the post to its newest flag."""
-    flag = session.get(FlagRow, flag_id)
+    flag = flag_by_id(session, flag_id)
     if flag is None:
         raise NotFoundError(f"flag #{flag_id} no longer exists")
     if flag.resolution == "superseded_by_edit" and flag.post_id is not None:
-        newer = session.scalar(select(FlagRow).where(
-            FlagRow.post_id == flag.post_id, FlagRow.id > flag.id)
-            .order_by(FlagRow.id.desc()).limit(1))
+        newer = newer_flag_on_post(session, flag.post_id, flag.id)
         if newer is not None:
             return newer
     return flag
@@ -59,12 +59,9 @@ def _feedback(session: Session, flag: FlagRow, role: str, person: PersonRow, ver
               reason: str | None, now: datetime) -> None:
     live = [f for f in flag.findings if not f.shadow] or list(flag.findings)
     sources: list[str | None] = [*sorted({f.source for f in live})] or [None]
-    for source in sources:
-        cat = next((f.category for f in live if f.source == source), flag.category)
-        session.add(FeedbackRow(flag_id=flag.id, source=source, category=cat, role=role,
-                                actor=person.email, verdict=verdict, reason=reason,
-                                created_at=now))
-    session.flush()
+    labelled = [(source, next((f.category for f in live if f.source == source), flag.category))
+                for source in sources]
+    record_verdicts(session, flag.id, labelled, role, person.email, verdict, reason, now)
 
 
 def _press_audit(session: Session, person: PersonRow, flag: FlagRow, button: str, role: str,
@@ -74,19 +71,11 @@ def _press_audit(session: Session, person: PersonRow, flag: FlagRow, button: str
                   "verdict": VERDICTS.get(button)})
 
 
-def _cancel_manager_notes(session: Session, flag_id: int) -> None:
-    session.execute(update(NudgeRow).where(
-        NudgeRow.flag_id == flag_id, NudgeRow.role == "manager",
-        NudgeRow.status == NudgeStatus.PENDING.value,
-    ).values(status=NudgeStatus.CANCELLED.value, last_error="resolved by the author in time")
-     .execution_options(synchronize_session=False))
-
-
 def record_refusal(session: Session, actor: str, flag_id: int, button: str, role: str,
                    why: str) -> None:
     """A refused press is still an audit event (written in its own transaction)."""
     audit.record(session, actor, "nudge.button.refused", "flag" if
-                 session.get(FlagRow, flag_id) is not None else None, flag_id,
+                 flag_by_id(session, flag_id) is not None else None, flag_id,
                  {"button": button, "role": role, "why": why[:200]})
 
 
@@ -104,8 +93,7 @@ def author_press(
         return Outcome(False, f"This one is already {flag.status}; nothing else to do.", flag.id)
     actor = actor_of(person)
     if button == "handled":
-        told = session.scalar(select(NudgeRow.sent_at).where(
-            NudgeRow.idempotency_key == f"flag:{flag.id}:author"))
+        told = nudge_sent_at(session, f"flag:{flag.id}:author")
         start = told or flag.created_at
         in_time = now <= start + timedelta(hours=settings.guidance.grace_hours)
         repo.set_flag_status(session, flag, FlagStatus.RESOLVED.value, actor,
@@ -126,7 +114,7 @@ def author_press(
     else:
         raise InputError(f"unknown button '{button}'")
     if flag.status != FlagStatus.OPEN.value:
-        _cancel_manager_notes(session, flag.id)
+        cancel_manager_notes(session, flag.id, "resolved by the author in time")
     _feedback(session, flag, "author", person, VERDICTS[button],
               reason if button == "fine" else None, now)
     _press_audit(session, person, flag, button, "author", "changed")
@@ -175,8 +163,7 @@ def manager_press(
 def home_data(session: Session, person: PersonRow) -> tuple[list[dict], list[dict], list[dict]]:
     """The person's connected accounts, their own flags and the nudges sent to them."""
     accounts = []
-    for acc in session.scalars(select(AccountRow).where(AccountRow.owner_id == person.id)
-                               .order_by(AccountRow.id)):
+    for acc in accounts_of(session, person.id):
         c = repo.active_consent(session, acc.id)
         if c is None:
             continue
@@ -187,14 +174,11 @@ def home_data(session: Session, person: PersonRow) -> tuple[list[dict], list[dic
     flags = [
         {"id": f.id, "created": f.created_at.date().isoformat(), "platform": f.platform,
          "category": f.category, "status": f.status, "excerpt": f.excerpt}
-        for f in session.scalars(select(FlagRow).where(
-            FlagRow.person_id == person.id, FlagRow.status != FlagStatus.SHADOW.value)
-            .order_by(FlagRow.id.desc()).limit(20))
+        for f in own_flags(session, person.id)
     ]
     nudges = [
         {"when": (n.sent_at or n.created_at).date().isoformat(), "subject": n.subject,
          "status": n.status}
-        for n in session.scalars(select(NudgeRow).where(NudgeRow.recipient_id == person.id)
-                                 .order_by(NudgeRow.id.desc()).limit(20))
+        for n in nudges_to(session, person.id)
     ]
     return accounts, flags, nudges

@@ -16,12 +16,11 @@ from typing import Any
 import yaml
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 
 from monitor.config import Settings, optional_secret, secret
 from monitor.slack.client import web_client
 from monitor.store import Store
-from monitor.store.schema import PersonRow
+from monitor.store.people import slack_contacts
 
 MANIFEST = Path(__file__).resolve().parent / "manifest.yaml"
 
@@ -179,8 +178,7 @@ def _directory(client: WebClient) -> Iterator[dict[str, Any]]:
 
 def _check_people(report: SetupReport, client: WebClient, store: Store) -> None:
     with store.session() as s:
-        people = [(p.email, p.slack_id) for p in s.scalars(select(PersonRow)
-                                                           .order_by(PersonRow.email))]
+        people = slack_contacts(s)
     if not people:
         report.add("fail", "people", "nobody is imported: `socialguide people import` with "
                    "Slack ids (or e-mails Slack knows)")

@@ -109,6 +109,12 @@ def accounts_with_owners(session: Session,
     return [(acc, person) for acc, person in rows]
 
 
+def accounts_of(session: Session, owner_id: int) -> list[AccountRow]:
+    """Every account the person owns, oldest first, whatever its consent."""
+    return list(session.scalars(select(AccountRow).where(AccountRow.owner_id == owner_id)
+                                .order_by(AccountRow.id)))
+
+
 def latest_consent(session: Session, account_id: int) -> ConsentRow | None:
     """The account's most recently given consent, active or withdrawn."""
     return session.scalar(select(ConsentRow).where(ConsentRow.account_id == account_id)

@@ -53,6 +53,31 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def database_error(exc: BaseException) -> str | None:
+    """The database's own one-line reason for a failed statement or connection, or None when
+    ``exc`` is not a database error: lets the parts above the store report a full disk or a
+    lost server in one line without knowing which library raised it."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    lines = str(exc.orig).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (absolute), or None for other stores and :memory:.
+
+    The CLI checks the file exists before opening, so a typo never creates an empty database.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or \
+            parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
 def without_nul(value: str) -> str:
     """The text as PostgreSQL can hold it: U+0000 becomes U+FFFD (same length, same offsets)."""
     return value.replace("\x00", "\ufffd") if "\x00" in value else value

@@ -1,7 +1,9 @@
-"""The verdicts reviewers and employees gave on flags, read back as training labels."""
+"""The verdicts reviewers and employees gave on flags: written per rule, read back as labels."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -17,6 +19,17 @@ class LabelledVerdict(NamedTuple):
     category: str
     confirmed: bool
     text: str
+
+
+def record_verdicts(session: Session, flag_id: int, labelled: Iterable[tuple[str | None, str]],
+                    role: str, actor: str, verdict: str, reason: str | None,
+                    now: datetime) -> None:
+    """One feedback row per (rule source, category) the verdict labels: per-rule precision
+    and the classifier's feedback training count them by source."""
+    for source, category in labelled:
+        session.add(FeedbackRow(flag_id=flag_id, source=source, category=category, role=role,
+                                actor=actor, verdict=verdict, reason=reason, created_at=now))
+    session.flush()
 
 
 def labelled_verdicts(s: Session) -> list[LabelledVerdict]:

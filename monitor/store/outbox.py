@@ -87,6 +87,40 @@ def pending_manager_notes(s: Session, flag_id: int) -> list[NudgeRow]:
         NudgeRow.status == NudgeStatus.PENDING.value)))
 
 
+def nudge_sent_at(s: Session, key: str) -> datetime | None:
+    """When the nudge with this idempotency key was sent (None: not sent, or never queued)."""
+    return s.scalar(select(NudgeRow.sent_at).where(NudgeRow.idempotency_key == key))
+
+
+def cancel_manager_notes(s: Session, flag_id: int, why: str) -> None:
+    """Cancel the flag's manager nudges still waiting to go, noting why."""
+    s.execute(update(NudgeRow).where(
+        NudgeRow.flag_id == flag_id, NudgeRow.role == "manager",
+        NudgeRow.status == NudgeStatus.PENDING.value,
+    ).values(status=NudgeStatus.CANCELLED.value, last_error=why)
+     .execution_options(synchronize_session=False))
+
+
+def nudges_to(s: Session, recipient_id: int, limit: int = 20) -> list[NudgeRow]:
+    """The newest nudges addressed to this person, in any state."""
+    return list(s.scalars(select(NudgeRow).where(NudgeRow.recipient_id == recipient_id)
+                          .order_by(NudgeRow.id.desc()).limit(limit)))
+
+
+def nudges_in(s: Session, status: str, limit: int) -> list[NudgeRow]:
+    """The first ``limit`` nudges in this state, oldest first."""
+    return list(s.scalars(select(NudgeRow).where(NudgeRow.status == status)
+                          .order_by(NudgeRow.id).limit(limit)))
+
+
+def dead_nudges(s: Session, ids: Iterable[int] | None = None) -> list[NudgeRow]:
+    """The dead-lettered nudges (only those among ``ids``, when given)."""
+    q = select(NudgeRow).where(NudgeRow.status == "dead")
+    if ids:
+        q = q.where(NudgeRow.id.in_(list(ids)))
+    return list(s.scalars(q))
+
+
 def outbox_counts(s: Session) -> dict[str, int]:
     """How many nudges are in each state (for operators and compliance)."""
     rows = s.execute(select(NudgeRow.status, func.count(NudgeRow.id)).group_by(NudgeRow.status))

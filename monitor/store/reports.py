@@ -1,4 +1,4 @@
-"""The rows the effectiveness report counts: flags, findings, verdicts and nudges in a window."""
+"""The rows the reports count: flags, findings, verdicts and nudges in a window, and the totals."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow
+from monitor.store.schema import FeedbackRow, FindingRow, FlagRow, NudgeRow, PostRow
 
 
 def flags_in(session: Session, since: datetime, until: datetime) -> Iterable[Any]:
@@ -58,3 +58,27 @@ def dead_nudges_since(session: Session, since: datetime, limit: int = 200) -> It
         .where(NudgeRow.status == "dead", NudgeRow.created_at >= since)
         .order_by(NudgeRow.id.desc()).limit(limit)
     )
+
+
+def totals(session: Session) -> dict[str, int]:
+    """How many posts, visible flags, shadow flags and sent nudges the store holds in all."""
+    return {
+        "posts": session.scalar(select(func.count(PostRow.id))) or 0,
+        "flags": session.scalar(select(func.count(FlagRow.id))
+                                .where(FlagRow.status != "shadow")) or 0,
+        "shadow": session.scalar(select(func.count(FlagRow.id))
+                                 .where(FlagRow.status == "shadow")) or 0,
+        "nudges_sent": session.scalar(
+            select(func.count(NudgeRow.id)).where(NudgeRow.status == "sent")) or 0,
+    }
+
+
+def visible_flag_categories(session: Session) -> Iterable[list[str]]:
+    """The categories of every flag that is not a shadow flag."""
+    return session.scalars(select(FlagRow.categories).where(FlagRow.status != "shadow"))
+
+
+def sent_nudge_recipients(session: Session) -> Iterable[Any]:
+    """(recipient_email, role) of every nudge sent."""
+    return session.execute(
+        select(NudgeRow.recipient_email, NudgeRow.role).where(NudgeRow.status == "sent"))
