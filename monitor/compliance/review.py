@@ -12,7 +12,8 @@ from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Session
 from monitor.store.audit import record
-from monitor.store.schema import FeedbackRow, FlagRow, PostRow
+from monitor.store.feedback import record_verdicts
+from monitor.store.schema import FlagRow, PostRow
 
 # action -> (new status, statuses it may start from)
 ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -102,11 +103,9 @@ def _feedback(
     verdict = VERDICT.get(action)
     if verdict is None:
         return
-    for source in dict.fromkeys(f.source for f in flag.findings) or [None]:
-        session.add(FeedbackRow(
-            flag_id=flag.id, source=source, category=flag.category, role="reviewer",
-            actor=viewer.username, verdict=verdict, reason=reason,
-        ))
+    sources = dict.fromkeys(f.source for f in flag.findings) or [None]
+    record_verdicts(session, flag.id, [(source, flag.category) for source in sources],
+                    "reviewer", viewer.username, verdict, reason, utcnow())
 
 
 def set_legal_hold(
