@@ -48,10 +48,10 @@ def flag_log(request: Request, web: Context, viewer: SignedIn) -> Response:
 @router.get("/flags/{flag_id:int}")
 def flag_view(request: Request, web: Context, viewer: SignedIn, flag_id: int) -> Response:
     """One flag with its post, findings, nudges and history; the view is audited."""
-    return render_flag(web, request, viewer, flag_id, reveal_reason=None)
+    return _render_flag(web, request, viewer, flag_id, reveal_reason=None)
 
 
-def render_flag(
+def _render_flag(
     web: WebContext, request: Request, viewer: Viewer, flag_id: int, *,
     reveal_reason: str | None, status: int = 200, message: str | None = None,
 ) -> Response:
@@ -76,7 +76,7 @@ async def reveal(request: Request, web: Context, viewer: SignedIn, flag_id: int)
     form = await checked_form(request)
     reason = str(form.get("reason", ""))
     return await run_in_threadpool(
-        lambda: render_flag(web, request, viewer, flag_id, reveal_reason=reason)
+        lambda: _render_flag(web, request, viewer, flag_id, reveal_reason=reason)
     )
 
 
