@@ -22,7 +22,7 @@ from monitor.compliance.pseudonym import pseudonym
 from monitor.compliance.users import Viewer, viewer_of
 from monitor.config import Settings
 from monitor.domain import utcnow
-from monitor.errors import InputError
+from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Store
 from monitor.store import web_sessions as sessions
@@ -81,6 +81,29 @@ def signed_in(request: Request, web: Context) -> Viewer:
 
 
 SignedIn = Annotated[Viewer, Depends(signed_in)]
+
+
+# Role checks answer 404, as for a page that is not there: a viewer learns nothing about what
+# exists. Review routes check their role in the handler instead, after the CSRF check, so a
+# forged form is refused as such whoever sends it.
+
+
+async def may_export(viewer: SignedIn) -> Viewer:
+    """The signed-in viewer, if their role may export the flag log."""
+    if not viewer.can_export:
+        raise NotFoundError("no such export")
+    return viewer
+
+
+async def sees_everything(viewer: SignedIn) -> Viewer:
+    """The signed-in viewer, if their role sees every flag (reports are organisation-wide)."""
+    if not viewer.sees_everything:
+        raise NotFoundError("no such page")
+    return viewer
+
+
+Exporter = Annotated[Viewer, Depends(may_export)]
+SeesEverything = Annotated[Viewer, Depends(sees_everything)]
 
 
 def author_label(key: bytes) -> Callable[[int | None], str]:
