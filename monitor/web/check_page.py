@@ -7,14 +7,13 @@ like every other form on the dashboard.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from monitor.config import Settings
+from monitor.compliance.users import Viewer
 from monitor.guidance.draft_check import (
     PRIVACY_NOTE,
     CheckAnswer,
@@ -24,8 +23,8 @@ from monitor.guidance.draft_check import (
     checker_for,
 )
 from monitor.masking import mask_spans
-from monitor.store import Store
 from monitor.web.check_api import PREFIX, create_check_api
+from monitor.web.deps import Context, SignedIn, WebContext
 from monitor.web.security import checked_form
 from monitor.web.views import segments
 
@@ -34,14 +33,12 @@ PLATFORMS = ("", "bluesky", "mastodon", "x", "reddit", "linkedin", "rss")
 FORM_SLACK = 1024
 
 
-def install(app: FastAPI, settings: Settings, store: Store,
-            page: Callable[..., HTMLResponse], viewer_for: Callable[[Request], Any],
-            checker: DraftChecker | None = None) -> DraftChecker:
+def install(app: FastAPI, web: WebContext, checker: DraftChecker | None = None) -> DraftChecker:
     """Mount ``/api/v1`` and add ``/check`` to the dashboard; returns the shared checker."""
-    checker = checker or checker_for(settings)
+    checker = checker or checker_for(web.settings)
     app.state.draft_checker = checker
-    app.mount(PREFIX, create_check_api(settings, store, checker))
-    app.include_router(page_router(settings, store, checker, page, viewer_for))
+    app.mount(PREFIX, create_check_api(web.settings, web.store, checker))
+    app.include_router(router)
     return checker
 
 
@@ -54,54 +51,64 @@ def highlighted(text: str, answer: CheckAnswer) -> list[tuple[str, bool]]:
     return segments(mask_spans(text, secrets), spans)
 
 
-def page_router(settings: Settings, store: Store, checker: DraftChecker,
-                page: Callable[..., HTMLResponse],
-                viewer_for: Callable[[Request], Any]) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+async def draft_checker(request: Request) -> DraftChecker:
+    """The checker :func:`install` built: the page and the API share one loaded model."""
+    checker: DraftChecker = request.app.state.draft_checker
+    return checker
 
-    def render(request: Request, viewer: Any, status: int = 200, **ctx: Any) -> HTMLResponse:
-        for key, default in (("draft", ""), ("platform", ""), ("answer", None),
-                             ("error", None), ("marked", [])):
-            ctx.setdefault(key, default)
-        return page(request, "check.html", status, viewer=viewer, platforms=PLATFORMS,
+
+Checker = Annotated[DraftChecker, Depends(draft_checker)]
+
+router = APIRouter(include_in_schema=False)
+
+
+def _render(web: WebContext, checker: DraftChecker, request: Request, viewer: Viewer,
+            status: int = 200, **ctx: Any) -> HTMLResponse:
+    for key, default in (("draft", ""), ("platform", ""), ("answer", None),
+                         ("error", None), ("marked", [])):
+        ctx.setdefault(key, default)
+    return web.page(request, "check.html", status, viewer=viewer, platforms=PLATFORMS,
                     max_chars=checker.max_chars, privacy=PRIVACY_NOTE, **ctx)
 
-    @router.get("/check")
-    def check_form(request: Request) -> Response:
-        return render(request, viewer_for(request))
 
-    @router.post("/check")
-    async def check_draft(request: Request) -> Response:
-        viewer = viewer_for(request)
-        declared = request.headers.get("content-length", "")
-        # Refuse a huge form before parsing it (URL-encoding takes up to 9 bytes a character).
-        if declared.isascii() and declared.isdigit() and int(declared) > checker.max_chars * 9 + 8 * FORM_SLACK:
-            return render(request, viewer, 400, error=f"The draft is too long; the limit is "
-                          f"{checker.max_chars:,} characters.")
-        form = await checked_form(request)
-        text = form.get("text")
-        draft = text if isinstance(text, str) else ""
-        # Browsers send CRLF line ends from a textarea; the author typed LF.
-        draft = draft.replace("\r\n", "\n")
-        platform = str(form.get("platform") or "")
-        if platform not in PLATFORMS:
-            platform = ""
-        if len(draft) > checker.max_chars + FORM_SLACK:
-            return render(request, viewer, 400, error=f"The draft is {len(draft):,} "
-                          f"characters long; the limit is {checker.max_chars:,}.")
-        try:
-            answer = await run_in_threadpool(checker.check, draft, platform or None,
-                                             store=store)
-        except DraftError as exc:
-            return render(request, viewer, 400, error=_sentence(str(exc)), draft=draft,
-                          platform=platform)
-        except CheckFailed as exc:
-            return render(request, viewer, 500, error=_sentence(str(exc)), draft=draft,
-                          platform=platform)
-        return render(request, viewer, answer=answer, draft=draft, platform=platform,
-                      marked=highlighted(draft, answer))
+@router.get("/check")
+def check_form(request: Request, web: Context, viewer: SignedIn,
+               checker: Checker) -> Response:
+    """The empty draft form."""
+    return _render(web, checker, request, viewer)
 
-    return router
+
+@router.post("/check")
+async def check_draft(request: Request, web: Context, viewer: SignedIn,
+                      checker: Checker) -> Response:
+    """Check the posted draft and show it back with what was found marked."""
+    declared = request.headers.get("content-length", "")
+    # Refuse a huge form before parsing it (URL-encoding takes up to 9 bytes a character).
+    if declared.isascii() and declared.isdigit() and int(declared) > checker.max_chars * 9 + 8 * FORM_SLACK:
+        return _render(web, checker, request, viewer, 400, error=f"The draft is too long; "
+                       f"the limit is {checker.max_chars:,} characters.")
+    form = await checked_form(request)
+    text = form.get("text")
+    draft = text if isinstance(text, str) else ""
+    # Browsers send CRLF line ends from a textarea; the author typed LF.
+    draft = draft.replace("\r\n", "\n")
+    platform = str(form.get("platform") or "")
+    if platform not in PLATFORMS:
+        platform = ""
+    if len(draft) > checker.max_chars + FORM_SLACK:
+        return _render(web, checker, request, viewer, 400, error=f"The draft is "
+                       f"{len(draft):,} characters long; the limit is {checker.max_chars:,}.")
+    try:
+        answer = await run_in_threadpool(checker.check, draft, platform or None,
+                                         store=web.store)
+    except DraftError as exc:
+        return _render(web, checker, request, viewer, 400, error=_sentence(str(exc)),
+                       draft=draft, platform=platform)
+    except CheckFailed as exc:
+        return _render(web, checker, request, viewer, 500, error=_sentence(str(exc)),
+                       draft=draft, platform=platform)
+    return _render(web, checker, request, viewer, answer=answer, draft=draft,
+                   platform=platform, marked=highlighted(draft, answer))
 
 
 def _sentence(message: str) -> str:
