@@ -1,12 +1,15 @@
-"""Who may see which flags: compliance and auditors everything, managers their team, employees themselves."""
+"""Who may see which flags: compliance and auditors everything, managers their team, employees
+themselves. The shadow log (flags with only experimental or low-confidence findings) is for
+compliance to judge rules and models: managers and employees never see a shadow flag."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import false, select
+from sqlalchemy import and_, false, select
 from sqlalchemy.orm import Session
 
+from monitor.domain import FlagStatus
 from monitor.store.schema import FlagRow, PersonRow
 
 
@@ -37,10 +40,11 @@ def flag_scope(viewer: Viewer) -> Any:
         return None
     if viewer.person_id is None:
         return false()
+    live = FlagRow.status != FlagStatus.SHADOW.value
     if viewer.role == "manager":
-        return FlagRow.person_id.in_(team_ids_query(viewer.person_id))
+        return and_(FlagRow.person_id.in_(team_ids_query(viewer.person_id)), live)
     if viewer.role == "employee":
-        return FlagRow.person_id == viewer.person_id
+        return and_(FlagRow.person_id == viewer.person_id, live)
     return false()
 
 

@@ -67,11 +67,16 @@ def segments(text: str, spans: list[list[int]]) -> list[tuple[str, bool]]:
     return out
 
 
-def flag_detail(session: Session, flag: FlagRow) -> FlagDetail:
-    """Load the post, findings, nudges, review history and feedback of a visible flag."""
+def flag_detail(session: Session, flag: FlagRow, *, with_shadow: bool) -> FlagDetail:
+    """Load the post, findings, nudges, review history and feedback of a visible flag.
+
+    Shadow findings (experimental rules, low-confidence model scores) are there for compliance
+    to judge the detectors; ``with_shadow`` is False for everyone else, who sees only what
+    could have reached them as guidance.
+    """
     rec = flag_records(session, flag)
     post = rec.post
-    findings = list(flag.findings)
+    findings = [f for f in flag.findings if with_shadow or not f.shadow]
     spans = [list(s) for f in findings for s in (f.spans or [])]
     # Credentials are shown masked even when the store keeps them in clear (mask_credentials off).
     secret = [(int(a), int(b)) for f in findings if f.category == "credentials"

@@ -62,7 +62,7 @@ def _render_flag(
             review.reveal(s, viewer, flag_id, reveal_reason)
         else:
             record(s, viewer.username, "flag.view", "flag", flag.id, {"role": viewer.role})
-        detail = flag_detail(s, flag)
+        detail = flag_detail(s, flag, with_shadow=viewer.sees_everything)
     revealed = reveal_reason is not None or (
         viewer.role == "employee" and viewer.person_id == detail.flag.person_id
     )
@@ -90,7 +90,8 @@ async def reveal_secret(request: Request, web: Context, viewer: SignedIn,
     def run() -> Response:
         with web.store.session() as s:
             shown = review.reveal_secret(s, viewer, flag_id, reason, web.keeping)
-            detail = flag_detail(s, queries.get_flag(s, viewer, flag_id))
+            detail = flag_detail(s, queries.get_flag(s, viewer, flag_id),
+                                 with_shadow=viewer.sees_everything)
         return web.page(request, "flag.html", viewer=viewer, d=detail, revealed=False,
                         secrets=shown, message=None)
 
