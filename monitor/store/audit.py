@@ -514,3 +514,15 @@ def _parse_head(value: str) -> tuple[int | None, str]:
         left, right = value.split(":", 1)
         return (int(left) if left.isdigit() else None), right
     return None, value
+
+
+def recorded_since(session: Session, actor: str, action: str, subject_type: str,
+                   subject_id: str | int, since: datetime) -> bool:
+    """Whether ``actor`` did ``action`` on this subject at or after ``since``: the log itself
+    is the memory of what a reviewer was already shown, so nothing else needs to keep it."""
+    return session.scalar(
+        select(AuditEventRow.id).where(
+            AuditEventRow.actor == actor, AuditEventRow.action == action,
+            AuditEventRow.subject_type == subject_type,
+            AuditEventRow.subject_id == str(subject_id), AuditEventRow.at >= since)
+        .limit(1)) is not None

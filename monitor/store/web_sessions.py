@@ -46,6 +46,14 @@ def user_of(session: Session, sid: object, lifetime: timedelta,
     return int(row.user_id)
 
 
+def started_at(session: Session, sid: object) -> datetime | None:
+    """When a session began (None for an unknown id): what it unlocked lasts from then on."""
+    if not isinstance(sid, str) or not 20 <= len(sid) <= 100:
+        return None
+    row = session.get(WebSessionRow, _digest(sid))
+    return None if row is None else row.created_at
+
+
 def end(session: Session, sid: object, now: datetime | None = None) -> bool:
     """End one session (sign-out); True if it was live."""
     if not isinstance(sid, str) or len(sid) > 100:

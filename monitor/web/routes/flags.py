@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from monitor.compliance import queries, review
 from monitor.compliance.users import Viewer
+from monitor.store import Session, audit, web_sessions
 from monitor.store.audit import record
 from monitor.web.deps import Context, SignedIn, WebContext
 from monitor.web.security import checked_form
@@ -63,11 +64,21 @@ def _render_flag(
         else:
             record(s, viewer.username, "flag.view", "flag", flag.id, {"role": viewer.role})
         detail = flag_detail(s, flag, with_shadow=viewer.sees_everything)
-    revealed = reveal_reason is not None or (
-        viewer.role == "employee" and viewer.person_id == detail.flag.person_id
-    )
+        revealed = reveal_reason is not None or (
+            viewer.role == "employee" and viewer.person_id == detail.flag.person_id
+        ) or _revealed_this_session(s, request, viewer, flag.id)
     return web.page(request, "flag.html", status, viewer=viewer, d=detail, revealed=revealed,
                     message=message)
+
+
+def _revealed_this_session(s: Session, request: Request, viewer: Viewer, flag_id: int) -> bool:
+    """A reveal lasts for this reviewer, this flag and this sign-in: it was audited once, when
+    it was asked for; coming back to the flag page later shows the name without a new entry."""
+    if viewer.role not in ("compliance", "manager"):
+        return False
+    since = web_sessions.started_at(s, request.session.get("sid"))
+    return since is not None and audit.recorded_since(
+        s, viewer.username, "flag.reveal", "flag", flag_id, since)
 
 
 @router.post("/flags/{flag_id:int}/reveal")
