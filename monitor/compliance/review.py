@@ -103,9 +103,38 @@ def _feedback(
     verdict = VERDICT.get(action)
     if verdict is None:
         return
-    sources = dict.fromkeys(f.source for f in flag.findings) or [None]
+    # A verdict on the flag labels what could have reached people (its live findings), not
+    # a shadow score that happened to sit beside them.
+    live = [f for f in flag.findings if not f.shadow] or list(flag.findings)
+    sources = dict.fromkeys(f.source for f in live) or [None]
     record_verdicts(session, flag.id, [(source, flag.category) for source in sources],
                     "reviewer", viewer.username, verdict, reason, utcnow())
+
+
+FINDING_VERDICTS = ("confirmed", "not_a_concern")
+
+
+def finding_verdict(session: Session, viewer: Viewer, flag_id: int, finding_id: int,
+                    verdict: str, reason: str | None) -> None:
+    """One finding judged on its own, so a flag with a right and a wrong finding counts one of
+    each in the per-rule and per-model precision of the report."""
+    if not viewer.can_review:
+        raise NotFoundError("no such action")
+    if verdict not in FINDING_VERDICTS:
+        raise InputError(f"verdict must be one of {', '.join(FINDING_VERDICTS)}, not {verdict!r}")
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InputError(f"reason is longer than {MAX_REASON} characters")
+    flag = get_flag(session, viewer, flag_id)
+    finding = next((f for f in flag.findings if f.id == finding_id
+                    and (viewer.sees_everything or not f.shadow)), None)
+    if finding is None:  # a shadow finding is not there for a manager to judge
+        raise NotFoundError(f"flag {flag_id} has no finding {finding_id}")
+    record_verdicts(session, flag.id, [(finding.source, finding.category)], "reviewer",
+                    viewer.username, verdict, reason, utcnow())
+    record(session, viewer.username, "flag.finding_verdict", "flag", flag.id,
+           {"finding": finding.id, "source": finding.source, "verdict": verdict,
+            "reason": reason})
 
 
 def set_legal_hold(

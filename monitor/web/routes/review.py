@@ -59,6 +59,24 @@ async def review_one(request: Request, web: Context, viewer: SignedIn,
     return RedirectResponse(f"/flags/{flag_id}", status_code=303)
 
 
+@router.post("/flags/{flag_id:int}/findings/{finding_id:int}/verdict")
+async def finding_verdict(request: Request, web: Context, viewer: SignedIn, flag_id: int,
+                          finding_id: int) -> Response:
+    """Confirm one finding or call it not a concern, without judging the flag's others."""
+    form = await checked_form(request)
+    if not viewer.can_review:
+        raise NotFoundError("no such page")
+    verdict = str(form.get("verdict", ""))
+    reason = str(form.get("reason", ""))
+
+    def run() -> None:
+        with web.store.session() as s:
+            review.finding_verdict(s, viewer, flag_id, finding_id, verdict, reason)
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"/flags/{flag_id}", status_code=303)
+
+
 @router.post("/flags/{flag_id:int}/hold")
 async def hold(request: Request, web: Context, viewer: SignedIn, flag_id: int) -> Response:
     """Put a legal hold on a flag, or lift it, so retention keeps or may purge it."""
