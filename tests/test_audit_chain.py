@@ -11,9 +11,11 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.compliance.review import review
 from monitor.compliance.users import Viewer
+from monitor.store import Store
 from monitor.store.audit import latest_head, record, verify
 from monitor.store.schema import FlagRow, PostRow
 from tests import factories as fx
+from tests.web_support import build_world
 
 runner = CliRunner()
 REVIEWER = Viewer(user_id=1, username="cora", role="compliance", person_id=None)
@@ -220,6 +222,31 @@ def test_each_tamper_is_named(populated, sql, says):
     problem = _first_problem(store)
     assert problem.startswith(f"flag {ids[2]}: row differs from its last recorded state")
     assert says in problem
+
+
+def test_log_verify_names_a_changed_flag_and_a_truncated_tail(
+    store: Store, store_config: Path
+) -> None:
+    # On both backends, through the CLI, over the dashboard's world.
+    w = build_world(store)
+    r = runner.invoke(app, ["log", "head", "--config", str(store_config)])
+    assert r.exit_code == 0, r.output
+    saved = r.stdout.strip()
+    r = runner.invoke(app, ["log", "verify", "--config", str(store_config), "--head", saved])
+    assert r.exit_code == 0, r.output
+    assert "ok: 3 entries, 3 flags checked" in r.output
+    with store.engine.begin() as conn:  # a row changed behind the log's back
+        conn.execute(text("UPDATE flags SET status = 'dismissed' WHERE id = :id"),
+                     {"id": w.flags["eve"]})
+    r = runner.invoke(app, ["log", "verify", "--config", str(store_config)])
+    assert r.exit_code == 1
+    assert f"flag {w.flags['eve']}" in r.output
+    with store.engine.begin() as conn:  # and the newest entry removed
+        conn.execute(text("UPDATE flags SET status = 'open' WHERE id = :id"),
+                     {"id": w.flags["eve"]})
+        conn.execute(text("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)"))
+    r = runner.invoke(app, ["log", "verify", "--config", str(store_config), "--head", saved])
+    assert r.exit_code == 1 and "chain head" in r.output
 
 
 def test_a_deleted_flag_is_named(populated):
