@@ -297,13 +297,9 @@ def test_an_edited_post_re_records_its_flags(fresh_store):
     assert rep.ok, rep.first_broken
 
 
-def test_migration_0007_rechains_an_old_log_and_says_so(tmp_path: Path):
+def test_migration_0007_rechains_an_old_log_and_says_so(store_url: str):
     """A log written before 0007 (first-format states) is re-chained; tampering stays named."""
-    _rechains_an_old_log(f"sqlite:///{tmp_path / 'old.db'}")
-
-
-def test_migration_0007_rechains_an_old_log_on_postgresql(pg_database: str):
-    _rechains_an_old_log(pg_database)
+    _rechains_an_old_log(store_url)
 
 
 def _rechains_an_old_log(url: str) -> None:
