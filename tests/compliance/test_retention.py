@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from monitor.accounts.consent import disconnect
 from monitor.accounts.erasure import erase_account
@@ -26,7 +26,7 @@ from monitor.store.schema import (
     PostRow,
 )
 from tests import factories as fx
-from tests.pg_support import pg_store  # noqa: F401 (fixture)
+from tests.pg_support import pg_store, wait_until_blocked  # noqa: F401 (fixture)
 
 
 def _settings(url: str):  # type: ignore[no-untyped-def]
@@ -168,20 +168,6 @@ def test_disconnect_withdraws_erases_and_clears_the_outbox(store: Store) -> None
         assert verify(s).ok
 
 
-def _wait_until_blocked(store: Store, sessions: int = 1) -> None:
-    """Until ``sessions`` other connections of this database wait on a lock (no sleeping)."""
-    polls = 0
-    with store.engine.connect() as conn:
-        while conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )).scalar_one() < sessions:
-            conn.rollback()
-            polls += 1
-            # A guard, not a timing assertion: the other side died before it could wait.
-            assert polls < 200_000, "the other transaction never waited for a lock"
-
-
 @pytest.mark.postgres
 def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) -> None:  # noqa: F811
     # The collector holds the audit chain's lock and then changes a flag of the account being
@@ -199,7 +185,7 @@ def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) 
             with pg_store.session() as s:
                 record(s, "system", "cycle.note", None, None, {})  # now holds the chain
                 holding.set()
-                _wait_until_blocked(pg_store)  # erasure is waiting for us
+                wait_until_blocked(pg_store)  # erasure is waiting for us
                 flag = s.get(FlagRow, fid)
                 assert flag is not None
                 set_flag_status(s, flag, "resolved", "system", resolution="removed_by_author")
@@ -239,7 +225,7 @@ def test_retention_purge_while_the_collector_appends_neither_deadlocks(pg_store:
             with pg_store.session() as s:
                 record(s, "system", "cycle.note", None, None, {})
                 holding.set()
-                _wait_until_blocked(pg_store)
+                wait_until_blocked(pg_store)
                 flag = s.get(FlagRow, fid)
                 assert flag is not None
                 set_flag_status(s, flag, "resolved", "system", resolution="removed_by_author")

@@ -38,6 +38,7 @@ from monitor.store.schema import (
 from tests.collectors.conftest import World, world  # noqa: F401 (fixture)
 from tests.collectors.helpers import post_count
 from tests.pg import pg_database, pg_url  # noqa: F401 (fixtures)
+from tests.pg_support import wait_until_blocked
 
 NOW = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
 
@@ -436,7 +437,7 @@ def _claim_after_another(pg_store: Store, settings_for: Callable[[str], Settings
             pg_store, b_settings, pipeline, build_collectors(b_settings), now=NOW)))
         t.start()
         blocker.append(t)
-        _wait_until_blocked(pg_store)
+        wait_until_blocked(pg_store)
 
     a = run_cycle(pg_store, a_settings, pipeline,
                   {"bluesky": _PausingCollector(build_collectors(a_settings)["bluesky"],
@@ -449,16 +450,3 @@ def _claim_after_another(pg_store: Store, settings_for: Callable[[str], Settings
     (b,) = b_report
     assert b.errors == {}
     assert b.posts_read == 0, "B read x's posts again from the cursor it listed before A"
-
-
-def _wait_until_blocked(store: Store) -> None:
-    polls = 0
-    with store.engine.connect() as conn:
-        while conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )).scalar_one() < 1:
-            conn.rollback()
-            polls += 1
-            # A guard, not a timing assertion: the other side died before it could wait.
-            assert polls < 200_000, "the other transaction never waited for a lock"
