@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -246,23 +246,11 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def either_store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    """A migrated store on SQLite, then on PostgreSQL."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("fresh_store")
-        return
-    store = Store(request.getfixturevalue("pg_database"), auto_upgrade=True)
-    yield store
-    store.dispose()
-
-
-def test_a_lease_whose_holder_process_is_gone_is_taken_over_at_once(
-        either_store: Store) -> None:
+def test_a_lease_whose_holder_process_is_gone_is_taken_over_at_once(store: Store) -> None:
     import os
     import socket
 
-    fresh_store = either_store
+    fresh_store = store
     ids = _accounts(fresh_store, 4)
     me = leases.process_identity()
     host, ns, _, _ = me.split("|")
