@@ -66,6 +66,20 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
+def store_settings(store_url: str) -> Settings:
+    """Default settings whose [store] url is the ``store`` fixture's database."""
+    return settings_from_dict({"store": {"url": store_url}}, source="test")
+
+
+@pytest.fixture
+def store_config(tmp_path: Path, store_url: str) -> Path:
+    """A config file naming the ``store`` fixture's database, for CLI commands."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[store]\nurl = "{store_url}"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
 def settings(tmp_db_url: str) -> Settings:
     """Default settings pointing at the temporary store."""
     return settings_from_dict({"store": {"url": tmp_db_url}}, source="test")

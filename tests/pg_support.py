@@ -1,13 +1,13 @@
-"""A migrated PostgreSQL store and settings pointing at it, for the ``test_pg_*`` modules."""
+"""Helpers for the PostgreSQL-only tests: a migrated PostgreSQL store, and a wait for a
+transaction that blocks on a lock (read from pg_stat_activity, which SQLite has not)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from monitor.config import Settings, settings_from_dict
 from monitor.store import Store
 
 
@@ -20,15 +20,15 @@ def pg_store(pg_database: str) -> Iterator[Store]:
     store.dispose()
 
 
-@pytest.fixture
-def pg_settings(pg_database: str) -> Settings:
-    """Default settings whose [store] url is the test's PostgreSQL database."""
-    return settings_from_dict({"store": {"url": pg_database}}, source="test")
-
-
-@pytest.fixture
-def pg_config(tmp_path: Path, pg_database: str) -> Path:
-    """A config file naming the PostgreSQL database, for CLI commands."""
-    path = tmp_path / "config.toml"
-    path.write_text(f'[store]\nurl = "{pg_database}"\n', encoding="utf-8")
-    return path
+def wait_until_blocked(store: Store, sessions: int = 1) -> None:
+    """Return once ``sessions`` other connections of this database wait on a lock (no sleeping)."""
+    polls = 0
+    with store.engine.connect() as conn:
+        while conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'"
+        )).scalar_one() < sessions:
+            conn.rollback()
+            polls += 1
+            # A guard, not a timing assertion: the other side died before it could wait.
+            assert polls < 200_000, "the other transaction never waited for a lock"

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import codecs
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from monitor.accounts.people import apply_people, check_managers, read_people_csv
 from monitor.cli import app
-from monitor.config import Settings
-from monitor.store import Store
-from monitor.store.schema import PersonRow
+from monitor.collectors.registry import build_collectors
+from monitor.config import Settings, settings_from_dict
+from monitor.errors import InputError
+from monitor.jobs.cycle import run_cycle
+from monitor.pipeline.factory import build_pipeline
+from monitor.store import Store, audit, repo
+from monitor.store.schema import AccountRow, PersonRow, PostRow
 
+NOW = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
 HEADER = "email,name,slack_id,manager_email,team,timezone\n"
 
 
@@ -192,3 +200,66 @@ def test_import_refuses_to_create_an_empty_database(tmp_path: Path, settings: Se
     assert f"no database at {db}" in res.stderr
     assert f"socialguide db upgrade --config {cfg}" in res.stderr
     assert not db.exists()
+
+
+def test_people_import_and_cycle_store_awkward_posts(
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email,name,slack_id,manager_email,team,timezone\n"
+                      "boss@example.com,Boss,UBOSS1,,Ops,UTC\n"
+                      "ann@example.com,Ann,UANN01,boss@example.com,Ops,Europe/Berlin\n",
+                      encoding="utf-8")
+    long_id = "https://feeds.example.org/item/" + "z" * 900
+    lines = [
+        {"id": "nul-1", "platform": "bluesky", "account": "ann.bsky.social",
+         "text": "zero\u0000width my password is hunter2hunter2", "created_at": "2026-11-08T10:00:00Z"},
+        {"id": long_id, "platform": "bluesky", "account": "ann.bsky.social",
+         "text": "a long id", "url": "https://example.org/" + "u" * 3000,
+         "created_at": "2026-11-08T11:00:00Z"},
+        {"id": "plain", "platform": "bluesky", "account": "ann.bsky.social", "text": "hello"},
+    ]
+    replay = tmp_path / "posts.jsonl"
+    replay.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    settings = settings_from_dict(
+        {"store": {"url": store_url}, "platforms": {"replay": {"enabled": True,
+                                                                  "path": str(replay)}}},
+        source="test")
+    result = read_people_csv(people)
+    assert not result.errors
+    with store.session() as s:
+        check_managers(s, result, "people.csv")
+        apply_people(s, result, actor="test")
+    with store.session() as s:
+        ann = repo.require_person(s, "ann@example.com")
+        assert ann.manager_id is not None
+        repo.add_account_with_consent(s, ann, "bluesky", "ann.bsky.social", "1", "h", None,
+                                      actor="test")
+        with pytest.raises(InputError, match="handle is longer than 512"):
+            repo.add_account_with_consent(s, ann, "rss", "https://x.example/" + "f" * 600, "1",
+                                          "h", None, actor="test")
+    pipeline = build_pipeline(settings)
+    report = run_cycle(store, settings, pipeline, build_collectors(settings), now=NOW)
+    assert report.errors == {} and report.skipped == {}
+    assert (report.posts_read, report.posts_new) == (3, 3)
+    with store.session() as s:
+        acc = s.scalar(select(AccountRow).where(AccountRow.handle == "ann.bsky.social"))
+        assert acc is not None and acc.last_error is None
+        assert s.scalar(select(PostRow.post_id).where(PostRow.post_id == long_id)) == long_id
+        assert s.scalar(select(func.count(PostRow.id))) == 3
+    again = run_cycle(store, settings, pipeline, build_collectors(settings), now=NOW)
+    assert (again.posts_read, again.posts_new) == (0, 0)
+    with store.session() as s:
+        assert s.scalar(select(func.count(PersonRow.id))) == 2
+        assert audit.verify(s).ok
+
+
+def test_people_import_refuses_values_wider_than_the_columns(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("email,name,slack_id,manager_email,team,timezone\n"
+                      f"a@example.com,{'N' * 201},UA0001,,Ops,UTC\n"
+                      f"b@example.com,B,UB0001,,{'T' * 201},UTC\n", encoding="utf-8")
+    result = read_people_csv(people)
+    assert [e.line for e in result.errors] == [2, 3]
+    assert "name is longer than 200" in str(result.errors[0])
+    assert "team is longer than 200" in str(result.errors[1])

@@ -25,8 +25,8 @@ from monitor.slack.app import SocialGuideApp
 from monitor.slack.client import web_client
 from monitor.store import Store
 from tests.fakes.slack_api import FakeSlackServer
+from tests.security.test_secret_leaks import _cycle, _database, _pages
 from tests.slack.conftest import command
-from tests.test_secret_leaks import _cycle, _database, _pages
 
 
 def secret_env_names(section: BaseModel) -> set[str]:

@@ -16,7 +16,6 @@ from monitor.cli import app
 from monitor.domain import Finding, Flag, Post
 from monitor.store import Store, audit, repo
 from monitor.store.schema import AccountRow, AuditEventRow, Base, PersonRow, PostRow
-from tests.pg_support import pg_store  # noqa: F401 (fixture)
 
 runner = CliRunner()
 

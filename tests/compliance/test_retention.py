@@ -1,11 +1,12 @@
-"""Retention purge and opt-out erasure on PostgreSQL: text goes, rows and the chain stay whole."""
+"""Retention purge and opt-out erasure, on SQLite and PostgreSQL: text goes, rows and a
+verifiable chain stay. The two lock-order races read pg_stat_activity: PostgreSQL only."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from monitor.accounts.consent import disconnect
 from monitor.accounts.erasure import erase_account
@@ -25,9 +26,7 @@ from monitor.store.schema import (
     PostRow,
 )
 from tests import factories as fx
-from tests.pg_support import pg_store  # noqa: F401 (fixture)
-
-pytestmark = pytest.mark.postgres
+from tests.pg_support import pg_store, wait_until_blocked  # noqa: F401 (fixture)
 
 
 def _settings(url: str):  # type: ignore[no-untyped-def]
@@ -35,8 +34,8 @@ def _settings(url: str):  # type: ignore[no-untyped-def]
                                "retention": {"default_days": 365, "days": {"pii": 30}}})
 
 
-def test_purge_erases_expired_text_by_category_and_keeps_holds(pg_store: Store) -> None:  # noqa: F811
-    with pg_store.session() as s:
+def test_purge_erases_expired_text_by_category_and_keeps_holds(store: Store) -> None:
+    with store.session() as s:
         p = fx.person(s, "a@example.com")
         acct = fx.account(s, p)
         made = dict(
@@ -61,10 +60,10 @@ def test_purge_erases_expired_text_by_category_and_keeps_holds(pg_store: Store) 
             PostRow(platform="bluesky", post_id="undated", account_id=acct.id, text="undated",
                     collected_at=fx.days_ago(400)),
         ])
-    res = purge(pg_store, _settings(pg_store.url))
+    res = purge(store, _settings(store.url))
     assert res.flags == {"pii": 1, "credentials": 1, "other": 1}
     assert res.findings == 3  # a category other tools wrote expires after default_days
-    with pg_store.session() as s:
+    with store.session() as s:
         def state(key: str) -> tuple[bool, bool, bool]:
             f = s.get(FlagRow, ids[key])
             assert f is not None
@@ -84,14 +83,30 @@ def test_purge_erases_expired_text_by_category_and_keeps_holds(pg_store: Store) 
         ev = s.scalars(select(AuditEventRow)
                        .where(AuditEventRow.action == "retention.purge")).one()
         assert ev.details["flags"] == {"pii": 1, "credentials": 1, "other": 1}
-    again = purge(pg_store, _settings(pg_store.url))
+    again = purge(store, _settings(store.url))
     assert again.total == 0
-    with pg_store.session() as s:
+    with store.session() as s:
         assert verify(s).ok
 
 
-def test_erase_account_leaves_textless_rows_and_a_verifiable_chain(pg_store: Store) -> None:  # noqa: F811
-    with pg_store.session() as s:
+def test_unflagged_posts_expire_after_default_days(store: Store) -> None:
+    with store.session() as s:
+        p = fx.person(s, "a@example.com")
+        acct = fx.account(s, p)
+        s.add_all([
+            PostRow(platform="bluesky", post_id="old", account_id=acct.id, text="old post",
+                    created_at=fx.days_ago(400)),
+            PostRow(platform="bluesky", post_id="new", account_id=acct.id, text="new post",
+                    created_at=fx.days_ago(10)),
+        ])
+    purge(store, _settings(store.url))
+    with store.session() as s:
+        texts = dict(s.execute(select(PostRow.post_id, PostRow.text)).all())
+    assert texts == {"old": None, "new": "new post"}
+
+
+def test_erase_account_leaves_textless_rows_and_a_verifiable_chain(store: Store) -> None:
+    with store.session() as s:
         p = fx.person(s, "a@example.com")
         other = fx.person(s, "b@example.com")
         acct = fx.account(s, p)
@@ -101,10 +116,10 @@ def test_erase_account_leaves_textless_rows_and_a_verifiable_chain(pg_store: Sto
         record(s, "cora", "flag.legal_hold", "flag", kept.id, {"reason": "case"})
         theirs = fx.flag(s, other, "someone else").id
         acct_id, kept_id = acct.id, kept.id
-    with pg_store.session() as s:
+    with store.session() as s:
         res = erase_account(s, acct_id, "slack:U123")
     assert (res.posts, res.flags, res.findings, res.held_flags) == (2, 2, 2, 1)
-    with pg_store.session() as s:
+    with store.session() as s:
         for fid in mine:
             f = s.get(FlagRow, fid)
             assert f is not None and f.excerpt is None and f.erased_at is not None
@@ -118,17 +133,17 @@ def test_erase_account_leaves_textless_rows_and_a_verifiable_chain(pg_store: Sto
         assert s.scalar(select(FindingRow.evidence).where(FindingRow.flag_id == theirs))
         assert verify(s).ok
         details = " ".join(str(d) for d in s.scalars(select(AuditEventRow.details)))
-    assert "secret words" not in details
+    assert "secret words" not in details and "account.erased" not in details
     # Erasing again finds nothing more to erase and the chain still verifies.
-    with pg_store.session() as s:
+    with store.session() as s:
         again = erase_account(s, acct_id, "slack:U123")
         assert (again.posts, again.flags, again.findings) == (0, 0, 0)
-    with pg_store.session() as s:
+    with store.session() as s:
         assert verify(s).ok
 
 
-def test_slack_disconnect_withdraws_erases_and_clears_the_outbox(pg_store: Store) -> None:  # noqa: F811
-    with pg_store.session() as s:
+def test_disconnect_withdraws_erases_and_clears_the_outbox(store: Store) -> None:
+    with store.session() as s:
         p = fx.person(s, "a@example.com")
         acct = fx.account(s, p)
         s.add(ConsentRow(account_id=acct.id, policy_version="1", notice_hash="h"))
@@ -136,12 +151,12 @@ def test_slack_disconnect_withdraws_erases_and_clears_the_outbox(pg_store: Store
         pending = fx.nudge(s, f, p, status="pending", sent_at=None)
         done = fx.nudge(s, f, p, status="sent")
         pid, acct_id, fid, ids = p.id, acct.id, f.id, (pending.id, done.id)
-    with pg_store.session() as s:
+    with store.session() as s:
         person = s.get(PersonRow, pid)
         assert person is not None
         out = disconnect(s, person, acct_id, utcnow())
         assert "1 posts" in out.message
-    with pg_store.session() as s:
+    with store.session() as s:
         assert s.scalar(select(ConsentRow.withdrawn_at)
                         .where(ConsentRow.account_id == acct_id)) is not None
         flag = s.get(FlagRow, fid)
@@ -153,20 +168,7 @@ def test_slack_disconnect_withdraws_erases_and_clears_the_outbox(pg_store: Store
         assert verify(s).ok
 
 
-def _wait_until_blocked(store: Store, sessions: int = 1) -> None:
-    """Until ``sessions`` other connections of this database wait on a lock (no sleeping)."""
-    polls = 0
-    with store.engine.connect() as conn:
-        while conn.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )).scalar_one() < sessions:
-            conn.rollback()
-            polls += 1
-            # A guard, not a timing assertion: the other side died before it could wait.
-            assert polls < 200_000, "the other transaction never waited for a lock"
-
-
+@pytest.mark.postgres
 def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) -> None:  # noqa: F811
     # The collector holds the audit chain's lock and then changes a flag of the account being
     # erased; erasure must not hold that flag's row while it waits for the chain.
@@ -183,7 +185,7 @@ def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) 
             with pg_store.session() as s:
                 record(s, "system", "cycle.note", None, None, {})  # now holds the chain
                 holding.set()
-                _wait_until_blocked(pg_store)  # erasure is waiting for us
+                wait_until_blocked(pg_store)  # erasure is waiting for us
                 flag = s.get(FlagRow, fid)
                 assert flag is not None
                 set_flag_status(s, flag, "resolved", "system", resolution="removed_by_author")
@@ -210,6 +212,7 @@ def test_erasure_while_the_collector_appends_neither_deadlocks(pg_store: Store) 
         assert verify(s).ok
 
 
+@pytest.mark.postgres
 def test_retention_purge_while_the_collector_appends_neither_deadlocks(pg_store: Store) -> None:  # noqa: F811
     with pg_store.session() as s:
         p = fx.person(s, "a@example.com")
@@ -222,7 +225,7 @@ def test_retention_purge_while_the_collector_appends_neither_deadlocks(pg_store:
             with pg_store.session() as s:
                 record(s, "system", "cycle.note", None, None, {})
                 holding.set()
-                _wait_until_blocked(pg_store)
+                wait_until_blocked(pg_store)
                 flag = s.get(FlagRow, fid)
                 assert flag is not None
                 set_flag_status(s, flag, "resolved", "system", resolution="removed_by_author")

@@ -1,4 +1,5 @@
-"""The effectiveness report: figures from known data, the dashboard page, CSV and the CLI."""
+"""The effectiveness report, on SQLite and PostgreSQL: figures from known data, the dashboard
+page, CSV and the CLI."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from tests.web_support import build_world, client, sign_in
 _seed = fx.seed_report
 
 
-def test_report_figures(settings, fresh_store):
-    _seed(fresh_store)
-    with fresh_store.session() as s:
-        rep = build_report(s, settings, parse_since("90d"))
+def test_report_figures(store_settings, store):
+    _seed(store)
+    with store.session() as s:
+        rep = build_report(s, store_settings, parse_since("90d"))
     assert rep.flags_total == 3
     assert sum(sum(w.values()) for w in rep.weekly.values()) == 3
     assert (rep.resolved, rep.self_resolved, rep.self_resolved_share) == (2, 1, 0.5)
@@ -47,28 +48,26 @@ def test_since_is_validated(settings, fresh_store):
             parse_since(bad)
 
 
-def test_reports_page_draws_charts_for_compliance_only(settings, fresh_store):
-    build_world(fresh_store)
-    _seed(fresh_store)
-    cora = sign_in(client(settings, fresh_store), "cora")
+def test_reports_page_draws_charts_for_compliance_only(store_settings, store):
+    build_world(store)
+    _seed(store)
+    cora = sign_in(client(store_settings, store), "cora")
     html = cora.get("/reports", params={"since": "90d"}).text
     assert html.count("<svg") >= 2 and "Dead-lettered nudges" in html
     assert "user_not_found" in html
     csv_text = cora.get("/reports/report.csv").text
     assert csv_text.startswith("section,key,subkey,value")
-    auditor = sign_in(client(settings, fresh_store), "audrey")
+    auditor = sign_in(client(store_settings, store), "audrey")
     assert "Dead-lettered nudges" not in auditor.get("/reports").text
-    mia = sign_in(client(settings, fresh_store), "mia")
+    mia = sign_in(client(store_settings, store), "mia")
     assert mia.get("/reports").status_code == 404
     assert cora.get("/reports", params={"since": "1 OR 1=1"}).status_code == 400
     assert cora.get("/reports", params={"foo": "1"}).status_code == 400
 
 
-def test_cli_report_writes_csv_json_and_html(settings, fresh_store, tmp_path: Path,
-                                             tmp_db_url):
-    _seed(fresh_store)
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[store]\nurl = "{tmp_db_url}"\n')
+def test_cli_report_writes_csv_json_and_html(store, store_config: Path, tmp_path: Path):
+    _seed(store)
+    cfg = store_config
     runner = CliRunner()
     for name in ("r.csv", "r.json", "r.html"):
         out = tmp_path / name

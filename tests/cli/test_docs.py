@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def _commands() -> list[tuple[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -10,8 +11,13 @@ from sqlalchemy import func, select
 
 from monitor.config import Settings, settings_from_dict
 from monitor.store import Store
-from monitor.store.schema import AuditEventRow, FlagRow
+from monitor.store.schema import AuditEventRow, FlagRow, PersonRow
+from tests import factories as fx
 from tests.web_support import World, build_world, client, csrf_of, sign_in
+
+
+def _ids(html: str) -> set[int]:
+    return {int(x) for x in re.findall(r'<td><a href="/flags/(\d+)">', html)}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +89,39 @@ def test_manager_sees_whole_chain_of_own_team_only(env, clients):
     page = mia.get("/flags").text
     assert f'href="/flags/{w.flags["olga"]}"' not in page
     assert f'href="/flags/{w.flags["ed"]}"' in page
+
+
+@pytest.fixture
+def fresh_env(store_settings: Settings, store: Store) -> tuple[Settings, Store, World]:
+    """A world of its own, on SQLite and on PostgreSQL, for a test that changes it."""
+    return store_settings, store, build_world(store)
+
+
+def test_managers_see_their_whole_chain_at_any_depth_and_nothing_else(fresh_env):
+    settings, store, w = fresh_env
+    with store.session() as s:
+        # A fourth level under Ed: the recursive query must follow the whole chain.
+        ed = s.get(PersonRow, w.people["ed"])
+        deep = fx.person(s, "deep@example.com", manager=ed, team="Sales")
+        w.flags["deep"] = fx.flag(s, deep, "Globex is a joke", category="disparagement",
+                                  severity="low", source="rule:disp.competitor").id
+    mia = sign_in(client(settings, store), "mia")
+    assert _ids(mia.get("/flags").text) == {w.flags["eve"], w.flags["ed"], w.flags["deep"]}
+    assert mia.get(f"/flags/{w.flags['deep']}").status_code == 200
+    assert mia.get(f"/flags/{w.flags['olga']}").status_code == 404
+    mx = sign_in(client(settings, store), "max")
+    assert _ids(mx.get("/flags").text) == {w.flags["olga"]}
+    eve = sign_in(client(settings, store), "eve")
+    assert _ids(eve.get("/flags").text) == {w.flags["eve"]}
+    assert eve.get(f"/flags/{w.flags['ed']}").status_code == 404
+    # Bulk actions stay inside the scope too.
+    token = csrf_of(mia, "/flags")
+    r = mia.post("/flags/bulk", data={"ids": [str(w.flags["olga"]), str(w.flags["deep"])],
+                                      "action": "acknowledge", "csrf_token": token})
+    assert r.status_code == 200 and "1 changed" in r.text
+    with store.session() as s:
+        assert s.get(FlagRow, w.flags["olga"]).status == "open"
+        assert s.get(FlagRow, w.flags["deep"]).status == "acknowledged"
 
 
 def test_manager_asking_for_another_teams_flag_gets_404(env, clients):

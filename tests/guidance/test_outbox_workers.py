@@ -1,4 +1,5 @@
-"""Outbox jobs with several workers: each due nudge is sent once, each digest queued once."""
+"""Outbox jobs with several workers, on SQLite and PostgreSQL: each due nudge is sent once,
+each digest queued once."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import threading
 from collections import Counter
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 
 from monitor.config import Settings, settings_from_dict
@@ -80,35 +80,22 @@ def _check(store: Store, ids: list[int], sent: list[int], reports: list[Delivery
         assert all(r.attempts == 1 and r.external_ref == f"test:{r.id}" for r in rows)
 
 
-@pytest.mark.postgres
-def test_two_workers_never_send_a_nudge_twice_postgresql(pg_database: str) -> None:
-    store = Store(pg_database, auto_upgrade=True)
+def test_two_workers_never_send_a_nudge_twice(store_url: str) -> None:
+    store = Store(store_url, auto_upgrade=True)
     try:
         ids = _due_nudges(store)
-        settings = settings_from_dict({"store": {"url": pg_database}}, source="test")
-        sent, reports = _race(pg_database, settings)
+        settings = settings_from_dict({"store": {"url": store_url}}, source="test")
+        sent, reports = _race(store_url, settings)
         _check(store, ids, sent, reports)
         # A later run finds nothing left to do.
-        again, _ = _race(pg_database, settings)
+        again, _ = _race(store_url, settings)
         assert again == []
     finally:
         store.dispose()
 
 
-def test_two_workers_never_send_a_nudge_twice_sqlite(tmp_db_url: str) -> None:
-    store = Store(tmp_db_url)
-    try:
-        ids = _due_nudges(store)
-        settings = settings_from_dict({"store": {"url": tmp_db_url}}, source="test")
-        sent, reports = _race(tmp_db_url, settings)
-        _check(store, ids, sent, reports)
-    finally:
-        store.dispose()
-
-
-@pytest.mark.postgres
-def test_two_workers_queue_each_digest_once_and_neither_fails(pg_database: str) -> None:
-    store = Store(pg_database, auto_upgrade=True)
+def test_two_workers_queue_each_digest_once_and_neither_fails(store_url: str) -> None:
+    store = Store(store_url, auto_upgrade=True)
     managers = 30
     try:
         with store.session() as s:
@@ -116,13 +103,13 @@ def test_two_workers_queue_each_digest_once_and_neither_fails(pg_database: str) 
                 m = fx.person(s, f"m{i}@example.com", team=f"T{i}")
                 e = fx.person(s, f"e{i}@example.com", manager=m, team=f"T{i}")
                 fx.flag(s, e, created_at=NOW.replace(day=2), audit=False)
-        settings = settings_from_dict({"store": {"url": pg_database}}, source="test")
+        settings = settings_from_dict({"store": {"url": store_url}}, source="test")
         reports: list[DigestReport] = []
         errors: list[BaseException] = []
         start = threading.Barrier(WORKERS)
 
         def worker() -> None:
-            own = Store(pg_database, auto_upgrade=False)
+            own = Store(store_url, auto_upgrade=False)
             try:
                 start.wait()
                 reports.append(send_digests(own, settings, NOW, force=True))
@@ -146,11 +133,10 @@ def test_two_workers_queue_each_digest_once_and_neither_fails(pg_database: str) 
         store.dispose()
 
 
-@pytest.mark.postgres
-def test_nudges_due_at_once_go_first_as_on_sqlite(pg_database: str) -> None:
-    # SQLite sorts NULL first, PostgreSQL last: a nudge with no not_before must not wait
-    # behind a full page of dated ones.
-    store = Store(pg_database, auto_upgrade=True)
+def test_nudges_due_at_once_go_first(store_url: str) -> None:
+    # SQLite sorts NULL first, PostgreSQL last: on both, a nudge with no not_before must not
+    # wait behind a full page of dated ones.
+    store = Store(store_url, auto_upgrade=True)
     try:
         with store.session() as s:
             dated = []
@@ -162,7 +148,7 @@ def test_nudges_due_at_once_go_first_as_on_sqlite(pg_database: str) -> None:
             p = fx.person(s, "now@example.com")
             f = fx.flag(s, p, audit=False)
             at_once = fx.nudge(s, f, p, status="pending", sent_at=None).id
-        settings = settings_from_dict({"store": {"url": pg_database}}, source="test")
+        settings = settings_from_dict({"store": {"url": store_url}}, source="test")
         sent: list[int] = []
         deliver_due(store, RecordingNotifier(sent, threading.Lock()), settings, now=NOW,
                     limit=1)

@@ -1,4 +1,5 @@
-"""The flag log: filters, validation, search, paging, the flag page, reviews and exports."""
+"""The flag log, on SQLite and PostgreSQL: filters, validation, search, paging, the flag page,
+reviews and exports."""
 
 from __future__ import annotations
 
@@ -12,16 +13,21 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.domain import utcnow
-from monitor.store.audit import ChainHead, verify
+from monitor.store.audit import ChainHead, latest_head, verify
 from monitor.store.schema import AuditEventRow, FeedbackRow, FlagRow
 from tests import factories as fx
 from tests.web_support import build_world, client, csrf_of, sign_in
 
 
 @pytest.fixture
-def env(settings, fresh_store):
-    world = build_world(fresh_store)
-    return settings, fresh_store, world
+def env(store_settings, store):
+    """The dashboard's small world, once on SQLite and once on PostgreSQL."""
+    world = build_world(store)
+    return store_settings, store, world
+
+
+def _ids(html: str) -> set[int]:
+    return {int(x) for x in re.findall(r'<td><a href="/flags/(\d+)">', html)}
 
 
 @pytest.fixture
@@ -60,18 +66,32 @@ def test_bad_filters_on_export_are_400_too(cora):
 
 
 def test_filters_select_the_right_flags(env, cora):
-    _, _, w = env
-    page = cora.get("/flags", params={"category": "confidential"}).text
-    assert f'href="/flags/{w.flags["ed"]}"' in page
-    assert f'href="/flags/{w.flags["eve"]}"' not in page
-    page = cora.get("/flags", params={"platform": "mastodon", "team": "Ops"}).text
-    assert f'href="/flags/{w.flags["olga"]}"' in page
-    assert f'href="/flags/{w.flags["ed"]}"' not in page
-    page = cora.get("/flags", params={"rule": "rule:conf.codename"}).text
-    assert f'href="/flags/{w.flags["ed"]}"' in page
-    assert f'href="/flags/{w.flags["olga"]}"' not in page
+    _, store, w = env
+    with store.session() as s:
+        p = fx.person(s, "lit@example.com", team="Literal")
+        under = fx.flag(s, p, "token a_b leaked").id
+        fx.flag(s, p, "token axb leaked")
+        pct = fx.flag(s, p, "100% sure").id
+    assert _ids(cora.get("/flags", params={"category": "confidential"}).text) == {w.flags["ed"]}
+    assert _ids(cora.get("/flags", params={"platform": "mastodon", "team": "Ops"}).text) == {
+        w.flags["olga"]}
+    assert _ids(cora.get("/flags", params={"rule": "rule:conf.codename"}).text) == {
+        w.flags["ed"]}
+    assert _ids(cora.get("/flags", params={"severity": "low", "status": "open"}).text) == {
+        w.flags["olga"]}
+    today = utcnow().date().isoformat()
+    assert len(_ids(cora.get("/flags", params={"since": today, "until": today}).text)) == 6
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
     assert "No flags match" in cora.get("/flags", params={"since": tomorrow}).text
+    # Search ignores case (PostgreSQL's LIKE would not) and treats % and _ as text.
+    assert _ids(cora.get("/flags", params={"q": "FALCON"}).text) == {w.flags["ed"]}
+    assert _ids(cora.get("/flags", params={"q": "a_b"}).text) == {under}
+    assert _ids(cora.get("/flags", params={"q": "100%"}).text) == {pct}
+    r = cora.get("/flags", params={"q": "'; DROP TABLE flags; --"})
+    assert r.status_code == 200 and "No flags match" in r.text
+    assert cora.get("/flags", params={"category": "pii' OR 1=1--"}).status_code == 400
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(FlagRow)) == 6
 
 
 def test_search_finds_post_text_and_treats_sql_as_text(env, cora):
@@ -86,16 +106,20 @@ def test_search_finds_post_text_and_treats_sql_as_text(env, cora):
         assert s.scalar(select(func.count()).select_from(FlagRow)) == 3
 
 
-def test_keyset_paging_walks_every_flag_once(env, cora):
+@pytest.mark.parametrize("micros", [0, 7])
+def test_keyset_paging_walks_every_flag_once(env, cora, micros):
     _, store, _ = env
     with store.session() as s:
         p = fx.person(s, "bulk@example.com", team="Bulk")
         base = utcnow() - timedelta(days=3)
         for i in range(57):
-            # Some flags share a timestamp: the id breaks ties so none is skipped.
-            fx.flag(s, p, f"post {i}", created_at=base + timedelta(minutes=i // 3), audit=False)
+            # Three flags share each timestamp: the id breaks ties so none is skipped; the
+            # cursor keeps microseconds.
+            fx.flag(s, p, f"post {i}", created_at=base + timedelta(minutes=i // 3,
+                                                                    microseconds=micros),
+                    audit=False)
     seen: list[str] = []
-    url = "/flags?team=Bulk&limit=10"
+    url: str | None = "/flags?team=Bulk&limit=10"
     pages = 0
     while url:
         html = cora.get(url).text
@@ -238,3 +262,42 @@ def test_csv_export_neutralises_spreadsheet_formulas(env, cora):
         fx.flag(s, p, "=HYPERLINK(\"http://x\")")
     text = cora.get("/export/flags.csv", params={"team": "Formula"}).text
     assert "'=HYPERLINK" in text
+
+
+def test_review_hold_and_exports_keep_the_chain_whole(env, cora):
+    _, store, w = env
+    fid = w.flags["olga"]
+    token = csrf_of(cora, f"/flags/{fid}")
+    r = cora.post(f"/flags/{fid}/review", data={"action": "dismiss",
+                  "reason": "satire, not about Globex", "csrf_token": token})
+    assert r.status_code == 303
+    r = cora.post(f"/flags/{w.flags['ed']}/hold", data={"hold": "1", "reason": "litigation 7",
+                                                        "csrf_token": token})
+    assert r.status_code == 303
+    with store.session() as s:
+        f = s.get(FlagRow, fid)
+        assert (f.status, f.resolution) == ("dismissed", "reviewer")
+        assert s.get(FlagRow, w.flags["ed"]).legal_hold is True
+        fb = s.scalars(select(FeedbackRow).where(FeedbackRow.flag_id == fid)).one()
+        assert fb.verdict == "not_a_concern"
+        assert verify(s).ok
+    r = cora.get("/export/flags.csv", params={"category": "confidential"})
+    assert r.status_code == 200
+    with store.session() as s:
+        head = latest_head(s)  # the export's "complete" entry, after its own
+        assert head is not None
+        head = ChainHead(head.id - 1, None, s.get(AuditEventRow, head.id - 1).hash)
+    assert r.headers["x-socialguide-chain-head"] == head.as_text()
+    lines = r.text.splitlines()
+    assert lines[0].startswith("# socialguide flag export; chain_head=" + head.as_text())
+    assert lines[-1] == f"# rows=1; chain_head={head.as_text()}"
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[1:-1]))))
+    assert [int(x["id"]) for x in rows] == [w.flags["ed"]]
+    assert rows[0]["legal_hold"] == "True" and rows[0]["categories"] == "confidential"
+    doc = json.loads(cora.get("/export/flags.json").text)
+    assert doc["rows"] == len(doc["flags"]) == 3
+    assert {f["id"] for f in doc["flags"]} == set(w.flags.values())
+    assert all(f["author"].startswith("person-") for f in doc["flags"])
+    with store.session() as s:
+        assert verify(s).ok
+        assert s.scalar(select(func.count()).where(AuditEventRow.action == "flags.export")) == 2

@@ -218,7 +218,7 @@ def test_a_post_the_pipeline_cannot_analyse_gets_an_error_line(tmp_path: Path, m
     import monitor.cli.scan as scan_cli
     from monitor.config import settings_from_dict
     from monitor.pipeline.factory import build_pipeline
-    from tests.test_pipeline_isolation import FailsOn
+    from tests.pipeline.test_isolation import FailsOn
 
     real = build_pipeline(settings_from_dict({"model": {"enabled": False}}))
     pipe = type(real)(detectors=[*real.detectors, FailsOn("boom")], decider=real.decider)

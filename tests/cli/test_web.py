@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cfg(tmp_path: Path) -> Path:

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, text, update
 
-from monitor.domain import utcnow
-from monitor.store import Store, leases, repo
-from monitor.store.schema import AccountRow, ConsentRow, CursorRow, PersonRow
+from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
+from monitor.accounts.people import apply_people, check_managers, read_people_csv
+from monitor.collectors.base import Collector, FetchResult
+from monitor.collectors.registry import build_collectors
+from monitor.config import Settings, settings_from_dict
+from monitor.demo import demo_settings
+from monitor.domain import AccountRef, utcnow
+from monitor.guidance.outbox import deliver_due
+from monitor.jobs.cycle import run_cycle
+from monitor.jobs.report import CycleReport
+from monitor.pipeline.factory import build_pipeline
+from monitor.resources import demo_dir
+from monitor.store import Store, audit, leases, repo
+from monitor.store.schema import (
+    AccountRow,
+    ConsentRow,
+    CursorRow,
+    FlagRow,
+    NudgeRow,
+    PersonRow,
+    PostRow,
+)
 from tests.collectors.conftest import World, world  # noqa: F401 (fixture)
 from tests.collectors.helpers import post_count
 from tests.pg import pg_database, pg_url  # noqa: F401 (fixtures)
+from tests.pg_support import wait_until_blocked
+
+NOW = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
 
 
 def test_only_accounts_with_active_consent_are_ever_requested(world: World) -> None:  # noqa: F811
@@ -99,29 +124,18 @@ def _accounts(store: Store, n: int) -> list[int]:
     return out
 
 
-def test_two_workers_never_claim_the_same_account_sqlite(fresh_store: Store) -> None:
-    ids = _accounts(fresh_store, 1200)
-    a, b = _race(fresh_store, ids)
+def test_two_workers_never_claim_the_same_account(store: Store) -> None:
+    ids = _accounts(store, 1200)
+    leases.ensure_cursors(store, ids)  # a second worker's insert race is harmless
+    a, b = _race(store, ids)
     assert not set(a) & set(b)
     assert sorted(a + b) == sorted(ids)
-
-
-def test_two_workers_never_claim_the_same_account_postgresql(pg_database: str) -> None:  # noqa: F811
-    store = Store(pg_database, auto_upgrade=True)
-    try:
-        ids = _accounts(store, 1200)
-        leases.ensure_cursors(store, ids)  # a second worker's insert race is harmless
-        a, b = _race(store, ids)
-        assert not set(a) & set(b)
-        assert sorted(a + b) == sorted(ids)
-        # Released leases can be claimed again; held ones cannot.
-        with store.session() as s:
-            leases.release(s, a, "w0")
-        again = leases.claim(store, ids, "w2", utcnow(), 600)
-        assert sorted(again.claimed) == sorted(a)
-        assert set(again.leased_elsewhere) == set(b)
-    finally:
-        store.dispose()
+    # Released leases can be claimed again; held ones cannot.
+    with store.session() as s:
+        leases.release(s, a, "w0")
+    again = leases.claim(store, ids, "w2", utcnow(), 600)
+    assert sorted(again.claimed) == sorted(a)
+    assert set(again.leased_elsewhere) == set(b)
 
 
 def test_a_later_version_in_the_same_fetch_wins(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
@@ -232,23 +246,11 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def either_store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    """A migrated store on SQLite, then on PostgreSQL."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("fresh_store")
-        return
-    store = Store(request.getfixturevalue("pg_database"), auto_upgrade=True)
-    yield store
-    store.dispose()
-
-
-def test_a_lease_whose_holder_process_is_gone_is_taken_over_at_once(
-        either_store: Store) -> None:
+def test_a_lease_whose_holder_process_is_gone_is_taken_over_at_once(store: Store) -> None:
     import os
     import socket
 
-    fresh_store = either_store
+    fresh_store = store
     ids = _accounts(fresh_store, 4)
     me = leases.process_identity()
     host, ns, _, _ = me.split("|")
@@ -291,3 +293,148 @@ def test_a_lease_lapses_without_its_heartbeat_and_lasts_with_it(fresh_store: Sto
     assert beat.beats >= 3 and beat.failures == 0
     time.sleep(short + 0.2)
     assert leases.claim(fresh_store, ids[1:], "w-d", utcnow()).claimed == ids[1:]
+
+
+def test_two_workers_running_the_same_cycle_duplicate_nothing(
+    store: Store, store_url: str, tmp_path: Path
+) -> None:
+    def settings_for(worker: str):  # type: ignore[no-untyped-def]
+        return demo_settings(tmp_path, {"store": {"url": store_url},
+                                        "scheduler": {"worker_id": worker}})
+
+    base = settings_for("setup")
+    people = read_people_csv(demo_dir() / "people.csv")
+    rows, errors = read_accounts_csv(demo_dir() / "accounts.csv")
+    with store.session() as s:
+        check_managers(s, people, "people.csv")
+        apply_people(s, people, actor="test")
+    with store.session() as s:
+        ready = check_accounts(s, rows, errors, "accounts.csv")
+        apply_accounts(s, ready, base, actor="test")
+    assert not errors
+    workers = ["w1", "w2"]
+    pipelines = {w: build_pipeline(settings_for(w)) for w in workers}
+    start = threading.Barrier(len(workers))
+    reports: dict[str, object] = {}
+    failures: list[BaseException] = []
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    class Recording:
+        def send(self, nudge: NudgeRow, recipient: PersonRow | None) -> str:
+            with lock:
+                sent.append(nudge.id)
+            return f"test:{nudge.id}"
+
+    def worker(name: str) -> None:
+        own = Store(store_url, auto_upgrade=False)
+        try:
+            settings = settings_for(name)
+            start.wait()
+            reports[name] = run_cycle(own, settings, pipelines[name],
+                                      build_collectors(settings), now=NOW)
+            start.wait()
+            deliver_due(own, Recording(), settings, now=NOW)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [type(e).__name__ for e in failures] == []
+    cycles = [reports[w] for w in workers]
+    # Every account was collected (by one of them at a time; see the stale cursor test).
+    assert sum(c.accounts for c in cycles) >= 11  # type: ignore[attr-defined]
+    assert sorted(sent) == sorted(set(sent)) and sent
+    with store.session() as s:
+        assert s.scalar(select(func.count(PostRow.id))) == 45
+        live = s.scalars(select(FlagRow.post_id).where(FlagRow.status != "resolved")).all()
+        assert len(live) == len(set(live))  # at most one live flag per post
+        keys = s.scalars(select(NudgeRow.idempotency_key)).all()
+        assert len(keys) == len(set(keys))
+        assert s.scalar(select(func.count(NudgeRow.id)).where(NudgeRow.status == "sent")) \
+            == len(sent)
+        assert audit.verify(s).ok
+
+
+class _PausingCollector:
+    """A replay collector that runs ``during`` while it holds its first account's lease."""
+
+    def __init__(self, inner: Collector, during: Callable[[], None]):
+        self.inner, self.during, self.platform = inner, during, inner.platform
+        self._once = threading.Lock()
+
+    def fetch(self, account: AccountRef) -> FetchResult:
+        if self._once.acquire(blocking=False):
+            self.during()
+        return self.inner.fetch(account)
+
+
+@pytest.mark.postgres
+def test_a_worker_that_claims_after_another_reads_from_the_new_cursor(
+    pg_database: str, tmp_path: Path  # noqa: F811
+) -> None:
+    replay = tmp_path / "posts.jsonl"
+    replay.write_text("".join(json.dumps(
+        {"id": f"x-{i}", "platform": "bluesky", "account": "x.bsky.social", "text": f"hello {i}"}
+    ) + "\n" for i in range(3)), encoding="utf-8")
+
+    def settings_for(worker: str) -> Settings:
+        return settings_from_dict({
+            "store": {"url": pg_database}, "scheduler": {"worker_id": worker},
+            "model": {"enabled": False},
+            "platforms": {"replay": {"enabled": True, "path": str(replay)}},
+        }, source="test")
+
+    pg_store = Store(pg_database, auto_upgrade=True)
+    try:
+        _claim_after_another(pg_store, settings_for)
+    finally:
+        pg_store.dispose()
+
+
+def _claim_after_another(pg_store: Store, settings_for: Callable[[str], Settings]) -> None:
+    with pg_store.session() as s:
+        owner = PersonRow(email="o@example.com")
+        s.add(owner)
+        s.flush()
+        repo.add_account_with_consent(s, owner, "bluesky", "x.bsky.social", "1", "h", None,
+                                      actor="test")
+    a_settings, b_settings = settings_for("A"), settings_for("B")
+    pipeline = build_pipeline(a_settings)
+    b_report: list[CycleReport] = []
+    blocker: list[Any] = []
+
+    def start_b_while_a_holds_the_lease() -> None:
+        # A new account whose cursor row another transaction is inserting: B lists both
+        # accounts (x's cursor as it is now), then waits in ensure_cursors until we let go.
+        with pg_store.session() as s:
+            owner = repo.require_person(s, "o@example.com")
+            y, _ = repo.add_account_with_consent(s, owner, "bluesky", "y.bsky.social", "1", "h",
+                                                 None, actor="test")
+            y_id = y.id
+        conn = pg_store.engine.connect()
+        conn.execute(text("INSERT INTO cursors (account_id, failures, updated_at) "
+                          "VALUES (:id, 0, now())"), {"id": y_id})
+        blocker.append(conn)
+        t = threading.Thread(target=lambda: b_report.append(run_cycle(
+            pg_store, b_settings, pipeline, build_collectors(b_settings), now=NOW)))
+        t.start()
+        blocker.append(t)
+        wait_until_blocked(pg_store)
+
+    a = run_cycle(pg_store, a_settings, pipeline,
+                  {"bluesky": _PausingCollector(build_collectors(a_settings)["bluesky"],
+                                                start_b_while_a_holds_the_lease)}, now=NOW)
+    conn, thread = blocker
+    conn.rollback()  # A has finished and released x; let B go on
+    conn.close()
+    thread.join()
+    assert a.posts_read == 3
+    (b,) = b_report
+    assert b.errors == {}
+    assert b.posts_read == 0, "B read x's posts again from the cursor it listed before A"

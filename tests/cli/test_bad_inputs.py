@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PEOPLE_HEADER = "email,name,slack_id,manager_email,team,timezone\n"
 ACCOUNTS_HEADER = "email,platform,handle,consent_reference,policy_version\n"
 

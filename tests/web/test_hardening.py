@@ -16,7 +16,6 @@ from monitor.store import web_sessions as sessions
 from monitor.store.schema import AuditEventRow, FlagRow, PostRow, SignInThrottleRow, WebSessionRow
 from tests import factories as fx
 from tests.live_server import serving, signed_in
-from tests.pg_support import pg_settings, pg_store  # noqa: F401 (fixtures)
 from tests.web_support import build_world, client, csrf_of, sign_in
 
 
@@ -254,19 +253,17 @@ def test_http_links_stay_links(env, cora, url):
     assert 'rel="noopener noreferrer nofollow"' in page and "not a web link" not in page
 
 
-# --- the same on PostgreSQL ----------------------------------------------------------------
-
-def test_lockout_and_sign_out_hold_on_postgresql(pg_settings, pg_store):  # noqa: F811
-    build_world(pg_store)
-    c = client(pg_settings, pg_store)
+def test_lockout_and_sign_out_hold_on_either_store(store_settings, store):
+    build_world(store)
+    c = client(store_settings, store)
     answers = [_try(c, "cora", "wrong password!").status_code for _ in range(5)]
     assert answers == [401, 401, 401, 401, 429]
     assert _try(c, "cora", fx.PASSWORD).status_code == 429
-    signed = sign_in(client(pg_settings, pg_store), "audrey")
+    signed = sign_in(client(store_settings, store), "audrey")
     stolen = dict(signed.cookies)
     signed.post("/logout", data={"csrf_token": csrf_of(signed, "/flags")})
-    replay = client(pg_settings, pg_store)
+    replay = client(store_settings, store)
     replay.cookies.update(stolen)
     assert replay.get("/flags").status_code == 303
-    with pg_store.session() as s:
+    with store.session() as s:
         assert s.scalars(select(WebSessionRow)).one().ended_at is not None

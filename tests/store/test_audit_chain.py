@@ -11,9 +11,11 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.compliance.review import review
 from monitor.compliance.users import Viewer
+from monitor.store import Store
 from monitor.store.audit import latest_head, record, verify
 from monitor.store.schema import FlagRow, PostRow
 from tests import factories as fx
+from tests.web_support import build_world
 
 runner = CliRunner()
 REVIEWER = Viewer(user_id=1, username="cora", role="compliance", person_id=None)
@@ -222,6 +224,31 @@ def test_each_tamper_is_named(populated, sql, says):
     assert says in problem
 
 
+def test_log_verify_names_a_changed_flag_and_a_truncated_tail(
+    store: Store, store_config: Path
+) -> None:
+    # On both backends, through the CLI, over the dashboard's world.
+    w = build_world(store)
+    r = runner.invoke(app, ["log", "head", "--config", str(store_config)])
+    assert r.exit_code == 0, r.output
+    saved = r.stdout.strip()
+    r = runner.invoke(app, ["log", "verify", "--config", str(store_config), "--head", saved])
+    assert r.exit_code == 0, r.output
+    assert "ok: 3 entries, 3 flags checked" in r.output
+    with store.engine.begin() as conn:  # a row changed behind the log's back
+        conn.execute(text("UPDATE flags SET status = 'dismissed' WHERE id = :id"),
+                     {"id": w.flags["eve"]})
+    r = runner.invoke(app, ["log", "verify", "--config", str(store_config)])
+    assert r.exit_code == 1
+    assert f"flag {w.flags['eve']}" in r.output
+    with store.engine.begin() as conn:  # and the newest entry removed
+        conn.execute(text("UPDATE flags SET status = 'open' WHERE id = :id"),
+                     {"id": w.flags["eve"]})
+        conn.execute(text("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)"))
+    r = runner.invoke(app, ["log", "verify", "--config", str(store_config), "--head", saved])
+    assert r.exit_code == 1 and "chain head" in r.output
+
+
 def test_a_deleted_flag_is_named(populated):
     store, ids = populated
     _raw(store, "DELETE FROM findings WHERE flag_id = :i", i=ids[0])
@@ -270,13 +297,9 @@ def test_an_edited_post_re_records_its_flags(fresh_store):
     assert rep.ok, rep.first_broken
 
 
-def test_migration_0007_rechains_an_old_log_and_says_so(tmp_path: Path):
+def test_migration_0007_rechains_an_old_log_and_says_so(store_url: str):
     """A log written before 0007 (first-format states) is re-chained; tampering stays named."""
-    _rechains_an_old_log(f"sqlite:///{tmp_path / 'old.db'}")
-
-
-def test_migration_0007_rechains_an_old_log_on_postgresql(pg_database: str):
-    _rechains_an_old_log(pg_database)
+    _rechains_an_old_log(store_url)
 
 
 def _rechains_an_old_log(url: str) -> None:
