@@ -6,56 +6,42 @@ Only the files are checked here; the rules are measured on them once, by the int
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
-from pathlib import Path
 
 from bench import heldout_round3 as gen
+from tests.rules.heldout_files import (
+    assert_fresh,
+    assert_generator_output,
+    assert_sizes_and_fields,
+    rows,
+)
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "secrets-heldout"
 MINIMUM = {"round3_credentials_positive": 300, "round3_credentials_hard_negative": 300,
            "round3_pii_positive": 300, "round3_pii_negative": 500}
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (DATA / f"{name}.jsonl").open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 def test_committed_files_are_the_generator_output() -> None:
     """Nobody edited a case by hand after it was generated."""
-    built = gen.build()
-    assert set(built) == set(MINIMUM)
-    for name, rows in built.items():
-        want = [json.loads(json.dumps({"id": f"{name}-{i}", **r}, ensure_ascii=False))
-                for i, r in enumerate(rows)]
-        assert _rows(name) == want, name
+    assert_generator_output(gen.build, MINIMUM)
 
 
 def test_sizes_kinds_and_fields() -> None:
     """Each file is at least as big as the brief asks, and every row names its kind."""
-    for name, least in MINIMUM.items():
-        rows = _rows(name)
-        assert len(rows) >= least, name
-        assert all(set(r) == {"id", "kind", "text"} and r["kind"] and r["text"] for r in rows)
-        assert len({r["text"] for r in rows}) == len(rows), f"{name} has duplicate texts"
+    assert_sizes_and_fields(MINIMUM)
     providers = {display for _k, display, _e, _g, _ev in gen.FORMATS}
     assert len(providers) >= 60
 
 
 def test_no_case_repeats_an_earlier_round() -> None:
     """Round 3 is fresh: none of its texts occurs in rounds 1 or 2."""
-    earlier = {r["text"] for p in DATA.glob("*.jsonl") if not p.name.startswith("round3_")
-               for r in _rows(p.stem)}
-    for name in MINIMUM:
-        assert not earlier & {r["text"] for r in _rows(name)}, name
+    assert_fresh("round3_", MINIMUM)
 
 
 def test_check_digits_hold() -> None:
     """Cards pass Luhn and IBANs mod 97, in the committed PII positives themselves."""
     kinds: Counter[str] = Counter()
-    for row in _rows("round3_pii_positive"):
+    for row in rows("round3_pii_positive"):
         if row["kind"] == "card":
             number = re.search(r"\d[\d ]{12,20}\d", row["text"])
             assert number and gen._luhn_ok(number.group().replace(" ", "")), row["text"]

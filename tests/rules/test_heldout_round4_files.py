@@ -6,57 +6,43 @@ Only the files are checked here; the rules are measured on them once, by the int
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections import Counter
-from pathlib import Path
 
 from bench import heldout_round4 as gen
+from tests.rules.heldout_files import (
+    assert_fresh,
+    assert_generator_output,
+    assert_sizes_and_fields,
+    rows,
+)
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "secrets-heldout"
 MINIMUM = {"round4_credentials_positive": 600, "round4_credentials_hard_negative": 600,
            "round4_pii_positive": 600, "round4_pii_negative": 1000}
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (DATA / f"{name}.jsonl").open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 def test_committed_files_are_the_generator_output() -> None:
     """Nobody edited a case by hand after it was generated."""
-    built = gen.build()
-    assert set(built) == set(MINIMUM)
-    for name, rows in built.items():
-        want = [json.loads(json.dumps({"id": f"{name}-{i}", **r}, ensure_ascii=False))
-                for i, r in enumerate(rows)]
-        assert _rows(name) == want, name
+    assert_generator_output(gen.build, MINIMUM)
 
 
 def test_sizes_kinds_and_fields() -> None:
     """Each file is at least as big as the brief asks, and every row names its kind."""
-    for name, least in MINIMUM.items():
-        rows = _rows(name)
-        assert len(rows) >= least, name
-        assert all(set(r) == {"id", "kind", "text"} and r["kind"] and r["text"] for r in rows)
-        assert len({r["text"] for r in rows}) == len(rows), f"{name} has duplicate texts"
-    assert len({r["kind"] for r in _rows("round4_credentials_positive")}) >= 150
+    assert_sizes_and_fields(MINIMUM)
+    assert len({r["kind"] for r in rows("round4_credentials_positive")}) >= 150
     assert len({display for _k, display, _v, _g in gen.FORMATS}) >= 100
 
 
 def test_no_case_repeats_an_earlier_round() -> None:
     """Round 4 is fresh: none of its texts occurs in rounds 1 to 3 (compared, not read by hand)."""
-    earlier = {r["text"] for p in DATA.glob("*.jsonl") if not p.name.startswith("round4_")
-               for r in _rows(p.stem)}
-    for name in MINIMUM:
-        assert not earlier & {r["text"] for r in _rows(name)}, name
+    assert_fresh("round4_", MINIMUM)
 
 
 def test_check_digits_hold() -> None:
     """Cards pass Luhn, IBANs mod 97 and GitHub tokens their CRC32, in the committed files."""
     kinds: Counter[str] = Counter()
-    for row in _rows("round4_pii_positive"):
+    for row in rows("round4_pii_positive"):
         if row["kind"] == "card":
             number = re.search(r"\d[\d ]{12,20}\d", row["text"])
             assert number and gen._luhn_ok(number.group().replace(" ", "")), row["text"]
@@ -65,13 +51,13 @@ def test_check_digits_hold() -> None:
             iban = re.search(r"[A-Z]{2}\d{2}(?: [A-Z0-9]{1,4})+", row["text"])
             assert iban and gen._iban_ok(iban.group().replace(" ", "")), row["text"]
             kinds["iban"] += 1
-    for row in _rows("round4_credentials_positive"):
+    for row in rows("round4_credentials_positive"):
         if row["kind"] == "github_pat_classic":
             tok = re.search(r"ghp_([A-Za-z0-9]{30})([A-Za-z0-9]{6})", row["text"])
             assert tok and gen.base62(zlib.crc32(tok.group(1).encode()), 6) == tok.group(2)
             kinds["ghp"] += 1
     assert kinds["card"] and kinds["iban"] and kinds["ghp"]
-    for row in _rows("round4_pii_negative"):
+    for row in rows("round4_pii_negative"):
         if row["kind"] == "fails_check_digit" and "Luhn" in row["text"]:
             number = re.search(r"\d{16}", row["text"])
             assert number and not gen._luhn_ok(number.group())
