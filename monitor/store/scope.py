@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from sqlalchemy import and_, false, select
-from sqlalchemy.orm import Session
 
 from monitor.domain import FlagStatus
 from monitor.store.schema import FlagRow, PersonRow
@@ -46,17 +45,3 @@ def flag_scope(viewer: Viewer) -> Any:
     if viewer.role == "employee":
         return and_(FlagRow.person_id == viewer.person_id, live)
     return false()
-
-
-def can_see_person(session: Session, viewer: Viewer, person_id: int | None) -> bool:
-    """Whether ``viewer`` may see data about this person."""
-    if viewer.sees_everything:
-        return True
-    if person_id is None or viewer.person_id is None:
-        return False
-    if viewer.role == "employee":
-        return person_id == viewer.person_id
-    if viewer.role == "manager":
-        ids = team_ids_query(viewer.person_id).subquery()
-        return session.scalar(select(ids.c.id).where(ids.c.id == person_id)) is not None
-    return False
