@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from monitor.config import Settings, optional_secret, secret
+from monitor.errors import ConfigError
 from monitor.slack.client import web_client
 from monitor.store import Store
 from monitor.store.people import slack_contacts
@@ -74,7 +75,13 @@ def check_slack(settings: Settings, store: Store) -> SetupReport:
     if not slack.enabled:
         report.add("warn", "[slack] enabled", "false: nudges go to the console notifier "
                    "until it is true")
-    client = web_client(settings, secret(slack.bot_token_env, what="Slack bot token"))
+    try:
+        token = secret(slack.bot_token_env, what="Slack bot token")
+    except ConfigError as exc:
+        report.add("fail", "bot token", str(exc))
+        _people_offline(report, store)
+        return report
+    client = web_client(settings, token)
     auth = _call(report, "bot token (auth.test)", lambda: client.auth_test())
     if auth is None:
         return report
@@ -174,6 +181,24 @@ def _directory(client: WebClient) -> Iterator[dict[str, Any]]:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return
+
+
+def _people_offline(report: SetupReport, store: Store) -> None:
+    """What can be told without Slack: who is imported, and who has no Slack id yet (they can
+    only be reached once Slack knows their e-mail)."""
+    with store.session() as s:
+        people = slack_contacts(s)
+    if not people:
+        report.add("fail", "people", "nobody is imported: `socialguide people import` with "
+                   "Slack ids (or e-mails Slack knows)")
+        return
+    missing = [email for email, slack_id in people if not slack_id]
+    for email in missing:
+        report.add("warn", "person", f"{email}: no Slack id; reachable only if Slack knows "
+                   "this e-mail (checked once the bot token works)")
+    report.add("warn" if missing else "ok", "people",
+               f"{len(people)} imported, {len(people) - len(missing)} with a Slack id; "
+               "the workspace was not asked")
 
 
 def _check_people(report: SetupReport, client: WebClient, store: Store) -> None:

@@ -112,3 +112,15 @@ def test_missing_app_token_and_unreachable_api(ready: Path, monkeypatch: pytest.
     assert code == 1
     assert len(lines) == 1 and lines[0].startswith(
         "fail  bot token (auth.test): cannot reach the Slack API")
+
+
+def test_without_a_bot_token_it_still_names_people_without_a_slack_id(
+        ready: Path, monkeypatch: pytest.MonkeyPatch, fake_slack: FakeSlackServer) -> None:
+    monkeypatch.delenv("SG_CHECK_BOT")
+    code, lines, _err = _check(ready)
+    assert code == 1
+    assert lines[0] == "fail  bot token: environment variable SG_CHECK_BOT (Slack bot token) is not set"
+    assert any("bob@example.com: no Slack id" in line for line in lines), lines
+    assert not any("alice@example.com" in line for line in lines)
+    assert any("people: 2 imported, 1 with a Slack id" in line for line in lines), lines
+    assert fake_slack.fake.calls_to("auth.test") == []
