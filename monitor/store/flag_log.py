@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.store.schema import (
@@ -75,6 +75,37 @@ def filtered(viewer: Viewer, query: FlagFilter) -> Any:
         stmt = stmt.where(or_(FlagRow.excerpt.ilike(pattern, escape="\\"), in_post))
     return stmt.order_by(FlagRow.created_at.desc(), FlagRow.id.desc())
 
+
+
+def count_matching(session: Session, viewer: Viewer, query: FlagFilter) -> int:
+    """How many flags the viewer may see match ``query``: the log says it above its first page."""
+    ids = filtered(viewer, query).order_by(None).with_only_columns(FlagRow.id).subquery()
+    return int(session.scalar(select(func.count()).select_from(ids)) or 0)
+
+
+class FilterChoices(NamedTuple):
+    """The values the log's filters can take for this viewer: what is in their part of the log."""
+
+    teams: list[str]
+    platforms: list[str]
+    rules: list[str]
+
+
+def filter_choices(session: Session, viewer: Viewer) -> FilterChoices:
+    """Teams, platforms and finding sources of the flags ``viewer`` may see (a manager's list
+    names no other team's values; shadow-only sources stay compliance's)."""
+    scope = flag_scope(viewer)
+    where = [scope] if scope is not None else []
+
+    def distinct(column: Any, *more: Any) -> list[str]:
+        stmt = select(column).distinct().where(*where, *more, column.is_not(None))
+        return sorted(str(v) for v in session.scalars(stmt) if str(v).strip())
+
+    rule_stmt = select(FindingRow.source).join(FlagRow, FlagRow.id == FindingRow.flag_id)
+    if not viewer.sees_everything:
+        rule_stmt = rule_stmt.where(FindingRow.shadow.is_(False))
+    rules = sorted({str(v) for v in session.scalars(rule_stmt.where(*where).distinct()) if v})
+    return FilterChoices(distinct(FlagRow.team), distinct(FlagRow.platform), rules)
 
 
 def flags_after(session: Session, viewer: Viewer, query: FlagFilter,

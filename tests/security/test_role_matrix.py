@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Mount
 
 from monitor.config import Settings, settings_from_dict
 from monitor.store import Store
+from monitor.store.schema import FlagRow
 from monitor.web import create_app
 from tests.web_support import World, build_world, client, csrf_of, sign_in
 
@@ -58,6 +59,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/flags/{flag_id:int}/reveal"): REVIEWERS,
     ("POST", "/flags/{flag_id:int}/reveal-secret"): COMPLIANCE_ONLY,
     ("POST", "/flags/{flag_id:int}/hold"): COMPLIANCE_ONLY,
+    ("POST", "/flags/{flag_id:int}/findings/{finding_id:int}/verdict"): REVIEWERS,
     ("GET", "/export/flags.{fmt}"): _signed_only(employee=HIDDEN),
     ("GET", "/reports"): SEE_ALL,
     ("GET", "/reports/report.csv"): SEE_ALL,
@@ -73,6 +75,7 @@ FORMS = {
     "/flags/{flag_id:int}/reveal": {"reason": "role matrix check"},
     "/flags/{flag_id:int}/reveal-secret": {"reason": "role matrix check"},
     "/flags/{flag_id:int}/hold": {"hold": "1", "reason": "role matrix"},
+    "/flags/{flag_id:int}/findings/{finding_id:int}/verdict": {"verdict": "confirmed"},
     "/check": {"text": "hello there"},
     "/login": {"username": "nobody", "password": "not it at all"},
 }
@@ -121,9 +124,9 @@ def test_every_route_has_a_decided_role_matrix(world):
     assert not stale, f"MATRIX names routes the app no longer has: {stale}"
 
 
-def _concrete(path: str, flag_id: int) -> str:
+def _concrete(path: str, flag_id: int, finding_id: int) -> str:
     return (path.replace("{flag_id:int}", str(flag_id)).replace("{fmt}", "csv")
-            .replace("{path:path}", "style.css"))
+            .replace("{finding_id:int}", str(finding_id)).replace("{path:path}", "style.css"))
 
 
 def _outcome(r: Any) -> str:
@@ -147,7 +150,9 @@ def test_route_answers_each_role_as_decided(world, method, path, role):
     c: TestClient = client(settings, store)
     if role != "anonymous":
         sign_in(c, USERS[role])
-    url = _concrete(path, w.flags["eve"])
+    with store.session() as s:
+        finding_id = s.get(FlagRow, w.flags["eve"]).findings[0].id
+    url = _concrete(path, w.flags["eve"], finding_id)
     if method == "GET":
         r = c.get(url)
     else:

@@ -301,3 +301,26 @@ def test_review_hold_and_exports_keep_the_chain_whole(env, cora):
     with store.session() as s:
         assert verify(s).ok
         assert s.scalar(select(func.count()).where(AuditEventRow.action == "flags.export")) == 2
+
+
+def _options(html: str, name: str) -> list[str]:
+    select_html = re.search(rf'<select name="{name}">(.*?)</select>', html, re.S)
+    assert select_html, name
+    return re.findall(r'<option value="([^"]*)"', select_html.group(1))
+
+
+def test_filters_offer_the_values_in_the_viewers_part_of_the_log_and_count_matches(env, cora):
+    settings, store, w = env
+    everything = cora.get("/flags").text
+    assert _options(everything, "team") == ["", "Ops", "Sales"]
+    assert _options(everything, "platform") == ["", "bluesky", "mastodon"]
+    assert "rule:conf.codename" in _options(everything, "rule")
+    assert 'id="result-count">3 flags match.' in everything
+    narrowed = cora.get("/flags", params={"team": "Ops"}).text
+    assert 'id="result-count">1 flag matches these filters.' in narrowed
+    mia = sign_in(client(settings, store), "mia")
+    theirs = mia.get("/flags").text
+    assert _options(theirs, "team") == ["", "Sales"]  # no other team's name in a manager's list
+    assert "rule:disp.competitor" not in _options(theirs, "rule")
+    assert "shadow" not in _options(theirs, "status")
+    assert "shadow" in _options(everything, "status")

@@ -16,6 +16,7 @@ from monitor.compliance import queries, review
 from monitor.compliance.users import Viewer
 from monitor.store import Session, audit, web_sessions
 from monitor.store.audit import record
+from monitor.store.flag_log import count_matching, filter_choices
 from monitor.web.deps import Context, SignedIn, WebContext
 from monitor.web.security import checked_form
 from monitor.web.views import flag_detail
@@ -38,12 +39,15 @@ def flag_log(request: Request, web: Context, viewer: SignedIn) -> Response:
     query = queries.parse_query(params)
     with web.store.session() as s:
         pg = queries.flag_page(s, viewer, query, after=after, limit=limit)
+        matching = count_matching(s, viewer, query)
+        choices = filter_choices(s, viewer)
     base = query.as_params()
     next_url = "/flags?" + urlencode({**base, "after": pg.next_cursor, "limit": limit}) \
         if pg.next_cursor else None
     qs = urlencode(base)
     return web.page(request, "flags.html", viewer=viewer, rows=pg.rows, query=query,
-                    next_url=next_url, qs=qs, limit=limit, first=after is None)
+                    next_url=next_url, qs=qs, limit=limit, first=after is None,
+                    matching=matching, choices=choices)
 
 
 @router.get("/flags/{flag_id:int}")
