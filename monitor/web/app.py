@@ -24,7 +24,14 @@ from monitor.errors import InputError, NotFoundError
 from monitor.masking import SecretKeeping
 from monitor.store import Store
 from monitor.web import check_page
-from monitor.web.deps import HERE, SignInRequired, WebContext, author_label, safe_url
+from monitor.web.deps import (
+    HERE,
+    SignInRequired,
+    WebContext,
+    author_label,
+    safe_url,
+    viewer_if_signed_in,
+)
 from monitor.web.oidc import OidcClient
 from monitor.web.routes import ROUTERS
 from monitor.web.security import CSRF_FIELD, CsrfError, SecurityHeaders, pseudonym_key, session_key
@@ -92,22 +99,26 @@ def _error_pages(app: FastAPI, web: WebContext) -> None:
     @app.exception_handler(BadQuery)
     @app.exception_handler(InputError)
     async def _bad(request: Request, exc: Exception) -> Response:
-        return web.page(request, "error.html", 400, title="Bad request", message=str(exc))
+        return web.page(request, "error.html", 400, title="Bad request", message=str(exc),
+                        viewer=viewer_if_signed_in(request, web))
 
     @app.exception_handler(NotFoundError)
     async def _nf(request: Request, _exc: Exception) -> Response:
         return web.page(request, "error.html", 404, title="Not found",
-                        message="There is nothing here, or you may not see it.")
+                        message="There is nothing here, or you may not see it.",
+                        viewer=viewer_if_signed_in(request, web))
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, _exc: Exception) -> Response:
         return web.page(request, "error.html", 403, title="Form expired",
-                        message="The form was missing its security token. Reload and try again.")
+                        message="The form was missing its security token. Reload and try again.",
+                        viewer=viewer_if_signed_in(request, web))
 
     @app.exception_handler(404)
     async def _404(request: Request, _exc: Exception) -> Response:
         return web.page(request, "error.html", 404, title="Not found",
-                        message="There is nothing here, or you may not see it.")
+                        message="There is nothing here, or you may not see it.",
+                        viewer=viewer_if_signed_in(request, web))
 
     @app.exception_handler(405)
     async def _405(request: Request, _exc: Exception) -> Response:
@@ -118,4 +129,4 @@ def _error_pages(app: FastAPI, web: WebContext) -> None:
         log.error("dashboard error on %s: %s", request.url.path, type(exc).__name__,
                   exc_info=exc)
         return web.page(request, "error.html", 500, title="Something went wrong",
-                        message="The error was logged.")
+                        message="The error was logged.", viewer=viewer_if_signed_in(request, web))

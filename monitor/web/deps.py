@@ -83,6 +83,19 @@ def signed_in(request: Request, web: Context) -> Viewer:
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 
 
+def viewer_if_signed_in(request: Request, web: WebContext) -> Viewer | None:
+    """The signed-in viewer, or None: an error page keeps the navigation of whoever sees it,
+    and must never fail itself (a broken store gives a page without navigation)."""
+    try:
+        sid = request.session.get("sid")
+        with web.store.session() as s:
+            uid = sessions.user_of(s, sid, web.lifetime)
+            user = s.get(UserRow, uid) if uid is not None else None
+            return None if user is None or user.disabled else viewer_of(user)
+    except Exception:  # noqa: BLE001 - the error page is already the answer to an error
+        return None
+
+
 # Role checks answer 404, as for a page that is not there: a viewer learns nothing about what
 # exists. Review routes check their role in the handler instead, after the CSRF check, so a
 # forged form is refused as such whoever sends it.

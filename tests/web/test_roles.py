@@ -228,3 +228,17 @@ def test_sign_in_next_cannot_redirect_off_site(env):
     r = c.post("/login", data={"username": "cora", "password": "correct horse battery",
                                "csrf_token": token, "next": "//evil.example/x"})
     assert r.headers["location"] == "/flags"
+
+
+def test_error_pages_keep_the_navigation_of_whoever_is_signed_in(env, clients):
+    settings, store, _ = env
+    page = clients["mia"].get("/flags/999999")
+    assert page.status_code == 404
+    assert '<a href="/check">Check a draft</a>' in page.text and "Sign out" in page.text
+    assert "mia · manager" in page.text
+    bad = clients["cora"].get("/flags", params={"category": "bogus"})
+    assert bad.status_code == 400
+    assert '<a href="/reports">Reports</a>' in bad.text and "cora · compliance" in bad.text
+    anonymous = client(settings, store).get("/no-such-page")
+    assert anonymous.status_code == 404
+    assert "Sign out" not in anonymous.text and "Check a draft" not in anonymous.text
