@@ -9,7 +9,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from monitor.config import Settings
@@ -75,13 +75,58 @@ class RuleStats:
 
 
 @dataclass(slots=True)
+class ShadowStats(RuleStats):
+    """What one rule or model in shadow would have flagged: the evidence for promoting it
+    (or retiring it) without anyone having been nudged by it."""
+
+    flags: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    examples: list[int] = field(default_factory=list)  # newest flag ids, for compliance
+
+
+@dataclass(slots=True)
+class Change:
+    """One figure for the last period against the period before it."""
+
+    current: float | None
+    previous: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.current is None or self.previous is None:
+            return None
+        return round(self.current - self.previous, 3)
+
+
+@dataclass(slots=True)
+class Changes:
+    """What changed this month: the last ``days`` days against the ``days`` before them.
+
+    Independent of the report's window, so a 90-day report still says which way things moved
+    lately."""
+
+    days: int
+    since: datetime
+    previous_since: datetime
+    flags: Change = field(default_factory=lambda: Change(0, 0))
+    flags_by_category: dict[str, Change] = field(default_factory=dict)
+    self_resolved_share: Change = field(default_factory=lambda: Change(None, None))
+    false_positive_rate: Change = field(default_factory=lambda: Change(None, None))
+    judged: Change = field(default_factory=lambda: Change(0, 0))
+    nudges_sent: Change = field(default_factory=lambda: Change(0, 0))
+    person_weeks_over_budget: Change = field(default_factory=lambda: Change(0, 0))
+
+
+@dataclass(slots=True)
 class Report:
     """Everything the report page, the CSV and the CLI show."""
 
     since: datetime
     until: datetime
     weekly: dict[str, dict[str, int]] = field(default_factory=dict)  # week -> category -> n
+    # Flags people saw; shadow flags (seen by nobody but compliance) are counted apart.
     flags_total: int = 0
+    shadow_total: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     resolved: int = 0
     self_resolved: int = 0
@@ -89,6 +134,7 @@ class Report:
     ttr_p90_hours: float | None = None
     ttr_by_category: dict[str, float] = field(default_factory=dict)
     rules: list[RuleStats] = field(default_factory=list)
+    shadow_rules: list[ShadowStats] = field(default_factory=list)
     nudges_sent: int = 0
     nudges_weekly: dict[str, int] = field(default_factory=dict)
     weekly_budget: int = 0
@@ -98,6 +144,7 @@ class Report:
     # Drafts checked before posting (a leading indicator): week -> category -> drafts, with
     # "*" for every checked draft. No text and no person behind any of these numbers.
     drafts_weekly: dict[str, dict[str, int]] = field(default_factory=dict)
+    changes: Changes | None = None
 
     @property
     def drafts_checked(self) -> int:
@@ -106,6 +153,16 @@ class Report:
     @property
     def self_resolved_share(self) -> float | None:
         return round(self.self_resolved / self.resolved, 3) if self.resolved else None
+
+    @property
+    def judged(self) -> int:
+        return sum(r.confirmed + r.not_a_concern for r in self.rules)
+
+    @property
+    def false_positive_rate(self) -> float | None:
+        """Share of reviewer and employee verdicts on live findings that said "not a concern"."""
+        judged = self.judged
+        return round(sum(r.not_a_concern for r in self.rules) / judged, 3) if judged else None
 
     @property
     def categories(self) -> list[str]:
@@ -119,23 +176,34 @@ class Report:
         return sorted(self.rules, key=lambda r: (-r.not_a_concern, -r.findings, r.source))[:n]
 
 
+CHANGE_DAYS = 30
+
+
 def build_report(
     session: Session, settings: Settings, since: datetime, until: datetime | None = None
 ) -> Report:
-    """Compute the report over flags, feedback and nudges created in [since, until)."""
+    """Compute the report over flags, feedback and nudges created in [since, until), with
+    what changed in the last 30 days against the 30 before."""
     until = until or utcnow()
+    rep = _figures(session, settings, since, until)
+    rep.changes = _changes(session, settings, until, CHANGE_DAYS)
+    return rep
+
+
+def _figures(session: Session, settings: Settings, since: datetime, until: datetime) -> Report:
     rep = Report(since=since, until=until, weekly_budget=settings.guidance.weekly_budget)
-    weekly: dict[str, Counter[str]] = defaultdict(Counter)
+    weekly: dict[str, Counter[str]] = {w: Counter() for w in weeks_between(since, until)}
     status: Counter[str] = Counter()
     ttr: list[float] = []
     ttr_cat: dict[str, list[float]] = defaultdict(list)
     flag_rows = flags_in(session, since, until)
     for at, category, st, resolution, resolved_at in flag_rows:
-        rep.flags_total += 1
         status[st] += 1
         if st == "shadow":
+            rep.shadow_total += 1
             continue
-        weekly[week_start(at)][category] += 1
+        rep.flags_total += 1
+        weekly.setdefault(week_start(at), Counter())[category] += 1
         if st == "resolved":
             rep.resolved += 1
             if resolution == "self_resolved":
@@ -150,7 +218,7 @@ def build_report(
         rep.ttr_median_hours = round(statistics.median(ttr), 2)
         rep.ttr_p90_hours = round(sorted(ttr)[max(0, int(len(ttr) * 0.9 + 0.5) - 1)], 2)
     rep.ttr_by_category = {c: round(statistics.median(v), 2) for c, v in sorted(ttr_cat.items())}
-    rep.rules = _rule_stats(session, since, until)
+    rep.rules, rep.shadow_rules = _rule_stats(session, since, until)
     _nudges(session, rep, since, until)
     from monitor.guidance.draft_counts import weekly_counts
 
@@ -158,29 +226,88 @@ def build_report(
     return rep
 
 
-def _rule_stats(session: Session, since: datetime, until: datetime) -> list[RuleStats]:
-    stats: dict[str, RuleStats] = {}
-    sources_of: dict[int, set[str]] = defaultdict(set)
-    rows = finding_sources_in(session, since, until)
-    for flag_id, source in rows:
-        stats.setdefault(source, RuleStats(source)).findings += 1
-        sources_of[flag_id].add(source)
+def weeks_between(since: datetime, until: datetime) -> list[str]:
+    """Every week that starts in or overlaps [since, until), so a quiet week shows as zero
+    on a chart instead of vanishing from the trend."""
+    first = date.fromisoformat(week_start(since))
+    last = date.fromisoformat(week_start(until))
+    n = (last - first).days // 7
+    if n > 520:  # a --since decades back: only weeks that have data
+        return []
+    return [(first + timedelta(weeks=i)).isoformat() for i in range(n + 1)]
+
+
+def _changes(session: Session, settings: Settings, until: datetime, days: int) -> Changes:
+    start = until - timedelta(days=days)
+    before = start - timedelta(days=days)
+    cur = _figures(session, settings, start, until)
+    prev = _figures(session, settings, before, start)
+    ch = Changes(days=days, since=start, previous_since=before)
+    ch.flags = Change(cur.flags_total, prev.flags_total)
+    cur_cat, prev_cat = _per_category(cur), _per_category(prev)
+    ch.flags_by_category = {c: Change(cur_cat.get(c, 0), prev_cat.get(c, 0))
+                            for c in sorted(set(cur_cat) | set(prev_cat))}
+    ch.self_resolved_share = Change(cur.self_resolved_share, prev.self_resolved_share)
+    ch.false_positive_rate = Change(cur.false_positive_rate, prev.false_positive_rate)
+    ch.judged = Change(cur.judged, prev.judged)
+    ch.nudges_sent = Change(cur.nudges_sent, prev.nudges_sent)
+    ch.person_weeks_over_budget = Change(cur.person_weeks_over_budget,
+                                         prev.person_weeks_over_budget)
+    return ch
+
+
+def _per_category(rep: Report) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for counts in rep.weekly.values():
+        out.update(counts)
+    return out
+
+
+def _rule_stats(
+    session: Session, since: datetime, until: datetime
+) -> tuple[list[RuleStats], list[ShadowStats]]:
+    """Live findings' figures per rule or model, and apart from them what the same (or other)
+    sources found in shadow: a verdict on a shadow finding never moves a live rule's precision."""
+    live: dict[str, RuleStats] = {}
+    shadow: dict[str, ShadowStats] = {}
+    sources_of: dict[int, set[tuple[str, bool]]] = defaultdict(set)
+    shadow_flags: dict[str, set[int]] = defaultdict(set)
+    for flag_id, source, is_shadow, category in finding_sources_in(session, since, until):
+        if is_shadow:
+            sh = shadow.setdefault(source, ShadowStats(source))
+            sh.findings += 1
+            sh.categories[category] = sh.categories.get(category, 0) + 1
+            shadow_flags[source].add(flag_id)
+        else:
+            live.setdefault(source, RuleStats(source)).findings += 1
+        sources_of[flag_id].add((source, bool(is_shadow)))
+    for source, ids in shadow_flags.items():
+        shadow[source].flags = len(ids)
+        shadow[source].examples = sorted(ids, reverse=True)[:5]
     # The latest verdict per (flag, rule, person) counts once.
-    latest: dict[tuple[int, str, str], str] = {}
-    feedback = verdicts_in(session, since, until)
-    for flag_id, fb_source, role, actor, verdict in feedback:
+    latest: dict[tuple[int, str, bool, str], str] = {}
+    for flag_id, fb_source, role, actor, verdict in verdicts_in(session, since, until):
         if verdict not in ("confirmed", "not_a_concern"):
             continue
-        targets = [fb_source] if fb_source else sorted(sources_of.get(flag_id, ()))
-        for s in targets:
-            latest[(flag_id, s, f"{role}:{actor}")] = verdict
-    for (_flag, source, _who), verdict in latest.items():
-        rs = stats.setdefault(source, RuleStats(source))
+        on_flag = sources_of.get(flag_id, set())
+        if fb_source:  # a per-finding verdict: that source's finding, live or shadow
+            targets = [t for t in on_flag if t[0] == fb_source] or [(fb_source, False)]
+        else:  # a verdict on the whole flag labels its live findings only
+            targets = sorted(t for t in on_flag if not t[1])
+        for src, is_shadow in targets:
+            latest[(flag_id, src, is_shadow, f"{role}:{actor}")] = verdict
+    for (_flag, source, is_shadow, _who), verdict in latest.items():
+        rs: RuleStats = (shadow.setdefault(source, ShadowStats(source)) if is_shadow
+                         else live.setdefault(source, RuleStats(source)))
         if verdict == "confirmed":
             rs.confirmed += 1
         else:
             rs.not_a_concern += 1
-    return sorted(stats.values(), key=lambda r: (-r.findings, r.source))
+    return sorted(live.values(), key=_by_volume), sorted(shadow.values(), key=_by_volume)
+
+
+def _by_volume(r: RuleStats) -> tuple[int, str]:
+    return -r.findings, r.source
 
 
 def _nudges(session: Session, rep: Report, since: datetime, until: datetime) -> None:
@@ -214,6 +341,7 @@ def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
         ("window", "since", "", rep.since.isoformat()),
         ("window", "until", "", rep.until.isoformat()),
         ("flags", "total", "", str(rep.flags_total)),
+        ("flags", "shadow", "", str(rep.shadow_total)),
     ]
     rows += [("flags_by_status", s, "", str(n)) for s, n in sorted(rep.by_status.items())]
     for week, counts in rep.weekly.items():
@@ -236,6 +364,16 @@ def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
         ]
     rows += [("noisiest_rules", str(i + 1), r.source, str(r.not_a_concern))
              for i, r in enumerate(rep.noisiest())]
+    for sh in rep.shadow_rules:
+        rows += [
+            ("shadow_rule", sh.source, "findings", str(sh.findings)),
+            ("shadow_rule", sh.source, "flags", str(sh.flags)),
+            ("shadow_rule", sh.source, "confirmed", str(sh.confirmed)),
+            ("shadow_rule", sh.source, "not_a_concern", str(sh.not_a_concern)),
+            ("shadow_rule", sh.source, "precision", _num(sh.precision)),
+        ]
+        rows += [("shadow_rule", sh.source, f"category:{c}", str(n))
+                 for c, n in sorted(sh.categories.items())]
     rows += [
         ("nudges", "sent", "", str(rep.nudges_sent)),
         ("nudges", "weekly_budget_per_person", "", str(rep.weekly_budget)),
@@ -248,11 +386,35 @@ def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
     for week, counts in rep.drafts_weekly.items():
         rows += [("drafts_checked_per_week", week, "all" if c == "*" else c, str(n))
                  for c, n in sorted(counts.items())]
+    rows += change_rows(rep.changes)
+    return rows
+
+
+def change_rows(ch: Changes | None) -> list[tuple[str, str, str, str]]:
+    """"What changed this month" in long form: key, then current, previous and delta."""
+    if ch is None:
+        return []
+    section = f"change_last_{ch.days}d"
+    figures = [("flags", ch.flags), *((f"flags:{c}", v) for c, v in ch.flags_by_category.items()),
+               ("self_resolved_share", ch.self_resolved_share),
+               ("false_positive_rate", ch.false_positive_rate), ("verdicts", ch.judged),
+               ("nudges_sent", ch.nudges_sent),
+               ("person_weeks_over_budget", ch.person_weeks_over_budget)]
+    rows = [(section, "window", "since", ch.since.isoformat()),
+            (section, "window", "previous_since", ch.previous_since.isoformat())]
+    for key, c in figures:
+        rows += [(section, key, "current", _num(c.current)),
+                 (section, key, "previous", _num(c.previous)),
+                 (section, key, "delta", _num(c.delta))]
     return rows
 
 
 def _num(v: float | None) -> str:
     return "" if v is None else f"{v:g}"
+
+
+def _change_json(c: Change) -> dict[str, float | None]:
+    return {"current": c.current, "previous": c.previous, "delta": c.delta}
 
 
 def report_csv(rep: Report) -> str:
@@ -268,6 +430,18 @@ def report_json(rep: Report) -> str:
     data["since"], data["until"] = rep.since.isoformat(), rep.until.isoformat()
     data["self_resolved_share"] = rep.self_resolved_share
     data["rules"] = [{**asdict(r), "precision": r.precision} for r in rep.rules]
+    data["shadow_rules"] = [{**asdict(r), "precision": r.precision} for r in rep.shadow_rules]
+    data["false_positive_rate"] = rep.false_positive_rate
+    if rep.changes is not None:
+        ch = rep.changes
+        data["changes"] = {
+            "days": ch.days, "since": ch.since.isoformat(),
+            "previous_since": ch.previous_since.isoformat(),
+            **{name: _change_json(getattr(ch, name)) for name in (
+                "flags", "self_resolved_share", "false_positive_rate", "judged", "nudges_sent",
+                "person_weeks_over_budget")},
+            "flags_by_category": {c: _change_json(v) for c, v in ch.flags_by_category.items()},
+        }
     data["noisiest_rules"] = [r.source for r in rep.noisiest()]
     data["drafts_checked"] = rep.drafts_checked
     return json.dumps(data, indent=2, sort_keys=True)

@@ -23,9 +23,9 @@ def flags_in(session: Session, since: datetime, until: datetime) -> Iterable[Any
 
 
 def finding_sources_in(session: Session, since: datetime, until: datetime) -> Iterable[Any]:
-    """(flag_id, source) of findings on flags created in the window."""
+    """(flag_id, source, shadow, category) of findings on flags created in the window."""
     return session.execute(
-        select(FindingRow.flag_id, FindingRow.source)
+        select(FindingRow.flag_id, FindingRow.source, FindingRow.shadow, FindingRow.category)
         .join(FlagRow, FlagRow.id == FindingRow.flag_id)
         .where(FlagRow.created_at >= since, FlagRow.created_at < until)
         .execution_options(yield_per=5000)

@@ -131,3 +131,65 @@ def test_sign_in_filter_open_review_export(server, shots):
     assert sorted(p.name for p in shots.glob("*.png")) == [
         "01-flag-log.png", "02-filtered.png", "03-flag.png", "04-reviewed.png",
         "05-reports.png"]
+
+
+# Every word of up to 24 characters in an excerpt cell must sit on one line.
+_BROKEN_WORDS_JS = """() => {
+  const broken = [];
+  for (const cell of document.querySelectorAll('td.excerpt')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(/\\S+/g)) {
+        if (m[0].length > 24) continue;
+        const r = document.createRange();
+        r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+        const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_excerpts_wrap_between_words_and_charts_span_the_page_at_800px(server, shots):
+    """At 800 px the log's excerpts wrap at spaces (never mid-word) and the report's charts use
+    the page's width, with labelled axes."""
+    from playwright.sync_api import sync_playwright
+
+    from tests import factories as fx
+
+    base, store, _flags = server
+    with store.session() as s:
+        author = fx.person(s, "wendy@example.com", team="Sales", name="Wendy Words")
+        fx.flag(s, author, "Honestly the quarterly reconciliation spreadsheet for the "
+                "Northwind Kommunikationsabteilung contains extraordinarily confidential "
+                "information about everybody's compensation packages", category="confidential",
+                severity="medium", source="rule:conf.codename")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 800, "height": 900}).new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "cora")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("main button[type=submit]")
+            page.wait_for_url(f"{base}/flags")
+            cell = page.locator("td.excerpt", has_text="reconciliation")
+            assert cell.count() == 1
+            box = cell.bounding_box()
+            assert box is not None and box["height"] > 30  # it did wrap onto several lines
+            assert page.evaluate(_BROKEN_WORDS_JS) == []
+            page.screenshot(path=str(shots / "06-log-800px.png"), full_page=True)
+
+            page.goto(f"{base}/reports?since=12w")
+            main_width = page.evaluate("document.querySelector('main').clientWidth")
+            widths = page.evaluate(
+                "[...document.querySelectorAll('svg.chart')].map(e => e.getBoundingClientRect().width)")
+            assert widths and all(w >= 0.85 * main_width for w in widths), (widths, main_width)
+            labels = page.locator("svg.chart text.label").all_text_contents()
+            assert "flags" in labels and "week starting" in labels
+            assert page.locator("#changes tbody tr").count() >= 5
+            page.screenshot(path=str(shots / "07-reports-800px.png"), full_page=True)
+        finally:
+            browser.close()

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from monitor.cli import app
-from monitor.compliance.reports import build_report, parse_since, report_csv
+from monitor.compliance.reports import build_report, parse_since, report_csv, report_json
 from tests import factories as fx
 from tests.web_support import build_world, client, sign_in
 
@@ -78,3 +81,109 @@ def test_cli_report_writes_csv_json_and_html(store, store_config: Path, tmp_path
     assert "<svg" in (tmp_path / "r.html").read_text()
     r = runner.invoke(app, ["report", "--since", "soon", "--config", str(cfg)])
     assert r.exit_code == 1 and "--since" in r.output
+
+
+def _seed_shadow_and_older(store) -> dict[str, int]:
+    """On top of ``seed_report``: a shadow flag, a shadow finding beside a live one, verdicts on
+    both, and a flag 45 days ago (the month before the last one)."""
+    from monitor.store.schema import FeedbackRow, FindingRow
+
+    with store.session() as s:
+        p = fx.person(s, "c@example.com")
+        live = fx.flag(s, p, "x", category="hate", source="rule:hate.slur",
+                       created_at=fx.days_ago(3))
+        live.findings.append(FindingRow(category="hate", source="model:policy", severity="low",
+                                        score=0.4, spans=[], guidance="", shadow=True))
+        shadow = fx.flag(s, p, "y", category="offensive", source="model:policy", status="shadow",
+                         created_at=fx.days_ago(2))
+        shadow.findings[0].shadow = True
+        fx.flag(s, p, "z", category="financial", source="rule:fin.results",
+                created_at=fx.days_ago(45))
+        s.flush()
+        s.add(FeedbackRow(flag_id=shadow.id, source="model:policy", role="compliance",
+                          actor="cora", verdict="not_a_concern"))
+        s.add(FeedbackRow(flag_id=live.id, source=None, role="compliance", actor="cora",
+                          verdict="confirmed"))
+        return {"live": live.id, "shadow": shadow.id}
+
+
+def test_shadow_flags_are_counted_apart_and_reported_per_source(store_settings, store):
+    """The header counts what people saw; the shadow report says what shadow sources found, and
+    a verdict on a shadow finding never moves a live rule's precision."""
+    _seed(store)
+    ids = _seed_shadow_and_older(store)
+    with store.session() as s:
+        rep = build_report(s, store_settings, parse_since("90d"))
+    assert (rep.flags_total, rep.shadow_total) == (5, 1)
+    assert sum(sum(w.values()) for w in rep.weekly.values()) == rep.flags_total
+    shadow = {r.source: r for r in rep.shadow_rules}
+    assert list(shadow) == ["model:policy"]
+    sh = shadow["model:policy"]
+    assert (sh.findings, sh.flags, sh.categories) == (2, 2, {"hate": 1, "offensive": 1})
+    assert (sh.confirmed, sh.not_a_concern) == (0, 1)
+    assert sorted(sh.examples) == sorted(ids.values())
+    live = {r.source: r for r in rep.rules}
+    assert "model:policy" not in live
+    # The flag-level "confirmed" labelled the live finding only.
+    assert (live["rule:hate.slur"].confirmed, live["rule:hate.slur"].not_a_concern) == (1, 0)
+    rows = list(csv.reader(io.StringIO(report_csv(rep))))
+    assert ["flags", "shadow", "", "1"] in rows
+    assert ["shadow_rule", "model:policy", "not_a_concern", "1"] in rows
+
+
+def test_what_changed_this_month(store_settings, store):
+    """The last 30 days against the 30 before: flags by category, self-resolution, the
+    false-positive rate from verdicts, nudges and the budget."""
+    _seed(store)
+    _seed_shadow_and_older(store)
+    with store.session() as s:
+        rep = build_report(s, store_settings, parse_since("90d"))
+    ch = rep.changes
+    assert ch is not None and ch.days == 30
+    assert (ch.flags.current, ch.flags.previous, ch.flags.delta) == (4, 1, 3)
+    assert (ch.flags_by_category["financial"].current,
+            ch.flags_by_category["financial"].previous) == (0, 1)
+    assert ch.flags_by_category["pii"].current == 2
+    assert (ch.self_resolved_share.current, ch.self_resolved_share.previous) == (0.5, None)
+    assert ch.self_resolved_share.delta is None
+    # Live verdicts in the last 30 days: confirmed f1 and the hate flag, not a concern f2, f3.
+    assert (ch.judged.current, ch.false_positive_rate.current) == (4, 0.5)
+    assert (ch.nudges_sent.current, ch.nudges_sent.previous) == (6, 0)
+    assert ch.person_weeks_over_budget.current == 1
+    rows = list(csv.reader(io.StringIO(report_csv(rep))))
+    assert ["change_last_30d", "flags", "delta", "3"] in rows
+    assert ["change_last_30d", "flags:financial", "previous", "1"] in rows
+    data = json.loads(report_json(rep))
+    assert data["changes"]["flags"] == {"current": 4, "previous": 1, "delta": 3}
+    assert data["shadow_rules"][0]["source"] == "model:policy"
+
+
+def test_weekly_figures_have_every_week_of_the_window(store_settings, store):
+    """A quiet week is a zero on the chart, not a missing column that hides the trend."""
+    _seed(store)
+    with store.session() as s:
+        rep = build_report(s, store_settings, parse_since("12w"))
+    weeks = list(rep.weekly)
+    assert len(weeks) in (12, 13)
+    assert all(d == 7 for d in (
+        (date.fromisoformat(b) - date.fromisoformat(a)).days for a, b in itertools.pairwise(weeks)))
+    assert sum(1 for w in weeks if not rep.weekly[w]) >= 9
+
+
+def test_reports_page_shows_changes_shadow_report_and_labelled_charts(store_settings, store):
+    build_world(store)
+    _seed(store)
+    ids = _seed_shadow_and_older(store)
+    cora = sign_in(client(store_settings, store), "cora")
+    html = cora.get("/reports", params={"since": "90d"}).text
+    assert 'id="what-changed"' in html and "Flags people saw" in html
+    changes = html[html.index('id="changes"'):html.index("</table>", html.index('id="changes"'))]
+    # More flags than the month before (the world's three flags are today's), shown as rising.
+    assert re.search(r'Flags people saw</td>\s*<td>7</td>\s*<td>1</td>\s*<td class="up">\+6</td>',
+                     changes), changes
+    shadow = html[html.index('id="shadow-rules"'):]
+    shadow = shadow[:shadow.index("</table>")]
+    assert "model:policy" in shadow and f'href="/flags/{ids["shadow"]}"' in shadow
+    assert 'class="chart wide"' in html
+    assert ">flags</text>" in html and ">week starting</text>" in html  # labelled axes
+    assert "(+1 shadow)" in html

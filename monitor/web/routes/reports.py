@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from monitor.compliance.queries import BadQuery
 from monitor.compliance.reports import Report, build_report, parse_since, report_csv
 from monitor.store.audit import ChainHead, latest_head, record
-from monitor.web import charts
 from monitor.web.deps import Context, SeesEverything, WebContext
+from monitor.web.report_html import report_charts
 
 router = APIRouter()
 
@@ -35,16 +35,8 @@ def _report(web: WebContext, request: Request) -> tuple[str, Report, ChainHead |
 def reports(request: Request, web: Context, viewer: SeesEverything) -> Response:
     """The report since ``since`` (90 days by default), with its charts."""
     since_raw, rep, head = _report(web, request)
-    cats = rep.categories
-    weekly_chart = charts.stacked_bars(rep.weekly, cats, title="Flags per category per week")
-    nudge_chart = charts.stacked_bars(
-        {w: {"sent": n} for w, n in rep.nudges_weekly.items()}, ["sent"],
-        title="Nudges sent per week")
-    precision = [(r.source, r.precision) for r in rep.rules if r.precision is not None]
-    precision_chart = charts.hbars([(s, p) for s, p in precision if p is not None][:15])
     return web.page(request, "reports.html", viewer=viewer, rep=rep, since=since_raw,
-                    weekly_chart=weekly_chart, nudge_chart=nudge_chart,
-                    precision_chart=precision_chart, head=head)
+                    charts=report_charts(rep), head=head)
 
 
 @router.get("/reports/report.csv")
