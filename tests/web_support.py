@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fastapi.testclient import TestClient
 
 from monitor.config import Settings
+from monitor.guidance.draft_check import DraftChecker
 from monitor.store import Store
 from monitor.web import create_app
 from tests import factories as fx
@@ -47,8 +48,8 @@ def build_world(store: Store) -> World:
     return w
 
 
-def client(settings: Settings, store: Store) -> TestClient:
-    return TestClient(create_app(settings, store), follow_redirects=False)
+def client(settings: Settings, store: Store, checker: DraftChecker | None = None) -> TestClient:
+    return TestClient(create_app(settings, store, checker), follow_redirects=False)
 
 
 def csrf_of(c: TestClient, path: str = "/login") -> str:

@@ -1,7 +1,8 @@
 """``create_app``: builds the shared context, adds middleware, includes the routers.
 
-The routes themselves live in :mod:`monitor.web.routes` (one module per subject) and in
-:mod:`monitor.web.check_page`; what they share is :class:`monitor.web.deps.WebContext`.
+The routes themselves live in :mod:`monitor.web.routes` (one module per subject; the draft
+check, which also mounts its API, in :mod:`monitor.web.routes.check`); what they share is
+:class:`monitor.web.deps.WebContext`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from monitor.compliance.queries import BadQuery
 from monitor.config import Settings
 from monitor.domain import CATEGORIES, SEVERITY_ORDER
 from monitor.errors import InputError, NotFoundError
+from monitor.guidance.draft_check import DraftChecker
 from monitor.masking import SecretKeeping
 from monitor.store import Store
-from monitor.web import check_page
 from monitor.web.deps import (
     HERE,
     SignInRequired,
@@ -33,15 +34,16 @@ from monitor.web.deps import (
     viewer_if_signed_in,
 )
 from monitor.web.oidc import OidcClient
-from monitor.web.routes import ROUTERS
+from monitor.web.routes import ROUTERS, check
 from monitor.web.security import CSRF_FIELD, CsrfError, SecurityHeaders, pseudonym_key, session_key
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "sg_session"
 
 
-def create_app(settings: Settings, store: Store) -> FastAPI:
-    """Build the dashboard for one store and config."""
+def create_app(settings: Settings, store: Store, checker: DraftChecker | None = None) -> FastAPI:
+    """Build the dashboard for one store and config; ``checker`` replaces the draft checker
+    built from the config (a test gives one whose pipeline fails)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web = _context(settings, store)
     app.state.web = web
@@ -60,7 +62,7 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     _error_pages(app, web)
     for router in ROUTERS:
         app.include_router(router)
-    check_page.install(app, web)  # /check and /api/v1
+    check.install(app, web, checker)  # /check and /api/v1
     return app
 
 

@@ -135,8 +135,7 @@ def test_checked_drafts_leave_no_trace_but_the_weekly_counts(
                 time.sleep(0.05)
 
     broken = DraftChecker(settings, exploding_pipeline)  # and a check that fails
-    monkeypatch.setattr("monitor.web.check_page.checker_for", lambda _s: broken)
-    with serving(create_app(settings, store), log_level="debug") as web:
+    with serving(create_app(settings, store, checker=broken), log_level="debug") as web:
         r = httpx.post(f"{web}/api/v1/check", json={"text": DRAFTS[0]},
                        headers={"Authorization": f"Bearer {token}"}, timeout=60)
         assert r.status_code == 500

@@ -153,11 +153,10 @@ def test_the_rate_limit_is_per_token_with_retry_after(tmp_db_url: str) -> None:
 
 
 def test_a_pipeline_failure_is_500_with_a_request_id_and_no_text_logged(
-    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    api: Api, caplog: pytest.LogCaptureFixture,
 ) -> None:
     broken = DraftChecker(api.settings, exploding_pipeline)
-    monkeypatch.setattr("monitor.web.check_page.checker_for", lambda _s: broken)
-    with serving(create_app(api.settings, api.store)) as base:
+    with serving(create_app(api.settings, api.store, checker=broken)) as base:
         with caplog.at_level(logging.DEBUG):
             r = httpx.post(f"{base}/api/v1/check", json={"text": "quokka-lantern-5512 draft"},
                            headers={"Authorization": f"Bearer {api.token}"}, timeout=30)

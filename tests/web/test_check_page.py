@@ -87,12 +87,10 @@ def test_checking_writes_no_audit_entry_only_the_counter(env: tuple[Settings, St
             ("*", 1), ("credentials", 1)}
 
 
-def test_a_failing_check_shows_a_reference(env: tuple[Settings, Store],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_check_shows_a_reference(env: tuple[Settings, Store]) -> None:
     settings, store = env
     broken = DraftChecker(settings, exploding_pipeline)
-    monkeypatch.setattr("monitor.web.check_page.checker_for", lambda _s: broken)
-    c = sign_in(client(settings, store), "eve")
+    c = sign_in(client(settings, store, checker=broken), "eve")
     r = _post(c, "walrus-teapot-0042")
     assert r.status_code == 500 and "The check failed (reference " in r.text
 
