@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from monitor.domain import FlagStatus
 from monitor.store.schema import (
     AuditEventRow,
     FeedbackRow,
@@ -58,6 +59,9 @@ def filtered(viewer: Viewer, query: FlagFilter) -> Any:
         value = getattr(query, key)
         if value is not None:
             stmt = stmt.where(getattr(FlagRow, key) == value)
+    if query.status is None:
+        # The shadow log is a view of its own (status "shadow"), never mixed into the log.
+        stmt = stmt.where(FlagRow.status != FlagStatus.SHADOW.value)
     if query.rule:
         stmt = stmt.where(
             exists().where(FindingRow.flag_id == FlagRow.id, FindingRow.source == query.rule)

@@ -80,6 +80,15 @@ def test_compliance_sees_the_shadow_log_and_every_finding(world):
     _, clients, ids = world
     cora = clients["cora"]
     assert f"/flags/{ids['shadow']}" in cora.get("/flags", params={"status": "shadow"}).text
+    # ...as a view of its own: the log itself, and its export, hold live flags only.
+    log = cora.get("/flags").text
+    assert f"/flags/{ids['live']}" in log and f"/flags/{ids['shadow']}" not in log
+    def exported(**params: str) -> set[int]:
+        body = cora.get("/export/flags.json", params=params).json()
+        return {row["id"] for row in body["flags"]}
+
+    assert ids["live"] in exported() and ids["shadow"] not in exported()
+    assert exported(status="shadow") == {ids["shadow"]}
     assert cora.get(f"/flags/{ids['shadow']}").status_code == 200
     page = cora.get(f"/flags/{ids['live']}")
     assert SHADOW_GUIDANCE in page.text
