@@ -356,22 +356,12 @@ def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
     rows += [("time_to_resolution_hours", "median", c, _num(h))
              for c, h in rep.ttr_by_category.items()]
     for r in rep.rules:
-        rows += [
-            ("rule", r.source, "findings", str(r.findings)),
-            ("rule", r.source, "confirmed", str(r.confirmed)),
-            ("rule", r.source, "not_a_concern", str(r.not_a_concern)),
-            ("rule", r.source, "precision", _num(r.precision)),
-        ]
+        rows += _source_rows("rule", r)
     rows += [("noisiest_rules", str(i + 1), r.source, str(r.not_a_concern))
              for i, r in enumerate(rep.noisiest())]
     for sh in rep.shadow_rules:
-        rows += [
-            ("shadow_rule", sh.source, "findings", str(sh.findings)),
-            ("shadow_rule", sh.source, "flags", str(sh.flags)),
-            ("shadow_rule", sh.source, "confirmed", str(sh.confirmed)),
-            ("shadow_rule", sh.source, "not_a_concern", str(sh.not_a_concern)),
-            ("shadow_rule", sh.source, "precision", _num(sh.precision)),
-        ]
+        rows += _source_rows("shadow_rule", sh)
+        rows.append(("shadow_rule", sh.source, "flags", str(sh.flags)))
         rows += [("shadow_rule", sh.source, f"category:{c}", str(n))
                  for c, n in sorted(sh.categories.items())]
     rows += [
@@ -388,6 +378,12 @@ def report_rows(rep: Report) -> list[tuple[str, str, str, str]]:
                  for c, n in sorted(counts.items())]
     rows += change_rows(rep.changes)
     return rows
+
+
+def _source_rows(section: str, r: RuleStats) -> list[tuple[str, str, str, str]]:
+    return [(section, r.source, name, value) for name, value in (
+        ("findings", str(r.findings)), ("confirmed", str(r.confirmed)),
+        ("not_a_concern", str(r.not_a_concern)), ("precision", _num(r.precision)))]
 
 
 def change_rows(ch: Changes | None) -> list[tuple[str, str, str, str]]:
