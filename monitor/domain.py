@@ -6,6 +6,8 @@ with nothing but these objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -28,9 +30,24 @@ class Category(StrEnum):
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 
 
+_clock: Callable[[], datetime] | None = None
+
+
 def utcnow() -> datetime:
     """Timezone-aware now, the one clock every part uses (SQLite drops the zone otherwise)."""
-    return datetime.now(UTC)
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+@contextmanager
+def clock(read: Callable[[], datetime]) -> Iterator[None]:
+    """Inside the block every part (threads included) reads the time from ``read``: the
+    demo's simulated clock, which replays weeks of history in seconds."""
+    global _clock
+    before, _clock = _clock, read
+    try:
+        yield
+    finally:
+        _clock = before
 
 
 class Severity(StrEnum):
