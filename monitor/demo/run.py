@@ -28,12 +28,12 @@ from monitor.accounts.consent import disconnect
 from monitor.accounts.csv_import import apply_accounts, check_accounts, read_accounts_csv
 from monitor.accounts.people import apply_people, check_managers, read_people_csv
 from monitor.collectors.registry import build_collectors
-from monitor.compliance.queries import MAX_LIMIT, FlagQuery, flag_page, get_flag
+from monitor.compliance.queries import get_flag
 from monitor.compliance.review import finding_verdict, review, set_legal_hold
 from monitor.compliance.users import Viewer, add_user, viewer_of
 from monitor.config import Settings, settings_from_dict
 from monitor.demo.story import Event, SimulatedClock, load_story
-from monitor.demo.summary import DemoSummary, summarise
+from monitor.demo.summary import DemoSummary, every_flag, summarise
 from monitor.errors import SocialGuideError
 from monitor.guidance.draft_check import DraftChecker
 from monitor.guidance.notifier import ConsoleNotifier
@@ -349,17 +349,11 @@ def _compliance(s: Session) -> Viewer:
 
 def _flag_of(s: Session, viewer: Viewer, post_id: str) -> int:
     """The newest flag on the post with this platform id, as the flag log lists it."""
-    after: str | None = None
-    while True:
-        page = flag_page(s, viewer, FlagQuery(), after=after, limit=MAX_LIMIT)
-        posts = posts_by_id(s, [f.post_id for f in page.rows if f.post_id is not None])
-        for flag in page.rows:
-            post = posts.get(flag.post_id) if flag.post_id is not None else None
-            if post is not None and post.post_id == post_id:
-                return flag.id
-        if page.next_cursor is None:
-            raise _StoryError(f"no flag on post {post_id}")
-        after = page.next_cursor
+    for flag in every_flag(s, viewer):
+        post = posts_by_id(s, [flag.post_id]).get(flag.post_id) if flag.post_id else None
+        if post is not None and post.post_id == post_id:
+            return flag.id
+    raise _StoryError(f"no flag on post {post_id}")
 
 
 class _DatedNotifier(ConsoleNotifier):

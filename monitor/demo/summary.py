@@ -7,6 +7,7 @@ way, and a test holds the two to the unit.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -15,6 +16,7 @@ from monitor.compliance.users import Viewer
 from monitor.store import Session, repo
 from monitor.store.outbox import nudges_in, outbox_counts
 from monitor.store.reports import totals
+from monitor.store.schema import FlagRow
 
 
 def week_of(at: datetime) -> str:
@@ -56,6 +58,19 @@ class DemoSummary:
         return sum(self.nudges_by_week.values())
 
 
+def every_flag(s: Session, viewer: Viewer) -> Iterator[FlagRow]:
+    """Every flag ``viewer`` may see, page by page: the flag log, then the shadow log (a view
+    of its own, which the log leaves out)."""
+    for query in (FlagQuery(), FlagQuery(status="shadow")):
+        after: str | None = None
+        while True:
+            page = flag_page(s, viewer, query, after=after, limit=MAX_LIMIT)
+            yield from page.rows
+            if page.next_cursor is None:
+                break
+            after = page.next_cursor
+
+
 def summarise(s: Session, compliance: Viewer, first: datetime, last: datetime) -> DemoSummary:
     """The flag log (as the compliance officer sees it) and the outbox, week by week."""
     out = DemoSummary()
@@ -66,25 +81,19 @@ def summarise(s: Session, compliance: Viewer, first: datetime, last: datetime) -
         day += timedelta(weeks=1)
     out.posts = totals(s)["posts"]
     out.consented_accounts = len(repo.consented_accounts(s))
-    after: str | None = None
-    while True:
-        page = flag_page(s, compliance, FlagQuery(), after=after, limit=MAX_LIMIT)
-        for flag in page.rows:
-            out.by_status[flag.status] += 1
-            if flag.status == "shadow":
-                out.shadow += 1
-                continue
-            week = week_of(flag.created_at)
-            out.flags_by_week.setdefault(week, Counter())[flag.category] += 1
-            if flag.resolution:
-                out.resolutions[flag.resolution] += 1
-            if flag.status == "resolved" and flag.resolution == "self_resolved":
-                out.self_resolved_by_week[week] += 1
-            out.legal_holds += bool(flag.legal_hold)
-            out.erased_flags += flag.erased_at is not None
-        if page.next_cursor is None:
-            break
-        after = page.next_cursor
+    for flag in every_flag(s, compliance):
+        out.by_status[flag.status] += 1
+        if flag.status == "shadow":
+            out.shadow += 1
+            continue
+        week = week_of(flag.created_at)
+        out.flags_by_week.setdefault(week, Counter())[flag.category] += 1
+        if flag.resolution:
+            out.resolutions[flag.resolution] += 1
+        if flag.status == "resolved" and flag.resolution == "self_resolved":
+            out.self_resolved_by_week[week] += 1
+        out.legal_holds += bool(flag.legal_hold)
+        out.erased_flags += flag.erased_at is not None
     for nudge in nudges_in(s, "sent", 1_000_000):
         if nudge.kind == "digest" or nudge.sent_at is None:
             continue
