@@ -39,6 +39,11 @@ NO_LIVE_SECRET = [
     "the role is arn:aws:iam::123456789012:role/deployer",
     "passwordFile: /run/secrets/app_db_password",
     "api_key_header: X-Api-Key",
+    # security advice naming prefixes, published samples, public addresses and signatures
+    "Slack bot tokens start with xoxb-, user tokens with xoxp-: treat both like passwords",
+    "RFC 7617's example is Authorization: Basic dXNlcjpwYXNzd29yZA== (user:password)",
+    "the grant went to address 0x3f5a7c9e1b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a",
+    "sig: 0e9b1d3f5a7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b (verify with our public key)",
     # localhost samples
     "local only: POSTGRES_PASSWORD=postgres on localhost:5432",
     "mysql -h 127.0.0.1 -u root -proot for the dev container",
@@ -51,6 +56,8 @@ LIVE_SECRET = [
     "password: ENC[AES256_GCM,data:abc] and the old one was Kp7!mQ2zLx9w",
     "sandbox: sk_sbox_q7w2m9z4x8c3v6b1n5k0j2h4g8, prod: 5f1c9e3b7d2a4f6c8e0b1d3f5a7c9e1b",
     "DB_PASSWORD=Kp7mQ2zLx9wR4t on db.internal",
+    "bot tokens start with xoxb-, mine is xoxb-2389-1182-Tq8mZ2pLx7vR4tN9wB3c",
+    "wallet private key 0e9b1d3f5a7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b",
     "the wifi password is sunshine42",  # prose, no benign marker: the model decides
     "token: [unused8]",  # the rules found a secret
 ]

@@ -35,7 +35,7 @@ _PLACEHOLDER = re.compile(
         \$\{[^}]*\}|\$\([^)]*\)|\{\{.*\}\}|\{%.*%\}|<[^>]*>|%[\w.]+%|\$[A-Za-z_]\w*|\[[^\]]*\]|
         todo|tbd|fixme|replace[_\-]?me|change[_\-]?me|changeit|your[_\-\w]*|xx+|\*+|\.{3}|…|
         redacted|placeholder|none|null|nil|undefined|empty|secret|password|dummy|fake|
-        true|false|yes|no|on|off|
+        true|false|yes|no|on|off|basic|bearer|digest|token|
         (?:[\w\-]*[_\-])?(?:here|goes[_\-]here)|example[\w\-]*|sample[\w\-]*|
         env\(.*\)|process\.env\.\w+|os\.environ.*|getenv\(.*\)|vault:.*|ENC\[.*\]
     )$""")
@@ -69,14 +69,26 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
                r"|\bsandbox_[A-Za-z0-9_-]+|\bEZTK[0-9a-f]+|\bpk_(?:live|test)_[A-Za-z0-9]+"
                r"|\b[a-z]{2,4}_sbox_[A-Za-z0-9]+|\S*\$sandbox\$\S*"),
     re.compile(r"\S*EXAMPLE\S*"),
+    # values the providers and standards publish as samples: jwt.io's token signature, the
+    # Azurite storage emulator's key, RFC 7617's user:password, GitHub's documentation token
+    re.compile(r"\S*(?:SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50u"
+               r"|dXNlcjpwYXNzd29yZA|16C7e42F292c6912E7710c838347Ae178B4a)\S*"),
+    # security advice naming a prefix with nothing after it ("bot tokens start with xoxb-")
+    re.compile(r"\b(?:xox[abposr]-|gh[pousr]_|github_pat_|glpat-|[rs]k_live_|sk-(?:proj-|ant-)?|SG\."
+               r"|npm_|pypi-|AKIA|ASIA|AIza|GOCSPX-)(?![A-Za-z0-9])"),
+    re.compile(r"--password-stdin\b"),
     # a JWT header alone (no claims, no signature) authorises nothing
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}(?![A-Za-z0-9_.-])"),
     # identifiers that are public by design: ARNs, payment objects, ids named as such
     re.compile(r"\barn:aws[\w-]*:[^\s\"']+"),
+    # wallet addresses are public (a private key is 64 hex digits, an address 40)
+    re.compile(r"(?i)\baddress\b[^\n]{0,16}?\b(?:0x[0-9a-f]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}"
+               r"|bc1[02-9ac-hj-np-z]{11,71})\b"),
     re.compile(r"\b(?:pi|ch|cus|evt|txn|sub|prod|price|seti|pm|in|po)_[A-Za-z0-9]{14,}"),
     re.compile(r"(?i)\b(?:commit|sha-?\d*|md5|checksum|digest|etag|hash|integrity|fingerprint"
                r"|correlation[-_ ]id|request[-_ ]id|trace[-_ ]id|span[-_ ]id|subscription id"
-               r"|tenant id|build|run|version)\b[^\n]{0,24}?"
+               r"|tenant id|build|run|version|signature|sig|event id|ray id|tracking|tweet id"
+               r"|address)\b[^\n]{0,24}?"
                r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-fA-F]{7,128})\b"),
     re.compile(r"(?i)\b(?:channel|user|team|workspace|member|org|organi[sz]ation|account|project|app"
                r"|client|object|resource)[-_ ]id\b[^\n]{0,12}?\b[A-Za-z0-9_-]{6,40}\b"),
