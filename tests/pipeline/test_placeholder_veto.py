@@ -100,3 +100,19 @@ def test_the_models_finding_on_a_benign_value_goes_to_the_shadow_log(eager_model
 def test_the_models_finding_on_a_live_value_stays_actionable(eager_model, text) -> None:
     found = _model_credentials(eager_model, text)
     assert found and not any(f.shadow for f in found)
+
+
+@pytest.mark.parametrize("text", [
+    "a" * 40_000,  # the model reads at most 40,000 characters of a post
+    "Ab" * 20_000,
+    "password: " + "xY" * 19_990,
+    "ENC[" * 10_000,
+    "key" * 13_000,
+    " /a" * 13_000,
+])
+def test_the_veto_stays_fast_on_long_runs(text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    only_placeholders(text)
+    assert time.perf_counter() - start < 2.0

@@ -19,12 +19,12 @@ from monitor.pipeline.rules.validators import crc32_base62
 # A name that says "secret" followed by an assignment, and the value assigned.
 _ASSIGNMENT = re.compile(
     r"""(?ix)(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth|credentials?|dsn|webhook)
-        [\w.\-]*["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
+        [\w.\-]{0,60}["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
 # The same, with the whole name: a name that says what the value is about (its header, its
 # file, its length) is not the secret's name.
 _NAMED = re.compile(
-    r"""(?ix)(?P<name>[\w.\-]*(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth|credentials?
-        |dsn|webhook|conn(?:ection)?[_-]?str(?:ing)?)[\w.\-]*)["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
+    r"""(?ix)(?<![\w.\-])(?P<name>[\w.\-]{0,60}?(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth
+        |credentials?|dsn|webhook|conn(?:ection)?[_-]?str(?:ing)?)[\w.\-]{0,60})["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
 _NOT_THE_SECRET = re.compile(
     r"(?i)(?:header|param|parameter|name|file|path|length|len|ref|type|policy|required|require_\w+"
     r"|enabled|url|uri|id|min|max|age|expiry|expires|ttl|rotation|format|hint|prompt|field)$")
@@ -40,7 +40,10 @@ _PLACEHOLDER = re.compile(
         env\(.*\)|process\.env\.\w+|os\.environ.*|getenv\(.*\)|vault:.*|ENC\[.*\]
     )$""")
 # A long run that looks random (letters and digits mixed) is material wherever it stands.
-_RANDOM_RUN = re.compile(r"(?=[A-Za-z0-9+/=_\-]{20,})(?=\S*[0-9])(?=\S*[A-Za-z])[A-Za-z0-9+/=_\-]{20,}")
+# Every pattern here is linear on a long run: the "contains a digit" tests are done in code.
+_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+_DIGIT = re.compile(r"[0-9]")
+_LETTER = re.compile(r"[A-Za-z]")
 # The classifier's stand-in for a secret the rules found (see prepare.PLACEHOLDERS).
 _FOUND_SECRET = "[unused8]"
 _SHORTEST_SECRET = 4
@@ -48,31 +51,24 @@ _SHORTEST_SECRET = 4
 # Spans that are no live secret whatever they hold, by what they are.
 _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     # encrypted: SOPS, Ansible Vault (header and hex body), Vault transit, Sealed Secrets
-    re.compile(r"ENC\[[^\]\n]*\]"),
-    re.compile(r"\$ANSIBLE_VAULT;[^\n]*(?:\n[ \t]*[0-9a-fA-F]{16,})*"),
+    re.compile(r"ENC\[[^\]\n]{0,2000}\]"),
+    re.compile(r"\$ANSIBLE_VAULT;[^\n]{0,200}(?:\n[ \t]*[0-9a-fA-F]{16,200})*"),
     re.compile(r"!vault\b"),
     re.compile(r"\bvault:v\d+:[A-Za-z0-9+/=]+"),
     # public keys and certificates
     re.compile(r"\b(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)"
                r"\s+AAAA[A-Za-z0-9+/=]+"),
     re.compile(r"\bage1[02-9ac-hj-np-z]{58}\b"),
-    re.compile(r"-----BEGIN (?:[A-Z0-9 ]*PUBLIC KEY|CERTIFICATE)-----[A-Za-z0-9+/=\s\\n]*"
+    re.compile(r"-----BEGIN (?:[A-Z0-9 ]*PUBLIC KEY|CERTIFICATE)-----[A-Za-z0-9+/=\s\\n]{0,8000}"
                r"(?:-----END [A-Z0-9 ]+-----)?"),
     # a private key header quoted without material (material after it stays a candidate)
     re.compile(r"-----(?:BEGIN|END) [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
     # inline images and files
     re.compile(r"\bdata:[\w/+.-]+;base64,[A-Za-z0-9+/=]+"),
-    # redacted and masked values, whole tokens
-    re.compile(r"(?i)\S*(?:\*{3,}|•{2,}|…|\.{3}|<redacted>|\[redacted\]|\bredacted\b|x{6,})\S*"),
     # test-mode, sandbox and publishable keys (benign by policy), documented sample keys
     re.compile(r"\b(?:[A-Za-z]+_)?test_[A-Za-z0-9_]+|\b[A-Za-z]+_TEST-[A-Za-z0-9-]+"
                r"|\bsandbox_[A-Za-z0-9_-]+|\bEZTK[0-9a-f]+|\bpk_(?:live|test)_[A-Za-z0-9]+"
-               r"|\b[a-z]{2,4}_sbox_[A-Za-z0-9]+|\S*\$sandbox\$\S*"),
-    re.compile(r"\S*EXAMPLE\S*"),
-    # values the providers and standards publish as samples: jwt.io's token signature, the
-    # Azurite storage emulator's key, RFC 7617's user:password, GitHub's documentation token
-    re.compile(r"\S*(?:SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50u"
-               r"|dXNlcjpwYXNzd29yZA|16C7e42F292c6912E7710c838347Ae178B4a)\S*"),
+               r"|\b[a-z]{2,4}_sbox_[A-Za-z0-9]+"),
     # security advice naming a prefix with nothing after it ("bot tokens start with xoxb-")
     re.compile(r"\b(?:xox[abposr]-|gh[pousr]_|github_pat_|glpat-|[rs]k_live_|sk-(?:proj-|ant-)?|SG\."
                r"|npm_|pypi-|AKIA|ASIA|AIza|GOCSPX-)(?![A-Za-z0-9])"),
@@ -99,8 +95,15 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
 _SEALED = re.compile(r"(?m)^[ \t]*[\w.-]+:[ \t]*Ag[A-Za-z0-9+/=]{40,}")
 # A benign span is read as a placeholder, so "KEY=<removed span>" counts as a placeholder value.
 _STAND_IN = " placeholder "
-# A typed password left in the text: upper and lower case and digits, eight or more.
-_PASSWORD_LIKE = re.compile(r"(?=\S*[a-z])(?=\S*[A-Z])(?=\S*[0-9])[^\s\"'`,;()]{8,}")
+# Whole tokens that are no live secret by a mark they carry: redacted or masked, a sandbox
+# credential, an EXAMPLE key, or a value providers and standards publish as a sample (jwt.io's
+# token signature, the Azurite storage emulator's key, RFC 7617's user:password, GitHub's
+# documentation token).
+_TOKEN = re.compile(r"\S+")
+_TOKEN_MARK = re.compile(
+    r"(?i:\*{3,}|•{2,}|…|\.{3}|<redacted>|\[redacted\]|\bredacted\b|x{6,}|\$sandbox\$)|EXAMPLE"
+    r"|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50u"
+    r"|dXNlcjpwYXNzd29yZA|16C7e42F292c6912E7710c838347Ae178B4a")
 # GitHub and npm tokens carry a checksum: one that fails it is a made-up fixture.
 _CHECKSUMMED = re.compile(r"\b(?:gh[pousr]|npm)_[A-Za-z0-9]{36}\b")
 _HEX_OR_UUID = re.compile(r"\b(?:[0-9a-fA-F]{32,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}"
@@ -125,8 +128,28 @@ def only_placeholders(text: str) -> bool:
     return _placeholders_only(text) or _no_live_secret(text)
 
 
+def _random_run(text: str) -> bool:
+    return any(_DIGIT.search(m.group(0)) and _LETTER.search(m.group(0)) for m in _RUN.finditer(text))
+
+
+def _password_like(text: str) -> bool:
+    """A typed password left in the text: upper and lower case and digits, eight or more."""
+    for tok in text.split():
+        tok = tok.strip("\"'`,;().")
+        if any(c in tok for c in "{}[]<>") or '":' in tok:
+            continue  # a JSON or markup fragment, not a typed password
+        if (8 <= len(tok) <= 64 and any(c.islower() for c in tok) and any(c.isupper() for c in tok)
+                and any(c.isdigit() for c in tok)):
+            return True
+    return False
+
+
+def _unmarked(match: re.Match[str]) -> str:
+    return _STAND_IN if _TOKEN_MARK.search(match.group(0)) else match.group(0)
+
+
 def _placeholders_only(text: str) -> bool:
-    if _RANDOM_RUN.search(text):
+    if _random_run(text):
         return False
     values = [m.group("value").strip("\"'") for m in _ASSIGNMENT.finditer(text)]
     if not values:
@@ -141,12 +164,15 @@ def _no_live_secret(text: str) -> bool:
     for rx in spans:
         rest, n = rx.subn(_STAND_IN, rest)
         benign = benign or n > 0
+    marked = _TOKEN.sub(_unmarked, rest)
+    benign = benign or marked != rest
+    rest = marked
     for m in _CHECKSUMMED.finditer(rest):
         if crc32_base62(m.group(0)):
             return False  # a real GitHub or npm token
     rest, n = _CHECKSUMMED.subn(_STAND_IN, rest)
     benign = benign or n > 0
-    if _RANDOM_RUN.search(rest) or _HEX_OR_UUID.search(rest) or _PASSWORD_LIKE.search(rest):
+    if _random_run(rest) or _HEX_OR_UUID.search(rest) or _password_like(rest):
         return False
     local = bool(_LOCAL.search(text))
     for m in _NAMED.finditer(rest):
