@@ -3,6 +3,10 @@
 A post counts as flagged for a category when the rules report an actionable (not shadow)
 finding of it with score >= 0.5, as the decision step would. Prints per-kind recall and every
 miss and false flag, so the figures can be checked by reading the cases.
+
+With ``--pipeline`` the whole default pipeline is measured instead (rules, the policy model
+reviewing them and its own findings, the decision step): a post counts as flagged when the
+flag holds an actionable finding of the category.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.config import PolicySettings
 from monitor.pipeline.rules import EXAMPLE_POLICY, RuleEngine, load_rules, policy_terms
 from monitor.resources import rules_dir
 
@@ -44,11 +50,35 @@ class Figures:
         return self.false_flags / self.negatives if self.negatives else 0.0
 
 
+def heldout_policy() -> PolicySettings:
+    """The example organisation plus the set's published contacts."""
+    return EXAMPLE_POLICY.model_copy(update={
+        "published_contacts": [*EXAMPLE_POLICY.published_contacts, *PUBLISHED]})
+
+
 def heldout_engine() -> RuleEngine:
     """The bundled packs with the example organisation plus the set's published contacts."""
-    policy = EXAMPLE_POLICY.model_copy(update={
-        "published_contacts": [*EXAMPLE_POLICY.published_contacts, *PUBLISHED]})
-    return RuleEngine(load_rules([rules_dir()]), policy_terms(policy))
+    return RuleEngine(load_rules([rules_dir()]), policy_terms(heldout_policy()))
+
+
+def pipeline_flagger(batch: int = 256) -> Callable[[list[str], str], list[bool]]:
+    """Whether the default pipeline (default settings, the held-back policy) flags each text
+    for a category: an actionable finding of it in the post's flag."""
+    from monitor.config import Settings
+    from monitor.domain import Post
+    from monitor.pipeline.factory import build_pipeline
+
+    pipeline = build_pipeline(Settings(policy=heldout_policy()))
+
+    def flag(texts: list[str], category: str) -> list[bool]:
+        out: list[bool] = []
+        for start in range(0, len(texts), batch):
+            posts = [Post(f"heldout-{start + i}", t) for i, t in enumerate(texts[start:start + batch])]
+            out.extend(any(f.category == category for f in fl.findings)
+                       for fl in pipeline.analyse(posts))
+        return out
+
+    return flag
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -61,24 +91,35 @@ def flagged(engine: RuleEngine, text: str, category: str) -> bool:
                for f in engine.analyse(text).findings)
 
 
-def evaluate(engine: RuleEngine, category: str, batch: str = "") -> Figures:
+def evaluate(engine: RuleEngine | None, category: str, batch: str = "",
+             flag_all: Callable[[list[str], str], list[bool]] | None = None) -> Figures:
     """Figures for ``credentials`` (hard negatives) or ``pii`` (negatives); ``batch`` is ""
-    for round 1, ``round2_`` or ``round3_`` for the batches written after the fixes."""
+    for round 1, ``round2_`` or ``round3_`` for the batches written after the fixes.
+    ``flag_all`` (texts, category) -> flagged, when given, decides instead of the rules alone."""
     prefix = batch + ("credentials" if category == "credentials" else "pii")
     negatives = batch + ("credentials_hard_negative" if category == "credentials"
                          else "pii_negative")
-    fig = Figures(batch + category)
-    for row in _rows(f"{prefix}_positive"):
+    if flag_all is None:
+        assert engine is not None
+        rules = engine
+
+        def flag_all(texts: list[str], cat: str) -> list[bool]:
+            return [flagged(rules, t, cat) for t in texts]
+
+    fig = Figures(batch + category + (" (pipeline)" if engine is None else ""))
+    positives = _rows(f"{prefix}_positive")
+    for row, hit in zip(positives, flag_all([r["text"] for r in positives], category), strict=True):
         fig.positives += 1
         fig.kind_total[row["kind"]] += 1
-        if flagged(engine, row["text"], category):
+        if hit:
             fig.caught += 1
             fig.by_kind[row["kind"]] += 1
         else:
             fig.misses.append(f"{row['kind']}: {row['text']!r}")
-    for row in _rows(negatives):
+    rows = _rows(negatives)
+    for row, hit in zip(rows, flag_all([r["text"] for r in rows], category), strict=True):
         fig.negatives += 1
-        if flagged(engine, row["text"], category):
+        if hit:
             fig.false_flags += 1
             fig.flagged_negatives.append(row["text"])
     return fig
@@ -100,11 +141,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures on the held-back set, by round.")
     parser.add_argument("--round", type=int, choices=(1, 2, 3, 4), action="append",
                         help="a round to measure, repeatable (default: rounds 1 and 2)")
-    rounds = parser.parse_args(argv).round or [1, 2]
-    engine = heldout_engine()
+    parser.add_argument("--pipeline", action="store_true",
+                        help="measure the whole default pipeline (rules and the policy model)")
+    parser.add_argument("--category", choices=("credentials", "pii"), action="append",
+                        help="a category to measure, repeatable (default: both)")
+    args = parser.parse_args(argv)
+    rounds = args.round or [1, 2]
+    engine = None if args.pipeline else heldout_engine()
+    flag_all = pipeline_flagger() if args.pipeline else None
     for batch in ({1: "", 2: "round2_", 3: "round3_", 4: "round4_"}[r] for r in rounds):
-        for category in ("credentials", "pii"):
-            print(report(evaluate(engine, category, batch)))
+        for category in args.category or ("credentials", "pii"):
+            print(report(evaluate(engine, category, batch, flag_all)))
 
 
 if __name__ == "__main__":

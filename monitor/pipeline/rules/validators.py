@@ -217,7 +217,8 @@ def crc32_base62(value: str) -> bool:
     ``ghp_`` + 30 random base62 characters + 6 checksum characters (``npm_`` likewise); a
     made-up or mistyped token fails the check, a real one always passes.
     """
-    token = value.strip()
+    # A token read out in groups ("ghp_ s1wA 0ar0 …") is the same token without the spaces.
+    token = "".join(value.split())
     body = token.split("_", 1)[-1]
     if len(body) != 36 or not body.isalnum() or not body.isascii():
         return False
@@ -225,6 +226,47 @@ def crc32_base62(value: str) -> bool:
     for ch in body[30:]:
         number = number * 62 + _BASE62.index(ch)
     return number == zlib.crc32(body[:30].encode("ascii"))
+
+
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def crc32_split(value: str) -> bool:
+    """A GitHub or npm token cut in two or more pieces with words between them ("first half:
+    ghp_…", "second half: …"): some run of the following pieces completes the token so that its
+    CRC32 suffix is right. The checksum makes the join certain; words never pass it."""
+    head, _, rest = value.strip().partition("\n")
+    first = head.split()[0] if head.split() else ""
+    prefix, sep, body = first.partition("_")
+    if not sep or not body.isalnum() or len(body) >= 36:
+        return False
+    runs = _ALNUM_RUN.findall(head[len(first):] + "\n" + rest)[:60]
+    for i in range(len(runs)):
+        joined = body
+        for run in runs[i:]:
+            joined += run
+            if len(joined) == 36:
+                if crc32_base62(f"{prefix}_{joined}"):
+                    return True
+                break
+            if len(joined) > 36:
+                break
+    return False
+
+
+def base64_secret(value: str) -> bool:
+    """A value decoded inline (``$(echo … | base64 -d)``): base64 of one printable word that
+    reads as a password or a key (two kinds of characters, six or more), not of prose."""
+    raw = _b64decode(value)
+    if raw is None:
+        return False
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if not text.isprintable() or any(ch.isspace() for ch in text.strip()):
+        return False
+    return password(text.strip())
 
 
 def pypi_macaroon(value: str) -> bool:
@@ -399,6 +441,8 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "generic_secret": generic_secret,
     "basic_auth": lambda v, _e: basic_auth(v),
     "crc32_base62": lambda v, _e: crc32_base62(v),
+    "crc32_split": lambda v, _e: crc32_split(v),
+    "base64_secret": lambda v, _e: base64_secret(v),
     "pypi_macaroon": lambda v, _e: pypi_macaroon(v),
     "jwt": lambda v, _e: jwt(v),
     "base64_json": lambda v, _e: base64_json(v),
