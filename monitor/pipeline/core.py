@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitor.domain import Finding, Flag, Post
 from monitor.errors import SocialGuideError
@@ -61,7 +61,31 @@ class Pipeline:
             results = detector.detect(posts)
             for i, found in enumerate(results):
                 per_post[i].extend(found)
+        per_post = [self._own_contact_veto(p, f) for p, f in zip(posts, per_post, strict=True)]
         return [self.decider.decide(p, f) for p, f in zip(posts, per_post, strict=True)]
+
+    def _own_contact_veto(self, post: Post, findings: list[Finding]) -> list[Finding]:
+        """A model's pii finding on a post whose only personal data is the poster's own
+        contact details ("text me on …") goes to the shadow log: offering one's own is not pii.
+
+        The rules stage decides whose each contact is (from the grammar around it); the veto
+        applies only when the rules saw contact details, all the poster's own, and nothing
+        else pii-like, so a model finding on a home address or an ID the rules missed stands.
+        """
+        guesses = [i for i, f in enumerate(findings)
+                   if f.category == "pii" and f.source.startswith("model:") and not f.shadow]
+        if not guesses:
+            return findings
+        judges = [d for d in self.detectors if hasattr(d, "only_own_contacts")]
+        if not judges or not all(d.only_own_contacts(post.text or "")  # type: ignore[attr-defined]
+                                 for d in judges):
+            return findings
+        out = list(findings)
+        for i in guesses:
+            f = out[i]
+            out[i] = replace(f, shadow=True, explanation=[
+                *f.explanation, "vetoed: the only contact details are the poster's own"])
+        return out
 
     @property
     def has_model(self) -> bool:

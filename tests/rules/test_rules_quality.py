@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bench.samples import (
 from monitor.pipeline.rules.checks import FIRE_SCORE
 
 DATA = Path(__file__).resolve().parents[2] / "data/presidio-synth-pii-dev/generated_large.dedup.json"
+OWN_OFFER = re.compile(r"\bmy e-?mail:?\s*$", re.IGNORECASE)
 TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card",
          "US_SSN": "ssn", "IBAN_CODE": "iban"}
 RULES = {"email": {"pii.email"}, "phone": {"pii.phone-number", "pii.phone-number-context"},
@@ -56,7 +58,10 @@ def test_pii_recall_on_presidio_dev_data(engine) -> None:
     for rec in records:
         findings = [f for f in engine.analyse(rec["full_text"]).findings
                     if f.score >= FIRE_SCORE and f.source.removeprefix("rule:") in watched]
-        spans = [s for s in rec["spans"] if s["entity_type"] in TYPES]
+        # The generator labels every e-mail, also the writer's own ("… on my e-mail X"), which
+        # the policy does not count as pii (one's own contact details offered).
+        spans = [s for s in rec["spans"] if s["entity_type"] in TYPES
+                 and not OWN_OFFER.search(rec["full_text"][:s["start_position"]])]
         for s in spans:
             kind = TYPES[s["entity_type"]]
             total[kind] += 1

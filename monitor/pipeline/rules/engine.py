@@ -32,6 +32,7 @@ from monitor.pipeline.rules.normalise import (
     joined_view,
     views,
 )
+from monitor.pipeline.rules.own_contact import is_own
 from monitor.pipeline.rules.validators import VALIDATORS, decode_base64_text
 
 # Most spans one rule reports for one post; a 1 MB post of repeated keys stays bounded.
@@ -43,6 +44,7 @@ _LEET = -3  # pre-filter owner tag: "the text may contain leetspeak"
 _SPACED = -4  # pre-filter owner tag: "the text may contain spaced-apart letters"
 _SPLIT = -5  # pre-filter owner tag: "a token may be split by spaces or line breaks"
 _GENERIC_VALIDATORS = frozenset({"generic_secret", "password", "secret", "basic_auth", "entropy"})
+OWN_CONTACT_REASON = "the poster's own contact detail (score 0)"
 # Most base64 runs one post has decoded and scanned; bounds the work on a 1 MB post.
 MAX_DECODES = 8
 MAX_DECODE_CHARS = 8192
@@ -84,6 +86,9 @@ class Analysis:
     findings: list[Finding]
     suppressed: list[Finding]
     suppressors: list[Finding]
+    # Contact details (original-text spans) that rules with ``own_contact`` matched and left
+    # out because the grammar around them shows they are the poster's own.
+    own_contacts: list[tuple[int, int]] = field(default_factory=list)
 
 
 class RuleEngine:
@@ -374,9 +379,23 @@ class RuleEngine:
         Two rules of one category on the same spans report once, unless ``every_rule`` asks
         for each rule's own result (as ``rules test`` does).
         """
-        hits = self._hits(text)
+        own: list[tuple[int, int]] = []
+        hits: dict[int, list[Hit]] = {}
+        for idx, found in self._hits(text).items():
+            if self.rules[idx].lr.rule.context.own_contact:
+                # Read on the original text: accents and apostrophes carry the grammar.
+                mine = [h for h in found if is_own(text, h.start, h.end)]
+                own.extend((h.start, h.end) for h in mine)
+                others = [h for h in found if h not in mine]
+                # Only the poster's own details: kept for the shadow log at score 0, never
+                # actionable; beside someone else's they are left out of the finding.
+                found = others or [Hit(h.start, h.end, 0.0, [*h.why, OWN_CONTACT_REASON])
+                                   for h in mine]
+            if found:
+                hits[idx] = found
+        own = sorted(set(own))
         if not hits:
-            return Analysis([], [], [])
+            return Analysis([], [], [], own)
         findings: list[Finding] = []
         suppressors: list[Finding] = []
         protected: set[str] = set()
@@ -392,7 +411,7 @@ class RuleEngine:
             findings = _one_per_span(findings)
         kept = [f for f in findings if f.category not in protected]
         gone = [f for f in findings if f.category in protected]
-        return Analysis(kept, gone, suppressors)
+        return Analysis(kept, gone, suppressors, own)
 
     def rule_ids(self) -> list[str]:
         return [c.id for c in self.rules]
@@ -446,3 +465,10 @@ class RulesDetector:
     def detect(self, posts: Sequence[Post]) -> list[list[Finding]]:
         analyse = self.engine.analyse
         return [analyse(p.text or "").findings for p in posts]
+
+    def only_own_contacts(self, text: str) -> bool:
+        """Whether the text offers contact details, all of them the poster's own, and no other
+        personal data (the pipeline then vetoes the policy model's pii guess)."""
+        a = self.engine.analyse(text)
+        return bool(a.own_contacts) and not any(
+            f.category == "pii" and f.score > 0 for f in a.findings)

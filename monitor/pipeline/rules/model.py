@@ -106,6 +106,9 @@ class Context(Strict):
     window: int = Field(default=60, ge=1, le=1000)
     boost_by: float = Field(default=0.1, ge=0.0, le=1.0)
     reduce_by: float = Field(default=0.4, ge=0.0, le=1.0)
+    # When true, a value that the grammar around it shows to be the poster's own contact
+    # detail ("text me on …", "my new address is …") is not a finding (see ``own_contact``).
+    own_contact: bool = False
 
     @model_validator(mode="after")
     def _require_needs_words(self) -> Context:

@@ -1,0 +1,219 @@
+"""Whose contact detail is it? The grammar around a value decides, not a list of phrases.
+
+The nearest person reference before the value, within its sentence, names the owner: a
+first-person word (``me``, ``my``, ``mir``, ``moi``, ``mijn``, ``私`` …) makes it the poster's
+own; a third-person one (``her``, ``seine``, ``son``, a capitalised name, ``my sister``) makes it
+someone else's. A first-person word inside a relative clause (``the guy who doxxed me``) says
+who was acted on, not whose detail follows, so it does not count. With nothing before the
+value, a first-person word just after it (``… (me)``, ``… que eu respondo``) makes it one's
+own. With no person at all the answer is "unknown", and the rule decides as before.
+
+Languages: en, de, fr, es, it, nl, pt, pl, and the Japanese first-person pronouns.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Owner = Literal["own", "other"]
+
+# How far either side of a value is read (characters); a sentence usually ends sooner.
+_BEFORE = 160
+_AFTER = 40
+
+_FIRST = frozenset("""
+i me my mine myself i'm im i've i'll i'd we us our ours ourselves we're we've
+ich mich mir mein meine meiner meinen meinem meines wir uns unser unsere unserer unseren unserem
+je j moi m mon ma mes nous notre nos
+yo mí mis mío mía nosotros nosotras nuestro nuestra nuestros nuestras
+io mio mia miei mie noi ci nostro nostra nostri nostre
+ik mij mijn wij ons onze
+eu mim meu minha meus minhas nós nosso nossa nossos nossas comigo
+mnie mój moja moje mojego mojej moim moją mną nasz nasza nasze
+""".split())
+# "me" and "mi" are first person in every language that has them (en, fr, es, it, pt, nl, pl).
+_AMBIGUOUS_FIRST = frozenset({"me", "mi"})
+_THIRD = frozenset("""
+he him his she her hers they them their theirs himself herself themselves he's she's they're
+er ihn ihm sein seine seiner seinen seinem seines
+il elle lui son sa ses leur leurs ils elles
+él ella ellos ellas suyo suya
+lei suo sua suoi sue loro gli
+hij zij hem haar hun
+ele ela dele dela deles delas
+ona jego jej niego niej jemu
+""".split())
+# People one can speak of with "my": "my sister's number" is the sister's.
+_RELATIONS = frozenset("""
+sister brother mum mom mother dad father wife husband partner boyfriend girlfriend ex son
+daughter friend bestie neighbour neighbor landlord landlady boss manager colleague coworker
+co-worker roommate flatmate housemate tenant client customer cousin aunt uncle grandma grandpa
+grandmother grandfather niece nephew kid kids parents teacher doctor dentist lawyer
+babysitter nanny cleaner assistant mate buddy fiancé fiancée fiance fiancee
+schwester bruder mutter mama vater papa frau mann freund freundin nachbar nachbarin chef chefin
+kollege kollegin vermieter vermieterin sohn tochter oma opa tante onkel
+sœur soeur frère frere mère mere père pere femme mari ami amie voisin voisine patron patronne
+collègue collegue fils fille copain copine cousin cousine
+hermana hermano madre padre mujer esposa esposo marido amigo amiga vecino vecina jefe jefa
+compañero compañera hijo hija novio novia primo prima
+sorella fratello moglie amico amica vicino vicina capo collega figlio figlia fidanzato fidanzata
+zus broer moeder vader vrouw vriend vriendin buurman buurvrouw baas collega dochter
+irmã irmão mãe pai vizinho vizinha chefe colega filho filha namorado namorada
+siostra brat żona mąż przyjaciel przyjaciółka sąsiad sąsiadka szef szefowa kolega koleżanka
+""".split())
+# Relative pronouns: a first-person word after one, in the same clause, belongs to the clause.
+_RELATIVE = frozenset({"who", "whom", "whose"})
+# Capitalised words that begin sentences or name things, never a person.
+_NOT_NAMES = frozenset("""
+the a an this that these those my your our his her their
+der die das den dem des ein eine einen einem mein meine dein deine sein seine unser
+le la les un une mon ma ton ta son sa notre votre
+el los las una mi tu su
+il lo gli uno
+de het een mijn
+o os um uma meu minha
+""".split())
+_CJK_FIRST = ("私", "僕", "俺", "自分", "わたし", "あたし", "ぼく", "うち")
+_CJK_THIRD = ("彼女", "彼", "さん", "くん", "様", "氏")
+
+_LATIN = r"[A-Za-zÀ-ÖØ-öø-ɏ]"
+_WORD = re.compile(rf"{_LATIN}+(?:['’]{_LATIN}+)?|[\u3040-\u30ff\u4e00-\u9fff]+")
+# The end of a sentence: . ! ? ; or a line break (a dot inside an e-mail or a number is not).
+_SENTENCE_END = re.compile(r"[.!?;。！？](?=\s|$)|[!?。！？]|\n")
+# Spanish and Portuguese imperatives with an attached object pronoun (escríbeme, llámame),
+# Italian ones (chiamami, scrivetemi): the pronoun is the poster.
+_CLITIC_ES = re.compile(r"^\w*[áéíóú]\w*(?:me|nos)$")
+_CLITIC_IT = re.compile(r"^\w{3,}(?:ami|imi|emi|atemi|etemi|itemi)$")
+_NOT_CLITIC = frozenset({"tsunami", "salami", "origami", "miami", "pastrami", "swami", "semi",
+                         "extremi", "supremi"})
+
+
+def _is_first(low: str) -> bool:
+    if low in _FIRST or low in _AMBIGUOUS_FIRST:
+        return True
+    if low[:2] in ("m'", "j'") and len(low) > 2:  # French elision: m'écrire, j'ai
+        return True
+    return low not in _NOT_CLITIC and bool(_CLITIC_ES.match(low) or _CLITIC_IT.match(low))
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() and word[1:2].islower() and word.lower() not in _NOT_NAMES
+
+
+def _refs(text: str) -> list[tuple[int, Owner]]:
+    """Person references in ``text``: (position, whose) in order of appearance."""
+    out: list[tuple[int, Owner]] = []
+    matches = list(_WORD.finditer(text))
+    tokens = [m.group(0) for m in matches]
+    in_relative = False
+    for i, m in enumerate(matches):
+        word = tokens[i]
+        if "\u3040" <= word[0] <= "\u9fff":
+            for ch in _CJK_FIRST:
+                k = word.find(ch)
+                if k >= 0:
+                    out.append((m.start() + k, "own"))
+            for ch in _CJK_THIRD:
+                k = word.find(ch)
+                if k >= 0:
+                    out.append((m.start() + k, "other"))
+            continue
+        low = word.lower().replace("’", "'")
+        base = low[:-2] if low.endswith("'s") else low
+        if low in _RELATIVE:
+            in_relative = True
+            continue
+        if base in _RELATIONS and i and tokens[i - 1].lower() in _POSSESSIVE_FIRST | {"the"}:
+            out.append((m.start(), "other"))
+            continue
+        if base in _RELATIONS and low.endswith("'s"):
+            out.append((m.start(), "other"))
+            continue
+        if low in _THIRD:
+            out.append((m.start(), "other"))
+            continue
+        if _is_first(low):
+            if not in_relative and (low not in _POSSESSIVE_SINGULAR or _governs_contact(tokens, i)):
+                out.append((m.start(), "own"))
+            continue
+        if _is_capitalised(word):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            follows_name = (i > 0 and _is_capitalised(tokens[i - 1])
+                            and matches[i - 1].end() + 1 >= m.start())
+            if (low.endswith("'s") or follows_name
+                    or (_is_capitalised(nxt) and i + 1 < len(matches)
+                        and m.end() + 1 >= matches[i + 1].start())):
+                # A name: two capitalised words side by side, or one with a possessive 's.
+                if i > 0 and follows_name:
+                    continue  # the first word of the name was reported already
+                out.append((m.start(), "other"))
+    return out
+
+
+_POSSESSIVE_FIRST = frozenset({"my", "our", "mein", "meine", "meinem", "meiner", "meinen",
+                               "unser", "unsere", "mon", "ma", "mes", "notre", "mi", "mis",
+                               "nuestro", "nuestra", "mio", "mia", "il", "la", "mijn", "onze",
+                               "meu", "minha", "mój", "moja", "moje", "mojego", "mojej"})
+
+
+# Nouns for a way to reach someone: "my" before one of them (with up to two words between,
+# "my new work number") makes the detail the poster's; "my portfolio" says nothing of whose
+# address follows.
+_CONTACT_NOUNS = frozenset("""
+email e-mail mail address number phone cell mobile inbox signal whatsapp telegram contact
+contacts details line landline digits handle dms dm
+handy nummer telefonnummer handynummer adresse anschrift telefon
+numéro numero portable courriel téléphone telephone
+correo móvil movil número teléfono telefono celular
+cellulare indirizzo
+telefoon mobiel
+zap telemóvel
+numer komórka komórki telefonu maila mail
+""".split())
+
+
+def _governs_contact(tokens: list[str], i: int) -> bool:
+    for word in tokens[i + 1:i + 4]:
+        if word.lower().replace("’", "'").removesuffix("'s") in _CONTACT_NOUNS:
+            return True
+        if "\u3040" <= word[0] <= "\u9fff":
+            return True
+    return i + 1 >= len(tokens)
+
+
+# "my" must govern a contact noun; "our" (our team, our office) speaks for the poster's group.
+_POSSESSIVE_SINGULAR = frozenset({"my", "mein", "meine", "meinem", "meiner", "meinen", "mon",
+                                  "ma", "mes", "mi", "mis", "mio", "mia", "mijn", "meu", "minha",
+                                  "mój", "moja", "moje", "mojego", "mojej"})
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    lo = max(0, pos - _BEFORE)
+    start = lo
+    for m in _SENTENCE_END.finditer(text, lo, pos):
+        start = m.end()
+    return start
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    hi = min(len(text), pos + _AFTER)
+    m = _SENTENCE_END.search(text, pos, hi)
+    return m.start() if m else hi
+
+
+def whose(text: str, start: int, end: int) -> Owner | None:
+    """Whose contact detail ``text[start:end]`` is: "own", "other", or None (no one named)."""
+    lo = _sentence_start(text, start)
+    before = _refs(text[lo:start])
+    if before:
+        return before[-1][1]
+    after = _refs(text[end:_sentence_end(text, end)])
+    if after and after[0][1] == "own":
+        return "own"
+    return None
+
+
+def is_own(text: str, start: int, end: int) -> bool:
+    """Whether the value at ``text[start:end]`` is the poster's own contact detail."""
+    return whose(text, start, end) == "own"

@@ -1,0 +1,127 @@
+"""Whose contact detail: the poster's own (not pii) or someone else's (pii), told by grammar.
+
+The phrasings here are written for these tests, in several languages; none of them is a phrase
+the rules list, so a return to phrase lists would fail here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.pipeline.rules import RulesDetector
+from monitor.pipeline.rules.checks import FIRE_SCORE
+from monitor.pipeline.rules.engine import OWN_CONTACT_REASON
+from monitor.pipeline.rules.own_contact import whose
+
+
+def _pii(engine, text: str) -> bool:
+    return any(f.category == "pii" and f.score >= FIRE_SCORE and not f.shadow
+               for f in engine.analyse(text).findings)
+
+
+def _at(text: str, value: str) -> str | None:
+    i = text.index(value)
+    return whose(text, i, i + len(value))
+
+
+OWN = [
+    "bored on the train, if anyone wants to chat my cell is +44 7911 204873",
+    "new job, new inbox: my work address is now r.okafor@fabrikam-mail.net",
+    "slides are up; any feedback, drop it in my inbox at t.brandt@posteo.de",
+    "we're collecting RSVPs at partyplanning.hq@gmail.com, write us there",
+    "Meine neue Handynummer lautet +49 176 3325 8190, bitte speichern",
+    "Bei Fragen erreicht ihr mich unter lena.koch@gmx.de",
+    "Pour les inscriptions, contactez-moi sur +33 6 41 27 93 05",
+    "Mi correo nuevo es lucia.m.ortega@yahoo.es, apuntadlo",
+    "Avísame por WhatsApp al +34 612 448 903 cuando salgas",
+    "Per info mandatemi una mail a marco.bellini@libero.it",
+    "Mijn nieuwe nummer is +31 6 2954 7710, sla het op",
+    "Qualquer dúvida, manda mensagem pro meu número +55 21 98877-3341",
+    "Gdyby co, mój numer to +48 601 228 915",
+    "何かあれば私の番号 +81 80-4471-2290 にどうぞ",
+    "thesis drafts go to the address below (me): j.haddad.phd@outlook.com",
+]
+
+OTHER = [
+    "my sister's number is +44 7911 204873, she said you could call",
+    "our landlord never answers, his email is k.mercer.lettings@gmail.com",
+    "this is Tomás Riley's private cell: +1 312 555 0147, go wild",
+    "Die Nummer von Jana Petrow ist +49 176 3325 8190",
+    "Son portable, c'est le +33 6 41 27 93 05, appelle-le",
+    "El móvil de mi jefe es +34 612 448 903, no se lo digáis",
+    "ask my boss directly: d.ferreira@contoso-corp.com",
+    "Haar e-mail is s.devries@kpnmail.nl, stuur haar maar iets",
+    "O telefone dele é +55 21 98877-3341",
+    "the woman who scammed me uses lisa.quinn.deals@gmail.com",
+]
+
+
+@pytest.mark.parametrize("text", OWN)
+def test_the_posters_own_contact_detail_is_not_pii(engine, text):
+    assert not _pii(engine, text), text
+
+
+@pytest.mark.parametrize("text", OTHER)
+def test_someone_elses_contact_detail_is_pii(engine, text):
+    assert _pii(engine, text), text
+
+
+def test_an_imperative_with_no_person_stays_pii_when_a_phone_word_is_near(engine):
+    text = "urgent: call 0151 2345 6789 tonight, it's the tenant's mobile"
+    assert _pii(engine, text)
+    assert _at("call 0151 2345 6789 now", "0151 2345 6789") is None
+
+
+def test_the_nearest_person_reference_before_the_value_decides():
+    text = "my number is +44 7700 900512 and my brother's is +44 7700 900518"
+    assert _at(text, "+44 7700 900512") == "own"
+    assert _at(text, "+44 7700 900518") == "other"
+
+
+def test_a_sentence_boundary_ends_the_reference():
+    text = "Ask Priya Nair about it. Then text me on 07700 900771"
+    assert _at(text, "07700 900771") == "own"
+    text = "I met her yesterday. Her number is 07700 900771"
+    assert _at(text, "07700 900771") == "other"
+
+
+def test_a_first_person_word_inside_a_relative_clause_does_not_make_it_own():
+    text = "the plumber who overcharged me is at bert.plumbing@gmail.com"
+    assert _at(text, "bert.plumbing@gmail.com") is None
+
+
+def test_a_first_person_word_just_after_the_value_makes_it_own():
+    text = "RSVP: k.lindqvist@telia.se (that's me)"
+    assert _at(text, "k.lindqvist@telia.se") == "own"
+
+
+def test_the_analysis_reports_the_own_contact_details_it_set_aside(engine):
+    text = "ping me at r.okafor@fabrikam-mail.net"
+    a = engine.analyse(text)
+    assert [text[s:e] for s, e in a.own_contacts] == ["r.okafor@fabrikam-mail.net"]
+    pii = [f for f in a.findings if f.category == "pii"]
+    # Kept for the shadow log at score 0, with the reason, never actionable.
+    assert pii and all(f.score == 0.0 for f in pii)
+    assert any(OWN_CONTACT_REASON in f.explanation for f in pii)
+
+
+def test_an_own_detail_beside_someone_elses_leaves_only_theirs_in_the_finding(engine):
+    text = "mail me at r.okafor@fabrikam-mail.net or her at n.silva.home@gmail.com"
+    found = [f for f in engine.analyse(text).findings if f.source == "rule:pii.email"]
+    assert len(found) == 1 and found[0].score >= FIRE_SCORE
+    assert [text[s:e] for s, e in found[0].spans] == ["n.silva.home@gmail.com"]
+
+
+def test_rules_detector_says_when_a_post_offers_only_own_contact_details(engine):
+    detector = RulesDetector(engine)
+    assert detector.only_own_contacts("text me on +44 7700 900417 when you're here")
+    assert not detector.only_own_contacts("her cell is +44 7700 900417")
+    assert not detector.only_own_contacts("text me on +44 7700 900417, her SSN is 308-63-0237")
+    assert not detector.only_own_contacts("no contact details here at all")
+
+
+def test_own_contact_is_a_rule_option_that_defaults_to_off():
+    from monitor.pipeline.rules.model import Context
+
+    assert Context().own_contact is False
+    assert Context(own_contact=True).own_contact is True
