@@ -527,6 +527,42 @@ def in_pan(value: str) -> bool:
     return _PAN.match(value.strip().upper()) is not None
 
 
+def au_medicare(value: str) -> bool:
+    """Australian Medicare card number: 10 digits (an 11th, the person's reference, may follow);
+    the first 2-6, the 9th a check digit over the first 8 weighted 1, 3, 7, 9."""
+    d = _digits(value)
+    if len(d) not in (10, 11) or d[0] not in "23456":
+        return False
+    check = sum(int(c) * w for c, w in zip(d[:8], (1, 3, 7, 9, 1, 3, 7, 9), strict=True)) % 10
+    return check == int(d[8])
+
+
+_MBI_LETTER = "AC-HJKMNP-RT-Y"
+_MBI = re.compile(rf"^[1-9][{_MBI_LETTER}][0-9{_MBI_LETTER}]\d[{_MBI_LETTER}][0-9{_MBI_LETTER}]\d"
+                  rf"[{_MBI_LETTER}][{_MBI_LETTER}]\d\d$")
+
+
+def us_mbi(value: str) -> bool:
+    """US Medicare Beneficiary Identifier: 11 characters, each position from its own alphabet
+    (no S, L, O, I, B or Z); it has no check digit, so the rule asks for its name nearby."""
+    return _MBI.match(_NON_ALNUM.sub("", value).upper()) is not None
+
+
+def de_kvnr(value: str) -> bool:
+    """German health insurance number (Krankenversichertennummer): a letter and 9 digits; the
+    letter as two digits (A = 01) and the next 8 digits, weighted 1, 2 alternately with the
+    digits of each product summed, give the last digit mod 10."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) != 10 or not ("A" <= v[0] <= "Z") or not v[1:].isdigit():
+        return False
+    digits = f"{ord(v[0]) - 64:02d}" + v[1:9]
+    total = 0
+    for i, c in enumerate(digits):
+        product = int(c) * (1 if i % 2 == 0 else 2)
+        total += product - 9 if product > 9 else product
+    return total % 10 == int(v[9])
+
+
 _SHAPED = (es_dni, it_fiscal_code, fr_nir, cn_resident_id, br_cpf, fi_hetu, ch_ahv, sg_nric,
            hk_hkid, mx_curp, cl_rut, us_itin, cz_birth_number, kr_rrn)
 _BARE = (nl_bsn, be_national_number, pl_pesel, se_personnummer, in_aadhaar, ca_sin, au_tfn,
@@ -551,7 +587,7 @@ ID_VALIDATORS = {
     "kr_rrn": kr_rrn, "za_id": za_id, "ro_cnp": ro_cnp, "tr_tckn": tr_tckn, "no_fnr": no_fnr,
     "dk_cpr": dk_cpr, "pt_nif": pt_nif, "ie_pps": ie_pps, "jp_my_number": jp_my_number,
     "il_teudat_zehut": il_teudat_zehut, "hr_oib": hr_oib, "ee_isikukood": ee_isikukood,
-    "in_pan": in_pan,
+    "in_pan": in_pan, "au_medicare": au_medicare, "us_mbi": us_mbi, "de_kvnr": de_kvnr,
     "mrz_passport": mrz_passport, "id_number": id_number,
     "birth_date": birth_date,
 }

@@ -147,14 +147,21 @@ def compile_words(words: Iterable[str]) -> Any | None:
 
 
 def _literal(text: str) -> str:
-    """A literal as an RE2 fragment: flexible whitespace, word boundaries where they apply."""
+    """A literal as an RE2 fragment: flexible whitespace, word boundaries where they apply.
+
+    RE2's ``\\b`` knows ASCII word characters only, so a word that starts or ends in another
+    script (マイナンバー, 個人番号) gets no boundary there: with one it could never match."""
     parts = [re2.escape(p) for p in text.split()]
     body = r"\s+".join(parts)
-    if text[:1].isalnum() or text[:1] == "_":
+    if _ascii_word(text[:1]):
         body = r"\b" + body
-    if text[-1:].isalnum() or text[-1:] == "_":
+    if _ascii_word(text[-1:]):
         body = body + r"\b"
     return body
+
+
+def _ascii_word(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
 
 
 def literal_alternation(literals: Iterable[str]) -> str | None:
