@@ -263,6 +263,10 @@ def _per_category(rep: Report) -> Counter[str]:
     return out
 
 
+# Whose verdict on a finding counts when several people gave one.
+_VERDICT_RANK = {"author": 1, "employee": 1, "manager": 2, "reviewer": 3, "compliance": 3}
+
+
 def _rule_stats(
     session: Session, since: datetime, until: datetime
 ) -> tuple[list[RuleStats], list[ShadowStats]]:
@@ -284,9 +288,11 @@ def _rule_stats(
     for source, ids in shadow_flags.items():
         shadow[source].flags = len(ids)
         shadow[source].examples = sorted(ids, reverse=True)[:5]
-    # The latest verdict per (flag, rule, person) counts once.
-    latest: dict[tuple[int, str, bool, str], str] = {}
-    for flag_id, fb_source, role, actor, verdict in verdicts_in(session, since, until):
+    # One verdict per finding (flag and source): a reviewer's outranks a manager's, which
+    # outranks the author's; within a rank the latest counts. So several people judging the
+    # same finding never count it twice, and judged findings never exceed findings.
+    latest: dict[tuple[int, str, bool], tuple[int, str]] = {}
+    for flag_id, fb_source, role, _actor, verdict in verdicts_in(session, since, until):
         if verdict not in ("confirmed", "not_a_concern"):
             continue
         on_flag = sources_of.get(flag_id, set())
@@ -294,9 +300,12 @@ def _rule_stats(
             targets = [t for t in on_flag if t[0] == fb_source] or [(fb_source, False)]
         else:  # a verdict on the whole flag labels its live findings only
             targets = sorted(t for t in on_flag if not t[1])
+        rank = _VERDICT_RANK.get(role, 0)
         for src, is_shadow in targets:
-            latest[(flag_id, src, is_shadow, f"{role}:{actor}")] = verdict
-    for (_flag, source, is_shadow, _who), verdict in latest.items():
+            key = (flag_id, src, is_shadow)
+            if rank >= latest.get(key, (-1, ""))[0]:
+                latest[key] = (rank, verdict)
+    for (_flag, source, is_shadow), (_rank, verdict) in latest.items():
         rs: RuleStats = (shadow.setdefault(source, ShadowStats(source)) if is_shadow
                          else live.setdefault(source, RuleStats(source)))
         if verdict == "confirmed":

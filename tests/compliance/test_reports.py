@@ -131,6 +131,29 @@ def test_shadow_flags_are_counted_apart_and_reported_per_source(store_settings, 
     assert ["shadow_rule", "model:policy", "not_a_concern", "1"] in rows
 
 
+def test_one_verdict_per_finding_whoever_gave_it(store_settings, store):
+    """Several people judging one finding count it once, the reviewer's word over the
+    manager's over the author's, so a rule never shows more judged findings than findings."""
+    from monitor.store.schema import FeedbackRow
+
+    with store.session() as s:
+        p = fx.person(s, "d@example.com")
+        flag = fx.flag(s, p, "w", category="offensive", source="rule:off.insult",
+                       created_at=fx.days_ago(4))
+        s.flush()
+        for role, actor, verdict in [("reviewer", "cora", "confirmed"),
+                                     ("author", "d@example.com", "not_a_concern"),
+                                     ("manager", "m@example.com", "not_a_concern"),
+                                     ("reviewer", "rui", "confirmed")]:
+            s.add(FeedbackRow(flag_id=flag.id, source="rule:off.insult", role=role,
+                              actor=actor, verdict=verdict))
+    with store.session() as s:
+        rep = build_report(s, store_settings, parse_since("90d"))
+    rule = {r.source: r for r in rep.rules}["rule:off.insult"]
+    assert (rule.findings, rule.confirmed, rule.not_a_concern) == (1, 1, 0)
+    assert all(r.confirmed + r.not_a_concern <= r.findings for r in rep.rules)
+
+
 def test_what_changed_this_month(store_settings, store):
     """The last 30 days against the 30 before: flags by category, self-resolution, the
     false-positive rate from verdicts, nudges and the budget."""
