@@ -80,7 +80,8 @@ def _summary(console: Console, r: DemoResult) -> None:
     console.print(f"Nudges sent: {s.nudges} ("
                   + ", ".join(f"{k} {n}" for k, n in sorted(s.nudges_by_kind.items()))
                   + f"); cancelled before delivery: {s.outbox.get('cancelled', 0)}; "
-                  f"pending: {s.outbox.get('pending', 0)}")
+                  f"pending: {s.outbox.get('pending', 0)}; dead-lettered (Slack refused them; "
+                  f"`slack outbox` lists them): {s.outbox.get('dead', 0)}")
     console.print(f"Legal holds: {s.legal_holds}; flags whose text was erased on opt-out: "
                   f"{s.erased_flags}")
     for p in r.problems:

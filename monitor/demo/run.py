@@ -34,7 +34,7 @@ from monitor.compliance.users import Viewer, add_user, viewer_of
 from monitor.config import Settings, settings_from_dict
 from monitor.demo.story import Event, SimulatedClock, load_story
 from monitor.demo.summary import DemoSummary, every_flag, summarise
-from monitor.errors import SocialGuideError
+from monitor.errors import DeliveryError, SocialGuideError
 from monitor.guidance.draft_check import DraftChecker
 from monitor.guidance.notifier import ConsoleNotifier
 from monitor.guidance.outbox import deliver_due
@@ -228,6 +228,8 @@ class _Teller:
         self.checker = DraftChecker(settings, pipeline_factory=lambda _: pipeline)
         self.dirty: set[str] = set()
         self.first_seen: dict[str, str] = {}
+        # People whose Slack account is deactivated: Slack refuses every message to them.
+        self.slack_off: dict[str, str] = {}
 
     def say(self, text: str) -> None:
         self.console.print(f"{self.clock():%a %d %b %H:%M}  {text}", markup=False,
@@ -289,6 +291,12 @@ class _Teller:
     def _act(self, s: Session, event: Event) -> None:
         d = event.data
         verb = d["do"]
+        if verb == "slack_off":
+            person = _person(s, d["by"])
+            self.slack_off[person.email] = d["reason"]
+            self.say(f"{person.email}'s Slack account is deactivated ({d['reason']}); "
+                     "nothing sent to them can arrive")
+            return
         if verb == "opt_out":
             person = _person(s, d["by"])
             acc = account_sql.account_by_handle(s, d["platform"], d["account"])
@@ -369,6 +377,14 @@ class _DatedNotifier(ConsoleNotifier):
                 "urgent": "an urgent private nudge to the author",
                 "coaching": f"a coaching note to the manager ({self.grace:g} h after the "
                             "author was told, the flag still open)"}.get(nudge.kind, nudge.kind)
+        teller = self.teller
+        if teller is not None and recipient is not None and recipient.email in teller.slack_off:
+            # What Slack answers for a deactivated user: permanent, so the outbox dead-letters
+            # the nudge at once and the report lists it for an operator.
+            teller.say(f"flag #{nudge.flag_id}: {what} cannot be delivered: Slack "
+                            f"answers account_inactive for {recipient.email}; dead-lettered")
+            raise DeliveryError("Slack: account_inactive (the recipient's account is "
+                                "deactivated)", permanent=True)
         if self.teller is not None:
             self.teller.say(f"flag #{nudge.flag_id}: {what}")
         return super().send(nudge, recipient)

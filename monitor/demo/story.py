@@ -31,6 +31,7 @@ VERBS = {
     "finding": ("post_id", "source", "category", "verdict", "reason"),
     "hold": ("post_id", "reason"),
     "opt_out": ("by", "platform", "account"),
+    "slack_off": ("by", "reason"),
 }
 
 

@@ -195,7 +195,7 @@ def deliver_due(
                 if exc.permanent or nudge.attempts >= g.max_attempts:
                     nudge.status = NudgeStatus.DEAD.value
                     report.dead += 1
-                    log.warning("nudge %s dead-lettered after %s attempts: %s",
+                    log.warning("nudge %s dead-lettered after %s attempt(s): %s",
                                 nid, nudge.attempts, exc)
                 else:
                     nudge.status = NudgeStatus.PENDING.value

@@ -36,11 +36,12 @@ def _printed(out: str) -> dict[str, object]:
     shadow = re.search(r"^Shadow log \(compliance only\): (\d+) flags", summary, re.M)
     nudges = re.search(r"^Nudges sent: (\d+) ", summary, re.M)
     drafts = re.search(r"(\d+) drafts checked before posting", summary)
-    assert status and shadow and nudges and drafts, summary
+    dead = re.search(r"dead-lettered \([^)]*\): (\d+)", summary)
+    assert status and shadow and nudges and drafts and dead, summary
     by_status = {k: int(v) for k, v in (p.rsplit(" ", 1) for p in status.group(1).split(", "))}
     return {"weeks": weeks, "categories": cats, "by_status": by_status,
             "shadow": int(shadow.group(1)), "nudges": int(nudges.group(1)),
-            "drafts": int(drafts.group(1))}
+            "drafts": int(drafts.group(1)), "dead": int(dead.group(1))}
 
 
 def test_demo_summary_and_report_agree_to_the_unit(tmp_path: Path) -> None:
@@ -84,5 +85,13 @@ def test_demo_summary_and_report_agree_to_the_unit(tmp_path: Path) -> None:
     assert {"flags_per_week", "rule", "shadow_rule", "nudges_per_week",
             "drafts_checked_per_week", "time_to_resolution_hours"} <= sections
     assert int(report[("change_last_30d", "flags", "previous")]) > 0
+    # A coaching note to a manager whose Slack account was deactivated is dead-lettered.
+    assert printed["dead"] == int(report[("nudges", "dead_lettered", "")]) == 1
+    html = folder / "report.html"
+    res = runner.invoke(app, ["report", "--config", str(folder / "config.toml"),
+                              "--since", "90d", "-o", str(html)])
+    assert res.exit_code == 0, res.output
+    table = html.read_text(encoding="utf-8").split('id="dead-nudges"')[1].split("</table>")[0]
+    assert "account_inactive" in table and "coaching" in table
     assert any(sec == "rule" and sub == "not_a_concern" and int(val) > 0
                for sec, _, sub, val in rows)
