@@ -157,8 +157,9 @@ class RuleEngine:
                 else:
                     literals.extend(anchors)
                 c.lexical = True
-            c.boost = compile_words(rule.context.boost)
-            c.reduce = compile_words(rule.context.reduce)
+            # Context is searched with "_" read as a space (see _accept), so are its words.
+            c.boost = compile_words(w.replace("_", " ") for w in rule.context.boost)
+            c.reduce = compile_words(w.replace("_", " ") for w in rule.context.reduce)
             c.allow = tuple(a.lower() for a in rule.allow if a)
             c.allow_exact = tuple(n for name in m.allow_from for t in terms.get(name, ())
                                   if len(n := _contact_key(t)) >= 5)
@@ -234,7 +235,8 @@ class RuleEngine:
                     gaps: list[int] | None = None) -> None:
         c = self.rules[idx]
         out = found.setdefault(idx, [])
-        if c.lr.rule.context.require and c.boost is not None and not c.boost.search(view.text):
+        if (c.lr.rule.context.require and c.boost is not None
+                and not c.boost.search(view.text.replace("_", " "))):
             # A rule that needs a context word nearby cannot match a post that has none at
             # all: one search instead of validating every number in a post about numbers.
             return
@@ -322,14 +324,20 @@ class RuleEngine:
         ctx = rule.context
         if c.boost is not None or c.reduce is not None:
             lo, hi = _window(view.text, start, end, ctx.window)
-            around = view.text[lo:start] + " \x00 " + view.text[end:hi]
+            # "_" reads as a space, so a variable (PAGERDUTY_ROUTING_KEY) names its provider.
+            around = (view.text[lo:start] + " \x00 " + view.text[end:hi]).replace("_", " ")
             if c.boost is not None:
                 m = c.boost.search(around)
                 if m:
                     score = min(1.0, score + ctx.boost_by)
                     why.append(f"context '{m.group(0)}' nearby (+{ctx.boost_by:g})")
                 elif ctx.require:
-                    return
+                    # A required word inside the match itself (the name of an assignment)
+                    # satisfies the requirement, without the boost.
+                    m = c.boost.search(view.text[start:end].replace("_", " "))
+                    if not m:
+                        return
+                    why.append(f"context '{m.group(0)}' in the match")
             if c.reduce is not None:
                 m = c.reduce.search(around)
                 if m:

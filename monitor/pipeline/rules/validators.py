@@ -380,13 +380,50 @@ def decoded_length(value: str, want: int) -> bool:
     return raw is not None and len(raw) == want
 
 
+def _alphabet_size(value: str) -> int:
+    """How many symbols the value's alphabet has: hex, one case and digits, or wider."""
+    if all(c in "0123456789abcdef" for c in value) or all(c in "0123456789ABCDEF" for c in value):
+        return 16
+    if value.isalnum() and (value.lower() == value or value.upper() == value):
+        return 36
+    return 64
+
+
+def entropy_floor(value: str, min_entropy: float) -> float:
+    """The entropy a random value of this alphabet and length reaches, at most ``min_entropy``.
+
+    A rule's ``min_entropy`` is written for its widest alphabet; a random 32-character hex key
+    averages about 3.7 bits per character (4 at most) and one in twenty falls under 3.3, so
+    the bar is lowered to three quarters of what the value's alphabet and length allow.
+    """
+    ceiling = math.log2(min(_alphabet_size(value), max(len(value), 2)))
+    return min(min_entropy, 0.75 * ceiling)
+
+
 def random_token(value: str, min_entropy: float) -> bool:
-    """A provider token's random part: no placeholder runs (``xxxx``), random enough."""
+    """A provider token's random part: no placeholder runs (``xxxx``), random enough for its
+    alphabet."""
     v = value.strip()
     # A hex value next to the provider's name is its key even though it looks like a hash.
-    if _PLACEHOLDER_RUN.search(v):
+    if _PLACEHOLDER_RUN.search(v) or _counting_run(v, 6):
         return False
-    return shannon_entropy(v) >= min_entropy
+    return shannon_entropy(v) >= entropy_floor(v, min_entropy)
+
+
+def _counting_run(value: str, size: int) -> bool:
+    """Whether ``size`` characters in a row count up or down (``123456``, ``abcdef``): how
+    people type placeholders. A random token has such a run about once in 10^7."""
+    run, last = 1, 0
+    for a, b in zip(value, value[1:], strict=False):
+        step = ord(b) - ord(a)
+        if step in (1, -1) and a.isalnum() and b.isalnum():
+            run = run + 1 if step == last else 2
+        else:
+            run = 1
+        last = step
+        if run >= size:
+            return True
+    return False
 
 
 _UUID_HEX = re.compile(r"^[0-9a-fA-F]{12}[1-8][0-9a-fA-F]{3}[89abAB][0-9a-fA-F]{15}$")
