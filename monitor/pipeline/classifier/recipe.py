@@ -139,11 +139,18 @@ class Data:
 
 def load_data(rule_paths: Sequence[Path], progress: Progress,
               feedback: dict[str, Labelled] | None = None, deployment_terms: Terms | None = None,
-              tweets_limit: int | None = None, corpus_limit: int | None = None) -> Data:
+              tweets_limit: int | None = None, corpus_limit: int | None = None,
+              train_batches: Sequence[str] | None = None) -> Data:
+    """The recipe's examples, prepared; ``train_batches`` keeps the training split to the
+    batches a model already learnt from (batches added to the corpus later wait for the next
+    fine-tuning instead of entering a calibration as if they had been trained on)."""
     extra = {DEPLOYMENT: deployment_terms or Terms()}
     orgs, engines = validation_sets(rule_paths, progress, extra_orgs=extra)
     val_batches = C.validation_batches()
     everything = C.load_corpus()
+    if train_batches is not None:
+        keep = set(train_batches) | set(val_batches)
+        everything = [ex for ex in everything if ex.batch in keep]
     d = Data(everything=everything,
              train=[ex for ex in everything if ex.batch not in val_batches][:corpus_limit],
              valid=[ex for ex in everything if ex.batch in val_batches][:corpus_limit],
@@ -225,8 +232,17 @@ def recalibrate(out_dir: Path, rule_paths: Sequence[Path], progress: Progress) -
         training = json.loads((out_dir / MANIFEST).read_text("utf-8"))["training"]
     except (OSError, ValueError, KeyError):
         training = {}
-    d = load_data(rule_paths, progress)
+    d = load_data(rule_paths, progress, train_batches=trained_batches(training))
     return calibrate(out_dir, d, training, progress)
+
+
+def trained_batches(training: dict[str, Any]) -> tuple[str, ...] | None:
+    """The corpus batches a model was fine-tuned on, from its manifest (None if unrecorded)."""
+    try:
+        batches = training["corpus_counts"]["train"]["batches"]
+    except (KeyError, TypeError):
+        return None
+    return tuple(str(b) for b in batches) if isinstance(batches, list) else None
 
 
 def corpus_counts(examples: Sequence[C.Example], val_batches: Sequence[str]) -> dict[str, Any]:
