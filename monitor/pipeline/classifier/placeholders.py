@@ -19,12 +19,12 @@ from monitor.pipeline.rules.validators import crc32_base62
 # A name that says "secret" followed by an assignment, and the value assigned.
 _ASSIGNMENT = re.compile(
     r"""(?ix)(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth|credentials?|dsn|webhook)
-        [\w.\-]{0,60}["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
+        [\w.\-]{0,60}["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|<[^<>\n]{1,80}>|[^\s,;]+)""")
 # The same, with the whole name: a name that says what the value is about (its header, its
 # file, its length) is not the secret's name.
 _NAMED = re.compile(
     r"""(?ix)(?<![\w.\-])(?P<name>[\w.\-]{0,60}?(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth
-        |credentials?|dsn|webhook|conn(?:ection)?[_-]?str(?:ing)?)[\w.\-]{0,60})["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
+        |credentials?|dsn|webhook|conn(?:ection)?[_-]?str(?:ing)?)[\w.\-]{0,60})["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|<[^<>\n]{1,80}>|[^\s,;]+)""")
 _NOT_THE_SECRET = re.compile(
     r"(?i)(?:header|param|parameter|name|file|path|length|len|ref|type|policy|required|require_\w+"
     r"|enabled|url|uri|id|min|max|age|expiry|expires|ttl|rotation|format|hint|prompt|field)$")
@@ -37,7 +37,9 @@ _PLACEHOLDER = re.compile(
         redacted|placeholder|none|null|nil|undefined|empty|secret|password|dummy|fake|
         true|false|yes|no|on|off|basic|bearer|digest|token|
         (?:[\w\-]*[_\-])?(?:here|goes[_\-]here)|example[\w\-]*|sample[\w\-]*|
-        env\(.*\)|process\.env\.\w+|os\.environ.*|getenv\(.*\)|vault:.*|ENC\[.*\]
+        env\(.*\)|process\.env\.\w+|os\.environ.*|getenv\(.*\)|vault:.*|ENC\[.*\]|
+        (?:var|local|data|module|each|self|settings|config|vars|params|inputs|secrets|env)\.[\w.\[\]"']+|
+        ![A-Za-z_]\w*|(?:op|vault|sm|awssm|gcpsm|azkv|ref\+\w+)://\S*
     )$""")
 # A long run that looks random (letters and digits mixed) is material wherever it stands.
 # Every pattern here is linear on a long run: the "contains a digit" tests are done in code.
@@ -59,7 +61,11 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)"
                r"\s+AAAA[A-Za-z0-9+/=]+"),
     re.compile(r"\bage1[02-9ac-hj-np-z]{58}\b"),
-    re.compile(r"-----BEGIN (?:[A-Z0-9 ]*PUBLIC KEY|CERTIFICATE)-----[A-Za-z0-9+/=\s\\n]{0,8000}"
+    # nostr public keys, OpenPGP fingerprints, a PuTTY key file's header named without material
+    re.compile(r"\bnpub1[02-9ac-hj-np-z]{58}\b"),
+    re.compile(r"(?i)\bfingerprint\b[^\n]{0,16}?(?:[0-9a-f]{4}\s?){10}"),
+    re.compile(r"\bPuTTY-User-Key-File-\d\b(?!:)"),
+    re.compile(r"-----BEGIN (?:[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|CERTIFICATE)-----[A-Za-z0-9+/=\s\\n]{0,8000}"
                r"(?:-----END [A-Z0-9 ]+-----)?"),
     # a private key header quoted without material (material after it stays a candidate)
     re.compile(r"-----(?:BEGIN|END) [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
@@ -67,7 +73,7 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bdata:[\w/+.-]+;base64,[A-Za-z0-9+/=]+"),
     # test-mode, sandbox and publishable keys (benign by policy), documented sample keys
     re.compile(r"\b(?:[A-Za-z]+_)?test_[A-Za-z0-9_]+|\b[A-Za-z]+_TEST-[A-Za-z0-9-]+"
-               r"|\bsandbox_[A-Za-z0-9_-]+|\bEZTK[0-9a-f]+|\bpk_(?:live|test)_[A-Za-z0-9]+"
+               r"|\bsandbox_[A-Za-z0-9_-]+|\bEZTK[0-9A-Za-z]+|\bpk_(?:live|test)_[A-Za-z0-9]+"
                r"|\b[a-z]{2,4}_sbox_[A-Za-z0-9]+"),
     # security advice naming a prefix with nothing after it ("bot tokens start with xoxb-")
     re.compile(r"\b(?:xox[abposr]-|gh[pousr]_|github_pat_|glpat-|[rs]k_live_|sk-(?:proj-|ant-)?|SG\."
@@ -78,7 +84,7 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     # identifiers that are public by design: ARNs, payment objects, ids named as such
     re.compile(r"\barn:aws[\w-]*:[^\s\"']+"),
     # wallet addresses are public (a private key is 64 hex digits, an address 40)
-    re.compile(r"(?i)\baddress\b[^\n]{0,16}?\b(?:0x[0-9a-f]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}"
+    re.compile(r"(?i)\b(?:address|donations?|donate|tip jar|tips|send)\b[^\n]{0,24}?\b(?:0x[0-9a-f]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}"
                r"|bc1[02-9ac-hj-np-z]{11,71})\b"),
     re.compile(r"\b(?:pi|ch|cus|evt|txn|sub|prod|price|seti|pm|in|po)_[A-Za-z0-9]{14,}"),
     re.compile(r"(?i)\b(?:commit|sha-?\d*|md5|checksum|digest|etag|hash|integrity|fingerprint"
