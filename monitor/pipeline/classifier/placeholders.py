@@ -78,6 +78,11 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     # security advice naming a prefix with nothing after it ("bot tokens start with xoxb-")
     re.compile(r"\b(?:xox[abposr]-|gh[pousr]_|github_pat_|glpat-|[rs]k_live_|sk-(?:proj-|ant-)?|SG\."
                r"|npm_|pypi-|AKIA|ASIA|AIza|GOCSPX-)(?![A-Za-z0-9])"),
+    # the same in any wording and language: "keys now start with HRKU-", "Präfix sb_secret_"
+    re.compile(r"(?i)\b(?:start(?:s|ing)?|begin(?:s|ning)?)\s+with\s+[\"'`]?[A-Za-z0-9]{1,12}[_.~-]"
+               r"(?:[A-Za-z0-9]{1,12}[_.~-])?(?![A-Za-z0-9])"),
+    re.compile(r"(?i)\b(?:prefix(?:ed)?|pr[äa]fix|pr[ée]fixe|prefijo|prefisso)\s+(?:with\s+)?[\"'`]?"
+               r"[A-Za-z0-9]{1,12}[_.~-](?:[A-Za-z0-9]{1,12}[_.~-])?(?![A-Za-z0-9])"),
     re.compile(r"--password-stdin\b"),
     # a JWT header alone (no claims, no signature) authorises nothing
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}(?![A-Za-z0-9_.-])"),
@@ -87,7 +92,7 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)\b(?:address|donations?|donate|tip jar|tips|send)\b[^\n]{0,24}?\b(?:0x[0-9a-f]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}"
                r"|bc1[02-9ac-hj-np-z]{11,71})\b"),
     re.compile(r"\b(?:pi|ch|cus|evt|txn|sub|prod|price|seti|pm|in|po)_[A-Za-z0-9]{14,}"),
-    re.compile(r"(?i)\b(?:commit|sha-?\d*|md5|checksum|digest|etag|hash|integrity|fingerprint"
+    re.compile(r"(?i)\b(?:commit|fixed in|landed in|reverted|cherry-picked|sha-?\d*|md5|checksum|digest|etag|hash|integrity|fingerprint"
                r"|correlation[-_ ]id|request[-_ ]id|trace[-_ ]id|span[-_ ]id|subscription id"
                r"|tenant id|build|run|version|signature|sig|event id|ray id|tracking|tweet id"
                r"|address)\b[^\n]{0,24}?"
@@ -116,7 +121,7 @@ _HEX_OR_UUID = re.compile(r"\b(?:[0-9a-fA-F]{32,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-
                           r"-[0-9a-f]{12})\b")
 # Sample credentials for a service on one's own machine: a plain word as the password.
 _LOCAL = re.compile(r"(?i)\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|start-dev|dev mode"
-                    r"|quickstart|docker run|docker-compose)\b")
+                    r"|quickstart|docker run|docker-compose|server -dev)\b")
 _PLAIN_WORD = re.compile(r"^[a-z]{1,16}$")
 # "our logs mask keys: Slack …" is prose about keys, not an assignment.
 _PLURAL = re.compile(r"(?i)(?:keys|tokens|secrets|passwords|credentials)$")
