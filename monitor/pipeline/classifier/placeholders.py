@@ -19,12 +19,12 @@ from monitor.pipeline.rules.validators import crc32_base62
 # A name that says "secret" followed by an assignment, and the value assigned.
 _ASSIGNMENT = re.compile(
     r"""(?ix)(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth|credentials?|dsn|webhook)
-        [\w.\-]{0,60}["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
+        [\w.\-]{0,60}["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|<[^<>\n]{1,80}>|[^\s,;]+)""")
 # The same, with the whole name: a name that says what the value is about (its header, its
 # file, its length) is not the secret's name.
 _NAMED = re.compile(
     r"""(?ix)(?<![\w.\-])(?P<name>[\w.\-]{0,60}?(?:key|token|secret|passw(?:or)?d|passwd|pwd|pass|auth
-        |credentials?|dsn|webhook|conn(?:ection)?[_-]?str(?:ing)?)[\w.\-]{0,60})["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;]+)""")
+        |credentials?|dsn|webhook|conn(?:ection)?[_-]?str(?:ing)?)[\w.\-]{0,60})["'\]]?\s*(?::=|=>|[:=])\s*(?P<value>"[^"\n]*"|'[^'\n]*'|<[^<>\n]{1,80}>|[^\s,;]+)""")
 _NOT_THE_SECRET = re.compile(
     r"(?i)(?:header|param|parameter|name|file|path|length|len|ref|type|policy|required|require_\w+"
     r"|enabled|url|uri|id|min|max|age|expiry|expires|ttl|rotation|format|hint|prompt|field)$")
@@ -37,7 +37,9 @@ _PLACEHOLDER = re.compile(
         redacted|placeholder|none|null|nil|undefined|empty|secret|password|dummy|fake|
         true|false|yes|no|on|off|basic|bearer|digest|token|
         (?:[\w\-]*[_\-])?(?:here|goes[_\-]here)|example[\w\-]*|sample[\w\-]*|
-        env\(.*\)|process\.env\.\w+|os\.environ.*|getenv\(.*\)|vault:.*|ENC\[.*\]
+        env\(.*\)|process\.env\.\w+|os\.environ.*|getenv\(.*\)|vault:.*|ENC\[.*\]|
+        (?:var|local|data|module|each|self|settings|config|vars|params|inputs|secrets|env)\.[\w.\[\]"']+|
+        ![A-Za-z_]\w*|(?:op|vault|sm|awssm|gcpsm|azkv|ref\+\w+)://\S*
     )$""")
 # A long run that looks random (letters and digits mixed) is material wherever it stands.
 # Every pattern here is linear on a long run: the "contains a digit" tests are done in code.
@@ -59,7 +61,11 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)"
                r"\s+AAAA[A-Za-z0-9+/=]+"),
     re.compile(r"\bage1[02-9ac-hj-np-z]{58}\b"),
-    re.compile(r"-----BEGIN (?:[A-Z0-9 ]*PUBLIC KEY|CERTIFICATE)-----[A-Za-z0-9+/=\s\\n]{0,8000}"
+    # nostr public keys, OpenPGP fingerprints, a PuTTY key file's header named without material
+    re.compile(r"\bnpub1[02-9ac-hj-np-z]{58}\b"),
+    re.compile(r"(?i)\bfingerprint\b[^\n]{0,16}?(?:[0-9a-f]{4}\s?){10}"),
+    re.compile(r"\bPuTTY-User-Key-File-\d\b(?!:)"),
+    re.compile(r"-----BEGIN (?:[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|CERTIFICATE)-----[A-Za-z0-9+/=\s\\n]{0,8000}"
                r"(?:-----END [A-Z0-9 ]+-----)?"),
     # a private key header quoted without material (material after it stays a candidate)
     re.compile(r"-----(?:BEGIN|END) [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
@@ -67,21 +73,26 @@ _BENIGN_SPANS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bdata:[\w/+.-]+;base64,[A-Za-z0-9+/=]+"),
     # test-mode, sandbox and publishable keys (benign by policy), documented sample keys
     re.compile(r"\b(?:[A-Za-z]+_)?test_[A-Za-z0-9_]+|\b[A-Za-z]+_TEST-[A-Za-z0-9-]+"
-               r"|\bsandbox_[A-Za-z0-9_-]+|\bEZTK[0-9a-f]+|\bpk_(?:live|test)_[A-Za-z0-9]+"
+               r"|\bsandbox_[A-Za-z0-9_-]+|\bEZTK[0-9A-Za-z]+|\bpk_(?:live|test)_[A-Za-z0-9]+"
                r"|\b[a-z]{2,4}_sbox_[A-Za-z0-9]+"),
     # security advice naming a prefix with nothing after it ("bot tokens start with xoxb-")
     re.compile(r"\b(?:xox[abposr]-|gh[pousr]_|github_pat_|glpat-|[rs]k_live_|sk-(?:proj-|ant-)?|SG\."
                r"|npm_|pypi-|AKIA|ASIA|AIza|GOCSPX-)(?![A-Za-z0-9])"),
+    # the same in any wording and language: "keys now start with HRKU-", "Präfix sb_secret_"
+    re.compile(r"(?i)\b(?:start(?:s|ing)?|begin(?:s|ning)?)\s+with\s+[\"'`]?[A-Za-z0-9]{1,12}[_.~-]"
+               r"(?:[A-Za-z0-9]{1,12}[_.~-])?(?![A-Za-z0-9])"),
+    re.compile(r"(?i)\b(?:prefix(?:ed)?|pr[äa]fix|pr[ée]fixe|prefijo|prefisso)\s+(?:with\s+)?[\"'`]?"
+               r"[A-Za-z0-9]{1,12}[_.~-](?:[A-Za-z0-9]{1,12}[_.~-])?(?![A-Za-z0-9])"),
     re.compile(r"--password-stdin\b"),
     # a JWT header alone (no claims, no signature) authorises nothing
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}(?![A-Za-z0-9_.-])"),
     # identifiers that are public by design: ARNs, payment objects, ids named as such
     re.compile(r"\barn:aws[\w-]*:[^\s\"']+"),
     # wallet addresses are public (a private key is 64 hex digits, an address 40)
-    re.compile(r"(?i)\baddress\b[^\n]{0,16}?\b(?:0x[0-9a-f]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}"
+    re.compile(r"(?i)\b(?:address|donations?|donate|tip jar|tips|send)\b[^\n]{0,24}?\b(?:0x[0-9a-f]{40}|[13][1-9A-HJ-NP-Za-km-z]{25,34}"
                r"|bc1[02-9ac-hj-np-z]{11,71})\b"),
     re.compile(r"\b(?:pi|ch|cus|evt|txn|sub|prod|price|seti|pm|in|po)_[A-Za-z0-9]{14,}"),
-    re.compile(r"(?i)\b(?:commit|sha-?\d*|md5|checksum|digest|etag|hash|integrity|fingerprint"
+    re.compile(r"(?i)\b(?:commit|fixed in|landed in|reverted|cherry-picked|sha-?\d*|md5|checksum|digest|etag|hash|integrity|fingerprint"
                r"|correlation[-_ ]id|request[-_ ]id|trace[-_ ]id|span[-_ ]id|subscription id"
                r"|tenant id|build|run|version|signature|sig|event id|ray id|tracking|tweet id"
                r"|address)\b[^\n]{0,24}?"
@@ -110,7 +121,7 @@ _HEX_OR_UUID = re.compile(r"\b(?:[0-9a-fA-F]{32,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-
                           r"-[0-9a-f]{12})\b")
 # Sample credentials for a service on one's own machine: a plain word as the password.
 _LOCAL = re.compile(r"(?i)\b(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|start-dev|dev mode"
-                    r"|quickstart|docker run|docker-compose)\b")
+                    r"|quickstart|docker run|docker-compose|server -dev)\b")
 _PLAIN_WORD = re.compile(r"^[a-z]{1,16}$")
 # "our logs mask keys: Slack …" is prose about keys, not an assignment.
 _PLURAL = re.compile(r"(?i)(?:keys|tokens|secrets|passwords|credentials)$")

@@ -459,6 +459,78 @@ def generic_secret(value: str, min_entropy: float) -> bool:
     return shannon_entropy(v) >= min_entropy
 
 
+# Digests of the empty input (md5, sha1, sha256): the commonest "hash" pasted into config.
+_EMPTY_DIGESTS = frozenset({
+    "d41d8cd98f00b204e9800998ecf8427e",
+    "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+})
+_HEX_VALUE = re.compile(r"^[0-9a-fA-F]{32,128}$")
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$")
+# Kubernetes and DNS names (db-creds-v2), host names, identifiers and environment names.
+_DNS_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+_HOSTNAME = re.compile(
+    r"(?i)^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|dev|local|internal|svc|cluster|cloud|app|example)$")
+_IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Za-z]+"
+                         r"|[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+)$")
+_REFERENCE_MARK = ("://", "${", "{{", "$(", "(", "@microsoft", "arn:")
+_TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
+
+
+def config_secret(value: str) -> bool:
+    """A value under a credential's name in config or code (``MASTER_KEY: "QYPY-z0c9-3990!"``):
+    a typed password (letters and digits, 8-128 characters) or a hex key of 32-128 digits.
+
+    Refuses references (``${X}``, ``var.x``, ``os.getenv(...)``), constants and identifiers,
+    plain words, Kubernetes names, host names, versions, UUIDs and the empty input's digests;
+    the rule's allow list and context refuse placeholders and hashes named as such.
+    """
+    v = value.strip().strip("\"'`")
+    if not 8 <= len(v) <= 128 or v[0] in "$%{<[@!&*#":
+        return False
+    if any(m in v.lower() for m in _REFERENCE_MARK) or _PLACEHOLDER_RUN.search(v):
+        return False
+    if _HEX_VALUE.match(v):
+        # A UUID written without dashes is an id (cred.hex-password takes hex under a
+        # password's name, where one random key in ten has a UUID's shape by chance).
+        if v.lower() in _EMPTY_DIGESTS or _UUID_HEX.match(v):
+            return False
+        return random_token(v, 3.3)
+    if _UUID.match(v) or _counting_run(v, 6):
+        return False
+    if _IDENTIFIER.match(v) or _VERSION.match(v) or _DNS_NAME.match(v) or _HOSTNAME.match(v):
+        return False
+    if _PATHLIKE.search(v) or _DATE_LIKE.search(v):
+        return False
+    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
+        return False
+    return shannon_entropy(v) >= 2.8
+
+
+def hex_password(value: str) -> bool:
+    """A generated hex password: random enough, not the empty input's digest."""
+    v = value.strip()
+    return v.lower() not in _EMPTY_DIGESTS and random_token(v, 3.3)
+
+
+def typed_password(value: str) -> bool:
+    """A password written in prose without the word "password" next to it (``login admin and
+    glacier.saffron.marlin99``): eight or more characters with letters and digits, not a
+    version, host name, e-mail address, URL or path."""
+    v = value.strip()
+    if len(v) < 8 or not password(v) or "@" in v or "://" in v or _PATHLIKE.search(v):
+        return False
+    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
+        return False
+    return not (_VERSION.match(v) or _HOSTNAME.match(v) or _IDENTIFIER.match(v) or _DATE_LIKE.search(v))
+
+
+def split_password(value: str) -> bool:
+    """A password given in two halves (``Mead1 …and the rest: 492DOW$``): the halves joined."""
+    parts = _TYPED_CONNECTOR.split(value.strip(), maxsplit=1)
+    return len(parts) == 2 and typed_password(parts[0].strip() + parts[1].strip())
+
+
 def basic_auth(value: str) -> bool:
     """``Authorization: Basic`` credentials: base64 of ``user:password`` with a real password."""
     raw = _b64decode(value)
@@ -490,6 +562,10 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "wireguard_key": lambda v, _e: decoded_length(v, 32),
     "random_token": random_token,
     "hex_secret": hex_secret,
+    "config_secret": lambda v, _e: config_secret(v),
+    "typed_password": lambda v, _e: typed_password(v),
+    "hex_password": lambda v, _e: hex_password(v),
+    "split_password": lambda v, _e: split_password(v),
     "luhn": lambda v, _e: luhn(v),
     "iban": lambda v, _e: iban(v),
     "ssn": lambda v, _e: ssn(v),
