@@ -25,6 +25,7 @@ from monitor.pipeline.classifier.encoder import Scored, Window, score_gated, sig
 from monitor.pipeline.classifier.explain import top_spans
 from monitor.pipeline.classifier.placeholders import only_placeholders
 from monitor.pipeline.classifier.prepare import Prepared, Terms, prepare
+from monitor.pipeline.classifier.references import only_reference_numbers
 from monitor.pipeline.sections import CATEGORY_TEXT
 
 # Scores are reported with this many decimals (the scan contract rounds to 4).
@@ -116,7 +117,7 @@ class PolicyModelDetector:
                                          for f in out):
                 continue  # the policy head already spoke for this category
             out.append(self._finding(head, category, score, prep, s.best[j], s.shares[j]))
-        return out
+        return _reference_veto(found, out, prep.text)
 
     def _finding(self, head: str, category: str, score: float, prep: Prepared,
                  window: Window | None, shares: np.ndarray | None) -> Finding:
@@ -138,3 +139,21 @@ class PolicyModelDetector:
             explanation=words,
             version=self.artifact.version,
         )
+
+
+def _is_model_pii(f: Finding) -> bool:
+    return f.category == "pii" and f.source.startswith("model:") and not f.shadow
+
+
+def _reference_veto(rules: Sequence[Finding], out: list[Finding], text: str) -> list[Finding]:
+    """The model's pii guess goes to the shadow log on a post whose only long numbers are
+    references (order, ticket, tracking, ISBN…) and in which no rule found personal data."""
+    if not any(_is_model_pii(f) for f in out):
+        return out
+    if any(f.category == "pii" and f.source.startswith("rule:") and not f.shadow for f in rules):
+        return out
+    if not only_reference_numbers(text):
+        return out
+    why = "only reference numbers (order, ticket, tracking…), no personal data"
+    return [replace(f, shadow=True, explanation=[*f.explanation, why]) if _is_model_pii(f) else f
+            for f in out]
