@@ -13,7 +13,7 @@ from spacy.tokens import Doc, Token
 
 from monitor.errors import RuleError
 from monitor.pipeline.rules.loader import LoadedRule
-from monitor.pipeline.rules.normalise import views
+from monitor.pipeline.rules.normalise import clean_view, views
 
 # Sets hold every pattern of every rule in one automaton; give them room so RE2's DFA
 # does not run out of memory (it would then report no match at all).
@@ -139,8 +139,16 @@ def _has_regex(value: Any) -> bool:
 
 
 def compile_words(words: Iterable[str]) -> Any | None:
-    """A case-insensitive RE2 regex matching any of ``words`` as whole words."""
-    alts = [_literal(w) for w in words if w.strip()]
+    """A case-insensitive RE2 regex matching any of ``words`` as whole words.
+
+    Context is searched in the clean view of a post (accents and homoglyphs undone), so each
+    word is folded the same way: "téléphone" in a list matches "téléphone" in a post."""
+    folded: dict[str, None] = {}
+    for w in words:
+        if w.strip():
+            folded.setdefault(w, None)
+            folded.setdefault(clean_view(w).text, None)
+    alts = [_literal(w) for w in folded]
     if not alts:
         return None
     return re2.compile("(?i)(?:" + "|".join(alts) + ")", _options())
