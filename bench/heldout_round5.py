@@ -340,6 +340,51 @@ FORMATS: list[tuple[str, str, str, Callable[[random.Random], str]]] = [
     ("snyk", "Snyk", "SNYK_TOKEN", _uuid),
     ("azure_openai", "Azure OpenAI", "AZURE_OPENAI_API_KEY", _p("", HEX, 32)),
     ("mistral", "Mistral", "MISTRAL_API_KEY", _p("", ALNUM, 32)),
+    ("pagerduty", "PagerDuty", "PAGERDUTY_API_KEY", _p("u+", URLSAFE, 18)),
+    ("trello", "Trello", "TRELLO_TOKEN", _p("ATTA", HEX, 64, "")),
+    ("hubspot", "HubSpot", "HUBSPOT_ACCESS_TOKEN", lambda r: "pat-na1-" + _uuid(r)),
+    ("klaviyo", "Klaviyo", "KLAVIYO_PRIVATE_KEY", _p("pk_", HEX, 34)),
+    ("bitbucket", "Bitbucket", "BITBUCKET_APP_PASSWORD", _p("ATBB", ALNUM, 32)),
+    ("dynatrace", "Dynatrace", "DT_API_TOKEN",
+     lambda r: "dt0c01." + rs(r, UP + DIG, 24) + "." + rs(r, UP + DIG, 64)),
+    ("honeycomb", "Honeycomb", "HONEYCOMB_API_KEY", _p("hcaik_", LO + DIG, 58)),
+    ("scaleway", "Scaleway", "SCW_SECRET_KEY", lambda r: "SCW" + rs(r, UP + DIG, 17) + " / " + _uuid(r)),
+    ("backblaze", "Backblaze B2", "B2_APPLICATION_KEY", lambda r: "005" + rs(r, HEX, 22) + " / K005" + rs(r, ALNUM, 27)),
+    ("ably", "Ably", "ABLY_API_KEY", lambda r: rs(r, ALNUM, 6) + "." + rs(r, ALNUM, 6) + ":" + rs(r, URLSAFE, 43)),
+    ("sourcegraph", "Sourcegraph", "SRC_ACCESS_TOKEN", _p("sgp_", HEX, 40)),
+    ("harness", "Harness", "HARNESS_PAT",
+     lambda r: "pat." + rs(r, URLSAFE, 22) + "." + rs(r, HEX, 24) + "." + rs(r, ALNUM, 20)),
+    ("octopus", "Octopus Deploy", "OCTOPUS_API_KEY", _p("API-", UP + DIG, 27)),
+    ("contentstack", "Contentstack", "CONTENTSTACK_MANAGEMENT_TOKEN", _p("cs", HEX, 32)),
+    ("sanity", "Sanity", "SANITY_API_TOKEN", _p("sk", ALNUM, 80)),
+    ("deepl", "DeepL", "DEEPL_AUTH_KEY", lambda r: _uuid(r) + ":fx"),
+    ("elevenlabs", "ElevenLabs", "ELEVENLABS_API_KEY", _p("sk_", HEX, 48)),
+    ("facebook", "Facebook Graph", "FB_PAGE_ACCESS_TOKEN", _p("EAAG", ALNUM, 180)),
+    ("plaid", "Plaid", "PLAID_ACCESS_TOKEN", lambda r: "access-production-" + _uuid(r)),
+    ("cloudinary", "Cloudinary", "CLOUDINARY_URL",
+     lambda r: f"cloudinary://{digits(r, 15)}:{rs(r, URLSAFE, 27)}@{rs(r, LO, 8)}"),
+    ("infracost", "Infracost", "INFRACOST_API_KEY", _p("ico-", ALNUM, 32)),
+    ("intercom", "Intercom", "INTERCOM_ACCESS_TOKEN",
+     lambda r: base64.b64encode(("tok:" + _uuid(r)).encode()).decode()),
+    ("asana", "Asana", "ASANA_PAT", lambda r: f"2/{digits(r, 16)}/{digits(r, 16)}:{rs(r, HEX, 32)}"),
+    ("mollie", "Mollie", "MOLLIE_API_KEY", _p("live_", ALNUM, 30)),
+    ("gocardless", "GoCardless", "GOCARDLESS_ACCESS_TOKEN", _p("live_", URLSAFE, 40)),
+    ("duffel", "Duffel", "DUFFEL_ACCESS_TOKEN", _p("duffel_live_", URLSAFE, 43)),
+    ("azure_ad_secret", "Azure AD", "AZURE_CLIENT_SECRET", lambda r: rs(r, ALNUM, 3) + "8Q~" + rs(r, URLSAFE + "~.", 34)),
+    ("firebase_fcm", "Firebase Cloud Messaging", "FCM_SERVER_KEY",
+     lambda r: "AAAA" + rs(r, URLSAFE, 7) + ":APA91b" + rs(r, URLSAFE, 134)),
+    ("newrelic_license", "New Relic", "NEW_RELIC_LICENSE_KEY", _p("", HEX, 36, "NRAL")),
+    ("mercadopago", "Mercado Pago", "MP_ACCESS_TOKEN",
+     lambda r: f"APP_USR-{digits(r, 16)}-{digits(r, 6)}-{rs(r, HEX, 32)}-{digits(r, 9)}"),
+    ("midtrans", "Midtrans", "MIDTRANS_SERVER_KEY", _p("Mid-server-", URLSAFE, 24)),
+    ("xendit", "Xendit", "XENDIT_SECRET_KEY", _p("xnd_production_", ALNUM, 60)),
+    ("linode", "Linode", "LINODE_TOKEN", _p("", HEX, 64)),
+    ("hetzner", "Hetzner Cloud", "HCLOUD_TOKEN", _p("", ALNUM, 64)),
+    ("azure_devops", "Azure DevOps", "AZURE_DEVOPS_PAT", _p("", LO + DIG, 52)),
+    ("confluent", "Confluent Cloud", "CONFLUENT_API_SECRET", lambda r: rs(r, UP + DIG, 16) + ":" + rs(r, B64, 64)),
+    ("kakao", "Kakao", "KAKAO_REST_API_KEY", _p("", HEX, 32)),
+    ("line", "LINE Messaging", "LINE_CHANNEL_ACCESS_TOKEN", _p("", B64, 171, "=")),
+    ("twitch", "Twitch", "TWITCH_OAUTH_TOKEN", lambda r: "oauth:" + rs(r, LO + DIG, 30)),
 ]
 
 CRED_FRAMES = [
@@ -668,6 +713,18 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
     for _ in range(4):
         out.append({"kind": "paystack_test_key", "text": f"paystack sandbox: sk_test_{rs(rng, HEX, 40)} (test only)"})
         out.append({"kind": "razorpay_test_key", "text": f"Razorpay test mode key rzp_test_{rs(rng, ALNUM, 14)} for the demo"})
+    sandbox = [("Mollie", lambda: "test_" + rs(rng, ALNUM, 30)), ("GoCardless", lambda: "sandbox_" + rs(rng, URLSAFE, 40)),
+               ("Duffel", lambda: "duffel_test_" + rs(rng, URLSAFE, 43)), ("Xendit", lambda: "xnd_development_" + rs(rng, ALNUM, 60)),
+               ("Mercado Pago", lambda: f"TEST-{digits(rng, 16)}-{digits(rng, 6)}-{rs(rng, HEX, 32)}-{digits(rng, 9)}"),
+               ("Midtrans", lambda: "SB-Mid-server-" + rs(rng, URLSAFE, 24)), ("Flutterwave", lambda: "FLWSECK_TEST-" + rs(rng, HEX, 32) + "-X"),
+               ("Shippo", lambda: "shippo_test_" + rs(rng, HEX, 40)), ("Lob", lambda: "test_" + rs(rng, HEX, 35)),
+               ("Plaid", lambda: "access-sandbox-" + _uuid(rng))]
+    sb_frames = ["{p} sandbox key for the tutorial (test mode, no real money): {k}",
+                 "here's the {p} test key from our public demo repo: {k}",
+                 "clé de test {p} (mode sandbox) : {k}", "{p} Testschlüssel, nur Sandbox: {k}"]
+    for prov, make in sandbox:
+        for frame in rng.sample(sb_frames, 2):
+            out.append({"kind": "sandbox_test_key", "text": frame.format(p=prov, k=make())})
     for label in ["RSA PRIVATE KEY", "OPENSSH PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "PGP PRIVATE KEY BLOCK"]:
         for frame in ["if your file starts with -----BEGIN {l}----- it's the private half, never upload it",
                       "grep -r \"BEGIN {l}\" . finds leaked keys in a repo",
@@ -731,6 +788,32 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
                     f"iv:{rs(rng, B64, 43)}=,tag:{rs(rng, B64, 22)}==,type:str]"})
         out.append({"kind": "encrypted_value", "text": f"sealed secret ready to commit:\n  encryptedData:\n    password: "
                     f"AgB{rs(rng, B64, 120)}"})
+    for _ in range(4):
+        out.append({"kind": "integrity_hash", "text": rng.choice([
+            "\"integrity\": \"sha512-{b}==\"  <- package-lock churn again",
+            "<script src=\"https://cdn.example.net/lib.min.js\" integrity=\"sha384-{c}\" crossorigin=\"anonymous\"></script>"]).format(
+            b=rs(rng, B64, 86), c=rs(rng, B64, 64))})
+        out.append({"kind": "key_fingerprint", "text": rng.choice([
+            "my GPG fingerprint, to verify the release signatures: {g}",
+            "ssh says the host key fingerprint is SHA256:{s} — matches the one on the status page"]).format(
+            g=" ".join(rs(rng, HEX.upper(), 4) for _ in range(10)), s=rs(rng, B64, 43))})
+        out.append({"kind": "aws_arn", "text": f"attach the policy to arn:aws:iam::{digits(rng, 12)}:role/"
+                    f"{rng.choice(['deploy', 'ci-runner', 'readonly'])} and re-run the job"})
+        out.append({"kind": "lfs_pointer", "text": f"version https://git-lfs.github.com/spec/v1\noid sha256:{rs(rng, HEX, 64)}\n"
+                    f"size {rng.randint(10**4, 10**8)}"})
+    refs = ["valueFrom:\n  secretKeyRef:\n    name: stripe\n    key: secret-key",
+            "password = var.db_password  # set in the workspace, never in git",
+            "with:\n  registry-token: ${{ secrets.NPM_PUBLISH_TOKEN }}  # set in repo settings", "const key = process.env.OPENAI_API_KEY ?? throwMissing()",
+            "api_key = os.getenv(\"ANTHROPIC_API_KEY\")", "DATABASE_URL will be injected by the platform at runtime",
+            "aws secretsmanager get-secret-value --secret-id prod/db --query SecretString",
+            "op read op://Engineering/Stripe/credential", "vault kv get -field=token secret/ci/github"]
+    for t in refs:
+        out.append({"kind": "secret_reference", "text": t})
+    out.append({"kind": "documented_totp_example", "text": "the Google Authenticator wiki example is "
+                "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example"})
+    for word in ["hello world", "version: 2", "not a secret"]:
+        out.append({"kind": "base64_nonsecret", "text": f"fun fact, {base64.b64encode(word.encode()).decode()} "
+                    f"is just '{word}' in base64"})
     talk = [
         "changed all my passwords after the breach news, took the whole evening",
         "reminder: nobody from IT will ever ask for your password by email",
@@ -765,7 +848,7 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
 def _phone(rng: random.Random, cc: str) -> str:
     d = lambda n: digits(rng, n)  # noqa: E731
     return {
-        "us": lambda: f"({rng.choice(['415', '312', '646', '737', '206'])}) {rng.randint(201, 989)}-{d(4)}",
+        "us": lambda: f"({rng.choice(['415', '312', '646', '737', '206'])}) {rng.choice([x for x in range(201, 990) if x != 555])}-{d(4)}",
         "uk": lambda: f"+44 7{rng.choice(['911', '823', '534', '481'])} {d(6)}",
         "de": lambda: f"+49 {rng.choice(['151', '160', '172', '176'])} {d(8)}",
         "fr": lambda: f"06 {d(2)} {d(2)} {d(2)} {d(2)}",
@@ -987,6 +1070,60 @@ def nid_uk(rng: random.Random) -> str:
            f"{digits(rng, 2)} {rng.choice('ABCD')}"
 
 
+def _de_taxid_check(body: str) -> str:
+    """Check digit of a German Steuer-ID (ISO 7064 MOD 11,10)."""
+    product = 10
+    for ch in body:
+        total = (int(ch) + product) % 10 or 10
+        product = (total * 2) % 11
+    check = 11 - product
+    return "0" if check == 10 else str(check)
+
+
+def nid_de(rng: random.Random) -> str:
+    """German Steuer-ID: 10 digits, one of them twice, first not 0, and its check digit."""
+    while True:
+        dup = rng.randint(0, 9)
+        others = rng.sample([d for d in range(10) if d != dup], 8)
+        body = [dup, dup] + others
+        rng.shuffle(body)
+        if body[0]:
+            b = "".join(map(str, body))
+            return f"{b[:2]} {b[2:5]} {b[5:8]} {b[8:]}{_de_taxid_check(b)}"
+
+
+def nid_kr(rng: random.Random) -> str:
+    """South Korean resident registration number with its weighted check digit."""
+    y, m, dd = _dob(rng)
+    g = rng.choice("12") if y < 2000 else rng.choice("34")
+    body = f"{y % 100:02d}{m:02d}{dd:02d}{g}{digits(rng, 5)}"
+    w = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5]
+    c = (11 - sum(int(a) * b for a, b in zip(body, w, strict=True)) % 11) % 10
+    return f"{body[:6]}-{body[6:]}{c}"
+
+
+def _icao(field: str) -> str:
+    """ICAO 9303 check digit (weights 7, 3, 1; '<' counts 0)."""
+    val = {c: i for i, c in enumerate(DIG + UP)}
+    return str(sum((0 if c == "<" else val[c]) * (7, 3, 1)[i % 3] for i, c in enumerate(field)) % 10)
+
+
+def passport_mrz(rng: random.Random, first: str, last: str) -> str:
+    """The two machine-readable lines of a passport data page (TD3), with valid check digits."""
+    nat = rng.choice(["GBR", "DEU", "NLD", "SWE", "IRL", "CAN"])
+    name = f"P<{nat}{_ascii(last).upper()}<<{_ascii(first).upper()}"
+    name = "".join(c if c in UP or c == "<" else "<" for c in name)
+    line1 = (name + "<" * 44)[:44]
+    num = rs(rng, UP + DIG, 9)
+    y, m, d = _dob(rng)
+    dob = f"{y % 100:02d}{m:02d}{d:02d}"
+    exp = f"{rng.randint(27, 35)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    pers = "<" * 14
+    part = num + _icao(num) + nat + dob + _icao(dob) + rng.choice("MF") + exp + _icao(exp) + pers + _icao(pers)
+    comp = _icao(num + _icao(num) + dob + _icao(dob) + exp + _icao(exp) + pers + _icao(pers))
+    return line1 + "\n" + part + comp
+
+
 NIDS: list[tuple[str, str, Callable[[random.Random], str]]] = [
     ("national_id_es", "DNI", nid_es), ("national_id_nl", "BSN", nid_nl), ("national_id_be", "rijksregisternummer", nid_be),
     ("national_id_pl", "PESEL", nid_pl), ("national_id_se", "personnummer", nid_se), ("national_id_fi", "henkilötunnus", nid_fi),
@@ -994,6 +1131,7 @@ NIDS: list[tuple[str, str, Callable[[random.Random], str]]] = [
     ("national_id_in", "Aadhaar", nid_in), ("national_id_ca", "SIN", nid_ca), ("national_id_za", "ID number", nid_za),
     ("national_id_tr", "TC kimlik no", nid_tr), ("national_id_pt", "NIF", nid_pt), ("national_id_cl", "RUT", nid_cl),
     ("national_id_fr", "numéro de sécu", nid_fr), ("ssn_us", "SSN", nid_us), ("nino_uk", "NI number", nid_uk),
+    ("national_id_de", "Steuer-ID", nid_de), ("national_id_kr", "주민등록번호", nid_kr),
 ]
 
 
@@ -1049,6 +1187,11 @@ def pii_positive(rng: random.Random) -> list[Row]:
         "contact the seller directly, his gmail is {eo}",
         "her email is {f} dot {l} at gmail dot com if you want to reach her outside work",
         "(leaked from the parents' group chat) {f} {l} — {e}",
+        "Long rant incoming. The contractor who ruined our kitchen, {f} {l}, stopped answering my calls weeks ago, "
+        "so here is his personal address {e} in case anyone in the neighbourhood wants to ask him about their deposit. "
+        "I have photos of everything.",
+        "r/legaladvice — my coworker {f} keeps emailing my wife from {e}, what can I do?",
+        "@{h} {f}'s school email is {e}, tell her the group project is due monday",
     ]
     for frame in email_frames:
         for _ in range(3):
@@ -1067,9 +1210,13 @@ def pii_positive(rng: random.Random) -> list[Row]:
         "o celular da {f} é {p}",
         "il numero di {f} è {p}, chiamalo dopo le 18",
         "this scammer called me from {p} — his name is {f} {l}, spread it",
+        "Nummer von {f}s Vater, falls du ihn erreichen willst: {p}",
+        "{f}'s private number (from the team sheet): {p}. He never picks up at work",
+        "numer do {f}: {p}, dzwoń po 17",
+        "{f}さんの電話番号は {p} です",
     ]
     for cc in PHONE_CCS:
-        for frame in rng.sample(phone_frames, 3):
+        for frame in rng.sample(phone_frames, 4):
             f, ln = person(rng)
             out.append({"kind": f"phone_{cc}", "text": frame.format(p=_phone(rng, cc), f=f, l=ln, h=rng.choice(HANDLES))})
     addr_frames = [
@@ -1081,9 +1228,12 @@ def pii_positive(rng: random.Random) -> list[Row]:
         "la dirección de {f} es {a}",
         "{f} habite maintenant au {a}",
         "{f}'s home address (don't ask how I found it): {a}",
+        "o endereço da {f} é {a}, manda a encomenda pra lá",
+        "l'indirizzo di casa di {f} {l}: {a}",
+        "this is where the streamer {f} actually lives: {a}",
     ]
     for cc in ADDR_CCS:
-        for frame in rng.sample(addr_frames, 3):
+        for frame in rng.sample(addr_frames, 4):
             f, ln = person(rng)
             out.append({"kind": f"address_{cc}", "text": frame.format(a=_address(rng, cc), f=f, l=ln)})
     nid_frames = [
@@ -1095,7 +1245,7 @@ def pii_positive(rng: random.Random) -> list[Row]:
         "{label} van {f}: {n}",
     ]
     for kind, label, make in NIDS:
-        for frame in rng.sample(nid_frames, 3):
+        for frame in rng.sample(nid_frames, 4):
             f, ln = person(rng)
             out.append({"kind": kind, "text": frame.format(n=make(rng), label=label, f=f, l=ln, h=rng.choice(HANDLES))})
     passports = [
@@ -1110,6 +1260,12 @@ def pii_positive(rng: random.Random) -> list[Row]:
             f, ln = person(rng)
             y, m, d = _dob(rng)
             out.append({"kind": kind, "text": frame.format(n=make(), label=label, f=f, l=ln, dob=f"{d:02d}.{m:02d}.{y}")})
+    for intro in ["photo of the passport page she left at the hostel, the bottom lines read:",
+                  "OCR of the guest's passport from the check-in scanner:", "the MRZ from the passport photo he posted:",
+                  "Pass-Scan vom Kunden (MRZ):"]:
+        for _ in range(2):
+            f, ln = person(rng)
+            out.append({"kind": "passport_mrz", "text": f"{intro}\n{passport_mrz(rng, f, ln)}"})
     dls = [("drivers_license_ca", lambda: rs(rng, UP, 1) + digits(rng, 7), "California"),
            ("drivers_license_ny", lambda: f"{digits(rng, 3)} {digits(rng, 3)} {digits(rng, 3)}", "New York"),
            ("drivers_license_fl", lambda: f"{rs(rng, UP, 1)}{digits(rng, 3)}-{digits(rng, 3)}-{digits(rng, 2)}-{digits(rng, 3)}-{digits(rng, 1)}", "Florida"),
@@ -1179,9 +1335,22 @@ def pii_negative(rng: random.Random) -> list[Row]:
         for _ in range(3):
             f, ln = person(rng)
             out.append({"kind": "own_email", "text": frame.format(e=email_for(rng, f, ln))})
+    more_own = ["mail me at {eo}, I don't check DMs", "reach me: {eo}", "e-posta adresim {e}, oradan yazın",
+                "mejlujcie na {eo}", "contattami pure: {eo}", "skriv till mig på {e}", "제 이메일은 {e} 입니다",
+                "— {f} {l}\n{e} | personal site in bio", "Best,\n{f}\n{e}", "Cheers, {f} ({e})",
+                "if the form doesn't work, just email me directly at {e}"]
+    for frame in more_own:
+        for _ in range(3):
+            f, ln = person(rng)
+            e = email_for(rng, f, ln)
+            eo = e.replace("@", " [at] ").replace(".", " [dot] ")
+            out.append({"kind": "own_email_obfuscated" if "{eo}" in frame else "own_email",
+                        "text": frame.format(e=e, eo=eo, f=f, l=ln)})
     own_phone = ["call me on {p}", "text me at {p} when you land", "my number: {p}", "ruf mich an: {p}",
                  "llámame al {p}", "appelle-moi au {p}", "me liga no {p}", "chiamami al {p}",
-                 "WhatsApp me on {p} if you want to join the climbing group", "bel me gerust op {p}"]
+                 "WhatsApp me on {p} if you want to join the climbing group", "bel me gerust op {p}",
+                 "zadzwoń do mnie: {p}", "bana ulaş: {p}", "ring mig på {p}", "私の番号は {p} です",
+                 "I'm the organiser, my mobile is {p} if you get lost", "my cell, for the carpool: {p}"]
     for cc in PHONE_CCS:
         for frame in rng.sample(own_phone, 4):
             out.append({"kind": f"own_phone_{cc}", "text": frame.format(p=_phone(rng, cc))})
@@ -1281,6 +1450,14 @@ def pii_negative(rng: random.Random) -> list[Row]:
         if not _iban_ok(badib):
             out.append({"kind": "fails_check_digit", "text": f"the bank app says {badib} is not a valid IBAN (mod 97 fails), "
                         "I mistyped the check digits"})
+    for _ in range(8):
+        n = rng.randint(10**7, 10**8 - 1)
+        right = "TRWAGMYFPDXBNJZSQVHLCKE"[n % 23]
+        wrong = rng.choice([c for c in "TRWAGMYFPDXBNJZSQVHLCKE" if c != right])
+        out.append({"kind": "fails_check_digit_dni", "text": rng.choice(
+            ["el formulario rechaza el DNI {n}{w} porque la letra no cuadra (ejemplo del curso)",
+             "validation demo: {n}{w} is not a valid DNI, the mod-23 letter is wrong",
+             "test case for our Spanish ID validator, must fail: {n}{w}"]).format(n=n, w=wrong)})
     famous = [("Ada Lovelace", "10 December 1815"), ("Albert Einstein", "14 March 1879"), ("Frida Kahlo", "6 July 1907"),
               ("Nelson Mandela", "18 July 1918"), ("Marie Curie", "7 November 1867"), ("Alan Turing", "23 June 1912"),
               ("Grace Hopper", "9 December 1906"), ("Wolfgang Amadeus Mozart", "27 January 1756"),

@@ -102,3 +102,29 @@ def test_national_ids_hold_their_check_digits() -> None:
     assert gen._iban_ok("GB82WEST12345698765432") and gen._iban_ok("DE89370400440532013000")
     assert gen._iban("GB", "WEST12345698765432") == "GB82WEST12345698765432"
     assert gen.nid_fi.__doc__ and gen._bech32("a", b"") == "a12uel5l"
+
+
+def test_mrz_and_newer_ids_hold_their_check_digits() -> None:
+    """Passport MRZ lines pass ICAO 9303 and the Steuer-ID and Korean RRN their checks, as committed."""
+    seen: Counter[str] = Counter()
+    for row in rows("round5_pii_positive"):
+        if row["kind"] == "passport_mrz":
+            line2 = row["text"].split("\n")[-1]
+            assert len(line2) == 44
+            assert gen._icao(line2[:9]) == line2[9] and gen._icao(line2[13:19]) == line2[19]
+            assert gen._icao(line2[21:27]) == line2[27]
+            assert gen._icao(line2[:10] + line2[13:20] + line2[21:43]) == line2[43]
+            seen["mrz"] += 1
+        if row["kind"] == "national_id_de":
+            n = re.search(r"\d{2} \d{3} \d{3} \d{3}", row["text"])
+            assert n and gen._de_taxid_check(n.group().replace(" ", "")[:10]) == n.group()[-1]
+            seen["de"] += 1
+        if row["kind"] == "national_id_kr":
+            n = re.search(r"(\d{6})-(\d{7})", row["text"])
+            assert n
+            d = n.group(1) + n.group(2)
+            w = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5]
+            assert (11 - sum(int(a) * b for a, b in zip(d, w, strict=False)) % 11) % 10 == int(d[12])
+            seen["kr"] += 1
+    assert seen["mrz"] and seen["de"] and seen["kr"]
+    assert gen._de_taxid_check("3657426180") == "9" and gen._icao("L898902C3") == "6"
