@@ -663,7 +663,7 @@ def credentials_hard_negative(rng: random.Random) -> list[Row]:
     placeholders = ["<your-api-key>", "YOUR_TOKEN_HERE", "xxxxxxxxxxxxxxxxxxxx", "${{{{ secrets.{env} }}}}",
                     "$" + "{env}", "<{envl}>", "os.environ[\"{env}\"]", "********", "REPLACE_ME", "changeme-in-prod",
                     "{{{{ vault_{envl} }}}}", "<paste {name} key>", "...", "TODO", "%{env}%", "[REDACTED]",
-                    "process.env.{env}", "${{{env}:?must be set}}", "sk_live_...", "ghp_xxxxxxxxxxxxxxxxxxxx"]
+                    "process.env.{env}", "${{{env}:?must be set}}", "<{name} token goes here>", "xxxx-xxxx-xxxx-xxxx"]
     frames = ["{env}={ph}", "set `{env}` to {ph} and run the script", "```\nexport {env}={ph}\n```",
               "in your .env put {env}={ph} (get the real value from the {name} dashboard)",
               "{name} docs: `client = Client(api_key={ph})`", "env:\n  {env}: {ph}"]
