@@ -8,7 +8,14 @@ who was acted on, not whose detail follows, so it does not count. With nothing b
 value, a first-person word just after it (``… (me)``, ``… que eu respondo``) makes it one's
 own. With no person at all the answer is "unknown", and the rule decides as before.
 
-Languages: en, de, fr, es, it, nl, pt, pl, and the Japanese first-person pronouns.
+A value with no person before it is still the poster's when it signs off a post (``Best,
+Ana`` or ``— Ana Ruiz`` just above it, ``Cheers, Tom (t@…)``), when it answers a question put to
+the readers (``questions about my talk? t@…``), or when an imperative to the readers leads
+straight into it (``mejlujcie na …``, ``bana ulaş: …``, ``call …``); a named person or a
+third-person word in between still makes it someone else's.
+
+Languages: en, de, fr, es, it, nl, pt, pl, sv/no/da, tr, ko, and the Japanese first-person
+pronouns and polite requests.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ io mio mia miei mie noi ci nostro nostra nostri nostre
 ik mij mijn wij ons onze
 eu mim meu minha meus minhas nós nosso nossa nossos nossas comigo
 mnie mój moja moje mojego mojej moim moją mną nasz nasza nasze
+jag mig jeg meg oss vår vårt våra vores
+ben bana beni benim bende benden biz bize bizi bizim adresim numaram numaramı telefonum
+mailim postam hesabım
+제 저 저의 저한테 저에게 제게 내 나 나의 나한테 저희
 """.split())
 # "me" and "mi" are first person in every language that has them (en, fr, es, it, pt, nl, pl).
 _AMBIGUOUS_FIRST = frozenset({"me", "mi"})
@@ -43,6 +54,9 @@ lei suo sua suoi sue loro gli
 hij zij hem haar hun
 ele ela dele dela deles delas
 ona jego jej niego niej jemu
+hon honom henne hans hennes deras hun ham hendes
+onun ona onu onların
+그 그의 그녀 그녀의 그분
 """.split())
 # People one can speak of with "my": "my sister's number" is the sister's.
 _RELATIONS = frozenset("""
@@ -77,8 +91,11 @@ o os um uma meu minha
 _CJK_FIRST = ("私", "僕", "俺", "自分", "わたし", "あたし", "ぼく", "うち")
 _CJK_THIRD = ("彼女", "彼", "さん", "くん", "様", "氏")
 
+# Japanese polite requests after a value (``… までお願いします``): the poster asks to be written to.
+_CJK_REQUEST = ("お願いします", "お願い致します", "ご連絡ください", "ください")
+
 _LATIN = r"[A-Za-zÀ-ÖØ-öø-ɏ]"
-_WORD = re.compile(rf"{_LATIN}+(?:['’]{_LATIN}+)?|[\u3040-\u30ff\u4e00-\u9fff]+")
+_WORD = re.compile(rf"{_LATIN}+(?:['’]{_LATIN}+)?|[\u3040-\u30ff\u4e00-\u9fff]+|[\uac00-\ud7af]+")
 # The end of a sentence: . ! ? ; or a line break (a dot inside an e-mail or a number is not).
 _SENTENCE_END = re.compile(r"[.!?;。！？](?=\s|$)|[!?。！？]|\n")
 # Spanish and Portuguese imperatives with an attached object pronoun (escríbeme, llámame),
@@ -154,7 +171,8 @@ def _refs(text: str) -> list[tuple[int, Owner]]:
 _POSSESSIVE_FIRST = frozenset({"my", "our", "mein", "meine", "meinem", "meiner", "meinen",
                                "unser", "unsere", "mon", "ma", "mes", "notre", "mi", "mis",
                                "nuestro", "nuestra", "mio", "mia", "il", "la", "mijn", "onze",
-                               "meu", "minha", "mój", "moja", "moje", "mojego", "mojej"})
+                               "meu", "minha", "mój", "moja", "moje", "mojego", "mojej",
+                               "min", "mitt", "mina"})
 
 
 # Nouns for a way to reach someone: "my" before one of them (with up to two words between,
@@ -170,6 +188,7 @@ cellulare indirizzo
 telefoon mobiel
 zap telemóvel
 numer komórka komórki telefonu maila mail
+mejl mejladress adress telefonnummer mobilnummer e-post epost mobil
 """.split())
 
 
@@ -185,7 +204,8 @@ def _governs_contact(tokens: list[str], i: int) -> bool:
 # "my" must govern a contact noun; "our" (our team, our office) speaks for the poster's group.
 _POSSESSIVE_SINGULAR = frozenset({"my", "mein", "meine", "meinem", "meiner", "meinen", "mon",
                                   "ma", "mes", "mi", "mis", "mio", "mia", "mijn", "meu", "minha",
-                                  "mój", "moja", "moje", "mojego", "mojej"})
+                                  "mój", "moja", "moje", "mojego", "mojej", "min", "mitt",
+                                  "mina"})
 
 
 def _sentence_start(text: str, pos: int) -> int:
@@ -202,14 +222,79 @@ def _sentence_end(text: str, pos: int) -> int:
     return m.start() if m else hi
 
 
+_NAME = r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ɏ'’-]+"
+# A sign-off just above or before the value: a dash and a name on the line, or a closing word
+# (any language) and a name, then the value on the next line or in brackets.
+_SIGNED = re.compile(
+    rf"(?:^|\n)[ \t]*(?:[—–]|--?)[ \t]*{_NAME}(?:[ \t]+{_NAME})?[ \t]*[\n(|][ \t]*$"
+    r"|(?:^|\n|[.!] )[ \t]*(?i:best|best wishes|all the best|cheers|regards|kind regards|"
+    r"best regards|warm regards|thanks|many thanks|thank you|thx|saludos|un saludo|un abrazo|"
+    r"grüße|gruß|viele grüße|liebe grüße|lg|mfg|cordialement|bien à vous|bises|amitiés|"
+    r"pozdrawiam|pozdrowienia|mvh|hälsningar|vänliga hälsningar|med venlig hilsen|hilsen|"
+    r"groeten|groetjes|met vriendelijke groet|abraços|cumprimentos|atenciosamente|saluti|"
+    r"cordiali saluti|un saluto|saygılarımla|sevgiler)"
+    rf"[ \t]*[,!]?[ \t]*\n?[ \t]*{_NAME}(?:[ \t]+{_NAME})?[ \t]*[\n(|,:]?[ \t]*$")
+# Imperatives to the readers that lead straight into a contact ("mejlujcie na …", "ring …").
+_IMPERATIVES = frozenset("""
+email e-mail mail write text call ring phone dm message contact reach ping whatsapp
+schreib schreibt ruf ruft écrivez écris appelez appelle escribid llamad scrivete chiamate
+mail bel mailen schrijf skriv ring ringa maila mejla
+piszcie napiszcie napisz pisz dzwońcie zadzwońcie zadzwoń dzwoń mejlujcie mailujcie
+ulaş ulaşın yazın yaz arayın ara
+""".split())
+# Words that may stand before an imperative to the readers ("please email …", "bitte mailt …").
+_COURTESY = frozenset("""
+please pls plz just simply or and also then bitte gerne gern plaît favor proszę lütfen gärna
+""".split())
+_ASKS_READER = re.compile(r"\b(?:your|you|ur|u|dein|deine|ihre|votre|ton|ta|tu|su)\b", re.I)
+_LEAD_INS = frozenset("at on to via na pod an à au a al su op på til till per me mi".split())
+
+
+def _leads_in(text: str) -> bool:
+    """Whether ``text`` (the clause just before a value) is an imperative to the readers
+    followed only by prepositions: no person stands between the verb and the value.
+
+    The verb must open its clause (or follow a courtesy word): "this email x" and a
+    "Phone: x" label are nouns naming a value, not the poster offering it."""
+    if text.rstrip().endswith(":"):
+        return False
+    spans = [(m.group().lower(), m.start()) for m in _WORD.finditer(text)][-4:]
+    while spans and spans[-1][0] in _LEAD_INS:
+        spans.pop()
+    if not spans or spans[-1][0] not in _IMPERATIVES:
+        return False
+    verb_at = spans[-1][1]
+    opening = text[:verb_at].rstrip()
+    if not opening or opening[-1] in ",;:-–—(/|":
+        return True
+    word = _WORD.findall(opening)
+    return bool(word) and word[-1].lower() in _COURTESY
+
+
 def whose(text: str, start: int, end: int) -> Owner | None:
     """Whose contact detail ``text[start:end]`` is: "own", "other", or None (no one named)."""
+    if _SIGNED.search(text[max(0, start - 90):start]):
+        return "own"
     lo = _sentence_start(text, start)
     before = _refs(text[lo:start])
     if before:
         return before[-1][1]
-    after = _refs(text[end:_sentence_end(text, end)])
+    tail = text[end:_sentence_end(text, end)]
+    after = _refs(tail)
+    if _leads_in(text[lo:start]):
+        # "call 0151 … tonight, it's the tenant's mobile": the words after name the owner.
+        return "other" if after and after[0][1] == "other" else "own"
+    if lo > 0 and text[lo - 1] == "?" and not text[lo:start].strip(" \t:–—-"):
+        # A question to the readers answered by the value ("questions about my talk? t@…").
+        question = text[_sentence_start(text, lo - 1):lo]
+        asked = _refs(question)
+        if asked and asked[-1][1] == "other":
+            return "other"
+        if not _ASKS_READER.search(question):  # "what's your email? x" is a dialogue
+            return "own"
     if after and after[0][1] == "own":
+        return "own"
+    if any(w in tail for w in _CJK_REQUEST) and not any(w in tail for w in _CJK_THIRD):
         return "own"
     return None
 
