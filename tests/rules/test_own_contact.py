@@ -49,6 +49,10 @@ OWN = [
     "문의는 제 메일 seoyeon.kang@naver.com 으로",
     "napiszcie na kuba.zielinski.foto@wp.pl",
     "詳細は hana.mori@example-mail.jp までお願いします",
+    "changed my mind about signal, new work number, save it: +44 7911 204873",
+    "new private mail, update your address book: ines.varga.home@posteo.de",
+    "warming party at our new flat on friday! 22 Birch Grove, Leeds LS6 2AB",
+    "la mia nuova dirección es Calle del Pez 44, 28014 Madrid",
 ]
 
 OTHER = [
@@ -67,6 +71,9 @@ OTHER = [
     "그녀의 메일은 seoyeon.kang@naver.com 이야",
     "anyone know whose this is? his wife posted it: amara.obi.sells@gmail.com",
     "call Karen at +1 312 555 0147 and tell her what you think",
+    "some guy texted me from +44 7911 204873 all night, report it",
+    "el teléfono de Ximena es +34 612 448 903, yo no lo uso",
+    "Ana's flat (I checked it twice): 22 Birch Grove, Leeds LS6 2AB",
 ]
 
 

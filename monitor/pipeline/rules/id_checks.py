@@ -274,6 +274,8 @@ def id_number(value: str) -> bool:
 
 _DATE_NUM = re.compile(r"(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})")
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# "10-Jan-89": a month's name between the day and a two-digit year.
+_DATE_MON_YY = re.compile(r"\d{1,2}-[A-Za-z]{3,9}-(\d{2})$")
 
 
 def birth_date(value: str) -> bool:
@@ -287,7 +289,14 @@ def birth_date(value: str) -> bool:
             year += 1900 if year > this_year % 100 else 2000
         return 1920 <= year <= this_year
     y = _YEAR.search(value)
-    return y is not None and 1920 <= int(y.group(0)) <= this_year
+    if y is None:
+        short = _DATE_MON_YY.search(value)
+        if short is None:
+            return False
+        yy = int(short.group(1))
+        year = yy + (1900 if yy > this_year % 100 else 2000)
+        return 1920 <= year <= this_year
+    return 1920 <= int(y.group(0)) <= this_year
 
 
 def _valid_date(yy: int, mm: int, dd: int) -> bool:

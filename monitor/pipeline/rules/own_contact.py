@@ -185,6 +185,7 @@ handy nummer telefonnummer handynummer adresse anschrift telefon
 numéro numero portable courriel téléphone telephone
 correo móvil movil número teléfono telefono celular
 cellulare indirizzo
+dirección direccion endereço endereco adres adresa
 telefoon mobiel
 zap telemóvel
 numer komórka komórki telefonu maila mail
@@ -271,14 +272,52 @@ def _leads_in(text: str) -> bool:
     return bool(word) and word[-1].lower() in _COURTESY
 
 
+# An aside in brackets that closed before the value ("(don't ask how I found it)") says
+# nothing of whose the value is; a single word in brackets ("the address below (me):") does.
+_ASIDE = re.compile(r"\([^()\n]{0,40}\s[^()\n]{0,40}\)")
+# The poster was the one reached: the value is where the call or message came from.
+_RECEIVED_FROM = re.compile(
+    r"(?i)\b(?:called|rang|texted|messaged|phoned|emailed|e-mailed|mailed|contacted|spammed|"
+    r"harassed|calls|texts|messages|keeps calling|kept calling)\s+(?:me|us)\s+"
+    r"(?:\w+\s+){0,3}?(?:from|using|off|via)\s*:?\s*$")
+# A contact noun "of" a named person: "el número de Priyanka", "Nummer von Camilas Vater".
+_OF_NAME = re.compile(
+    r"(?i:\b(?:number|phone|mobile|cell|e-?mail|address|número|numero|teléfono|telefono|móvil|"
+    r"movil|celular|correo|dirección|direccion|nummer|handynummer|telefonnummer|handy|adresse|"
+    r"anschrift|numéro|portable|cellulare|indirizzo|telefoon|adres|endereço|endereco|telemóvel|"
+    r"numer|adres|telefonu)\s+(?:de|del|von|vom|di|of|van|da|do|du|d'|för|til)\s?)"
+    r"([A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)")
+# An announcement opening the sentence: "new personal address, update your contacts: x".
+_ANNOUNCED = re.compile(
+    r"(?i)^\s*(?:(?:new|updated|changed)\s+(?:\w+\s+){0,2}?(?:e-?mail|mail|inbox|address|number|phone|"
+    r"mobile|contact|cell)\b|(?:nueva|nuevo|neue|nouvelle|nouveau|nuovo|nuova|nieuw|nieuwe|"
+    r"nowy|nowa|novo|nova)\s+(?:\w+\s+){0,2}?(?:\w+)\b)[^\n]{0,40}?(?:\b(?:update|save|add)\s+"
+    r"(?:your|ur)\s+(?:contacts?|address book|phonebook)|[,:]\s*$)")
+# The sentence before says the place is the poster's: "housewarming at my place saturday! x".
+_OWN_PLACE = re.compile(
+    r"(?i)\b(?:my|our)\s+(?:new\s+)?(?:place|flat|apartment|apt|house|home|pad)\b|"
+    r"\bchez (?:moi|nous)\b|\bbei (?:mir|uns)\b|\ben (?:mi|nuestra) casa\b|"
+    r"\bda (?:me|noi)\b|\bbij (?:mij|ons)\b|\bu (?:mnie|nas)\b")
+
+
 def whose(text: str, start: int, end: int) -> Owner | None:
     """Whose contact detail ``text[start:end]`` is: "own", "other", or None (no one named)."""
     if _SIGNED.search(text[max(0, start - 90):start]):
         return "own"
     lo = _sentence_start(text, start)
-    before = _refs(text[lo:start])
+    lead = _ASIDE.sub(lambda m: " " * len(m.group()), text[lo:start])
+    if _RECEIVED_FROM.search(lead):
+        # "this scammer called me from x": "me" was called, the number is the caller's.
+        return "other"
+    before = _refs(lead)
+    named = _OF_NAME.search(lead)
+    if named and (not before or before[-1][0] < named.start(1)):
+        return "other"
     if before:
         return before[-1][1]
+    if _ANNOUNCED.match(lead) or (lo > 0 and not lead.strip(" \t:–—-")
+                                  and _OWN_PLACE.search(text[_sentence_start(text, lo - 1):lo])):
+        return "own"
     tail = text[end:_sentence_end(text, end)]
     after = _refs(tail)
     if _leads_in(text[lo:start]):
