@@ -269,6 +269,24 @@ def base64_secret(value: str) -> bool:
     return password(text.strip())
 
 
+_TOKEN_TEXT = re.compile(r"^[A-Za-z0-9_\-+/=.~]{20,200}$")
+
+
+def base64_token(value: str, min_entropy: float) -> bool:
+    """Base64 of one random-looking token (an API key pasted encoded): the decoded text is a
+    single run of token characters with letters and digits, random enough; prose, JSON and
+    words decode to something else."""
+    text = decode_base64_text(value)
+    if text is None:
+        return False
+    text = text.strip()
+    if not _TOKEN_TEXT.match(text) or looks_like_identifier(text):
+        return False
+    if not (any(c.isdigit() for c in text) and any(c.isalpha() for c in text)):
+        return False
+    return random_token(text, min_entropy)
+
+
 def pypi_macaroon(value: str) -> bool:
     """PyPI API tokens: ``pypi-`` then a base64url macaroon whose location is pypi.org."""
     raw = _b64decode(value.strip().removeprefix("pypi-"))
@@ -552,6 +570,7 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "crc32_base62": lambda v, _e: crc32_base62(v),
     "crc32_split": lambda v, _e: crc32_split(v),
     "base64_secret": lambda v, _e: base64_secret(v),
+    "base64_token": base64_token,
     "pypi_macaroon": lambda v, _e: pypi_macaroon(v),
     "jwt": lambda v, _e: jwt(v),
     "base64_json": lambda v, _e: base64_json(v),
