@@ -37,3 +37,12 @@ def test_base64_token_needs_one_random_token() -> None:
     assert base64_token(_b64("NqVwYS81VP7Hb1DX8pPd5khxE3pyIgKpaUnArl63XykWZeiN"), 4.2)
     assert not base64_token(_b64("hello world, this is just text"), 4.2)
     assert not base64_token(_b64("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"), 4.2)
+
+
+def test_joined_view_joins_a_token_read_out_one_character_at_a_time() -> None:
+    from monitor.pipeline.rules.normalise import clean_view, joined_view
+
+    view, gaps = joined_view(clean_view("it is A Q V N 7 k B c 2 f I W 9 k z u W H n S m ok"))
+    assert "AQVN7kBc2fIW9kzuWHnSm" in view.text and gaps
+    view, gaps = joined_view(clean_view("a b c and x y z stay apart"))
+    assert view.text == "a b c and x y z stay apart" and not gaps
