@@ -172,10 +172,14 @@ def views(text: str) -> tuple[View, View]:
 # cut by a newline, or a run that mixes letters and digits next to another run across a space.
 # Tested inside the engine's pre-filter set, so most posts never build the joined view.
 _T = "[A-Za-z0-9_+/=-]"
+# A token read out one character at a time ("g h r _ l W i …"): this many single characters,
+# each one space apart, are joined; prose almost never has so many one-letter words in a row.
+_SPELLED = 16
 _MIXED = f"{_T}*(?:[A-Za-z][0-9]|[0-9][A-Za-z]){_T}*"
 _NOT_PLAIN = f"{_T}*[A-Z0-9_+/=-]{_T}*"
 SPLIT_TRIGGER = (f"{_T}{{8,}}[ \\t]*\\r?\\n[ \\t]*{_T}{{4,}}"
-                 f"|{_MIXED} {{1,2}}{_NOT_PLAIN}|{_NOT_PLAIN} {{1,2}}{_MIXED}")
+                 f"|{_MIXED} {{1,2}}{_NOT_PLAIN}|{_NOT_PLAIN} {{1,2}}{_MIXED}"
+                 f"|(?:{_T} ){{{_SPELLED - 1}}}{_T}")
 _RUN = re.compile(r"\S+")
 _FRAGMENT = re.compile(r"[A-Za-z0-9_+/=-]+")
 _DIGIT = re.compile(r"[0-9]")
@@ -205,6 +209,24 @@ def _joins(left: str, right: str, gap: str) -> bool:
     return not (_plain_word(right) or ("\n" not in gap and _plain_word(left)))
 
 
+def _spelled_gaps(text: str, runs: list[tuple[int, int]]) -> set[int]:
+    """Indexes of the gaps (gap i follows run i) inside a streak of at least ``_SPELLED``
+    single token characters one space apart."""
+    out: set[int] = set()
+    streak: list[int] = []
+    for i, (r0, r1) in enumerate(runs):
+        single = r1 - r0 == 1 and _FRAGMENT.fullmatch(text[r0:r1]) is not None
+        if single and streak and text[runs[i - 1][1]:r0] == " ":
+            streak.append(i)
+            continue
+        if len(streak) >= _SPELLED:
+            out.update(streak[:-1])
+        streak = [i] if single else []
+    if len(streak) >= _SPELLED:
+        out.update(streak[:-1])
+    return out
+
+
 def joined_view(clean: View) -> tuple[View, list[int]]:
     """The clean view with the gaps inside broken-up tokens removed, and where the gaps were.
 
@@ -215,8 +237,9 @@ def joined_view(clean: View) -> tuple[View, list[int]]:
     text = clean.text
     runs = [(m.start(), m.end()) for m in _RUN.finditer(text)]
     drop: list[tuple[int, int]] = []
-    for (a0, a1), (b0, b1) in zip(runs, runs[1:], strict=False):
-        if _joins(text[a0:a1], text[b0:b1], text[a1:b0]):
+    spelled = _spelled_gaps(text, runs)
+    for i, ((a0, a1), (b0, b1)) in enumerate(zip(runs, runs[1:], strict=False)):
+        if i in spelled or _joins(text[a0:a1], text[b0:b1], text[a1:b0]):
             drop.append((a1, b0))
     if not drop:
         return clean, []

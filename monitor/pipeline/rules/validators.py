@@ -254,6 +254,49 @@ def crc32_split(value: str) -> bool:
     return False
 
 
+# Split tokens: a prefix's body alphabet and length range, from the provider's format.
+_SPLIT_FORMATS: dict[str, tuple[re.Pattern[str], int, int]] = {
+    "whsec_": (re.compile(r"[A-Za-z0-9]+"), 32, 64),
+    "glpat-": (re.compile(r"[A-Za-z0-9_.-]+"), 20, 64),
+    "gldt-": (re.compile(r"[A-Za-z0-9_.-]+"), 20, 64),
+    "glrt-": (re.compile(r"[A-Za-z0-9_.-]+"), 20, 64),
+    "key-": (re.compile(r"[a-f0-9]+"), 32, 32),
+    "ghr_": (re.compile(r"[A-Za-z0-9]+"), 36, 80),
+    "ghp_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
+    "gho_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
+    "ghs_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
+    "ghu_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
+}
+_LAST_PIECE = re.compile(r"([A-Za-z0-9_.-]+)\W*$")
+
+
+def split_token(value: str, min_entropy: float) -> bool:
+    """A provider token given in two pieces with words between them ("part 1: glpat-…",
+    "part 2: …"), or spelled out with spaces ("g h r _ l W i …"): the first piece and the
+    last one joined have the format's alphabet and length, and are random enough."""
+    pieces = value.split()
+    spaced = "".join(pieces) if all(len(p) <= 4 for p in pieces) else ""
+    for prefix, (alphabet, _, _) in _SPLIT_FORMATS.items():
+        if spaced.startswith(prefix) and alphabet.fullmatch(spaced[len(prefix):] or "!"):
+            body = spaced[len(prefix):]
+            break
+        head = pieces[0] if pieces else ""
+        if head.startswith(prefix):
+            last = _LAST_PIECE.search(value[len(head):])
+            if last is None:
+                return False
+            body = head[len(prefix):] + last.group(1)
+            break
+    else:
+        return False
+    alphabet, low, high = _SPLIT_FORMATS[prefix]
+    if not alphabet.fullmatch(body) or not low <= len(body) <= high:
+        return False
+    if prefix in ("ghp_", "gho_", "ghs_", "ghu_"):
+        return crc32_base62(prefix + body)
+    return random_token(body, min_entropy)
+
+
 def base64_secret(value: str) -> bool:
     """A value decoded inline (``$(echo … | base64 -d)``): base64 of one printable word that
     reads as a password or a key (two kinds of characters, six or more), not of prose."""
@@ -267,6 +310,24 @@ def base64_secret(value: str) -> bool:
     if not text.isprintable() or any(ch.isspace() for ch in text.strip()):
         return False
     return password(text.strip())
+
+
+_TOKEN_TEXT = re.compile(r"^[A-Za-z0-9_\-+/=.~]{20,200}$")
+
+
+def base64_token(value: str, min_entropy: float) -> bool:
+    """Base64 of one random-looking token (an API key pasted encoded): the decoded text is a
+    single run of token characters with letters and digits, random enough; prose, JSON and
+    words decode to something else."""
+    text = decode_base64_text(value)
+    if text is None:
+        return False
+    text = text.strip()
+    if not _TOKEN_TEXT.match(text) or looks_like_identifier(text):
+        return False
+    if not (any(c.isdigit() for c in text) and any(c.isalpha() for c in text)):
+        return False
+    return random_token(text, min_entropy)
 
 
 def pypi_macaroon(value: str) -> bool:
@@ -552,6 +613,8 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "crc32_base62": lambda v, _e: crc32_base62(v),
     "crc32_split": lambda v, _e: crc32_split(v),
     "base64_secret": lambda v, _e: base64_secret(v),
+    "base64_token": base64_token,
+    "split_token": split_token,
     "pypi_macaroon": lambda v, _e: pypi_macaroon(v),
     "jwt": lambda v, _e: jwt(v),
     "base64_json": lambda v, _e: base64_json(v),
