@@ -6,11 +6,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.pipeline.rules.validators import config_secret, split_password, typed_password
-
-
-def _flagged(engine, text: str) -> bool:
-    return any(f.category == "credentials" and f.score >= 0.5 and not f.shadow
-               for f in engine.analyse(text).findings)
+from tests.rules.findings import actionable
 
 
 @pytest.mark.parametrize("text", [
@@ -29,7 +25,7 @@ def _flagged(engine, text: str) -> bool:
     "ENV APP_SECRET Hollow-3320-gate",
 ])
 def test_a_typed_password_or_hex_key_under_a_credential_name_is_found(engine, text) -> None:
-    assert _flagged(engine, text)
+    assert actionable(engine, text, "credentials")
 
 
 @pytest.mark.parametrize("text", [
@@ -53,7 +49,7 @@ def test_a_typed_password_or_hex_key_under_a_credential_name_is_found(engine, te
     "encryptedData:\n  password: AgB+YNC+CeECTAsvq7Jfb0e4OGF06RMpwpcjAOuUGEGRPQle+hL1QuaIWYRwSQKQF",
 ])
 def test_references_placeholders_names_and_digests_stay_benign(engine, text) -> None:
-    assert not _flagged(engine, text)
+    assert not actionable(engine, text, "credentials")
 
 
 @pytest.mark.parametrize("text", [
@@ -63,7 +59,7 @@ def test_references_placeholders_names_and_digests_stay_benign(engine, text) -> 
     "the db password is Fern3\n…and the rest: 392ASH!",
 ])
 def test_passwords_in_prose_without_the_word_next_to_them(engine, text) -> None:
-    assert _flagged(engine, text)
+    assert actionable(engine, text, "credentials")
 
 
 @pytest.mark.parametrize("text", [
@@ -73,7 +69,7 @@ def test_passwords_in_prose_without_the_word_next_to_them(engine, text) -> None:
     "type make test when the prompt appears",
 ])
 def test_password_talk_without_a_password_stays_benign(engine, text) -> None:
-    assert not _flagged(engine, text)
+    assert not actionable(engine, text, "credentials")
 
 
 @pytest.mark.parametrize("text", [
@@ -88,7 +84,7 @@ def test_password_talk_without_a_password_stays_benign(engine, text) -> None:
     "Update: the AWS credential in my last post (Qm8x/Vb2LpZ7rNc4TyW9kHs3J+fA1dE6gR0uP5oI) is revoked",
 ])
 def test_provider_formats_added(engine, text) -> None:
-    assert _flagged(engine, text)
+    assert actionable(engine, text, "credentials")
 
 
 @pytest.mark.parametrize("text", [
@@ -98,7 +94,7 @@ def test_provider_formats_added(engine, text) -> None:
     "AWS docs commit 3f2a9c1e8b7d4c6e9f0a1b2c3d4e5f60a7b8c9d0 fixed the typo",
 ])
 def test_lookalikes_of_the_added_formats_stay_benign(engine, text) -> None:
-    assert not _flagged(engine, text)
+    assert not actionable(engine, text, "credentials")
 
 
 def test_the_validators_directly() -> None:

@@ -12,11 +12,7 @@ from monitor.pipeline.rules import RulesDetector
 from monitor.pipeline.rules.checks import FIRE_SCORE
 from monitor.pipeline.rules.engine import OWN_CONTACT_REASON
 from monitor.pipeline.rules.own_contact import whose
-
-
-def _pii(engine, text: str) -> bool:
-    return any(f.category == "pii" and f.score >= FIRE_SCORE and not f.shadow
-               for f in engine.analyse(text).findings)
+from tests.rules.findings import actionable
 
 
 def _at(text: str, value: str) -> str | None:
@@ -79,17 +75,17 @@ OTHER = [
 
 @pytest.mark.parametrize("text", OWN)
 def test_the_posters_own_contact_detail_is_not_pii(engine, text):
-    assert not _pii(engine, text), text
+    assert not actionable(engine, text, "pii"), text
 
 
 @pytest.mark.parametrize("text", OTHER)
 def test_someone_elses_contact_detail_is_pii(engine, text):
-    assert _pii(engine, text), text
+    assert actionable(engine, text, "pii"), text
 
 
 def test_an_imperative_is_the_posters_offer_unless_the_words_after_name_another_owner(engine):
     text = "urgent: call 0151 2345 6789 tonight, it's the tenant's mobile"
-    assert _pii(engine, text)
+    assert actionable(engine, text, "pii")
     assert _at(text, "0151 2345 6789") == "other"
     assert _at("call 0151 2345 6789 now", "0151 2345 6789") == "own"
 

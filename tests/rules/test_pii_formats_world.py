@@ -8,12 +8,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.pipeline.rules import RuleEngine
-from monitor.pipeline.rules.checks import FIRE_SCORE
-
-
-def _pii(engine: RuleEngine, text: str) -> bool:
-    return any(f.category == "pii" and f.score >= FIRE_SCORE and not f.shadow
-               for f in engine.analyse(text).findings)
+from tests.rules.findings import actionable
 
 
 @pytest.mark.parametrize("text", [
@@ -29,7 +24,7 @@ def _pii(engine: RuleEngine, text: str) -> bool:
     "that driver texted me from +31 6 1234 5678, his name is Daan",
 ])
 def test_someone_elses_details_are_found(engine: RuleEngine, text: str) -> None:
-    assert _pii(engine, text), text
+    assert actionable(engine, text, "pii"), text
 
 
 @pytest.mark.parametrize("text", [
@@ -43,4 +38,4 @@ def test_someone_elses_details_are_found(engine: RuleEngine, text: str) -> None:
     "have a look at example.com, it explains the format",
 ])
 def test_own_public_and_test_values_are_not(engine: RuleEngine, text: str) -> None:
-    assert not _pii(engine, text), text
+    assert not actionable(engine, text, "pii"), text
