@@ -282,21 +282,20 @@ def birth_date(value: str) -> bool:
     """A plausible date of birth of a living person (born 1920 or later, not in the future)."""
     this_year = date.today().year
     m = _DATE_NUM.search(value)
-    if m:
-        a, b, c = m.groups()
-        year = int(a) if len(a) == 4 else int(c)
-        if year < 100:
-            year += 1900 if year > this_year % 100 else 2000
-        return 1920 <= year <= this_year
     y = _YEAR.search(value)
-    if y is None:
-        short = _DATE_MON_YY.search(value)
-        if short is None:
-            return False
-        yy = int(short.group(1))
-        year = yy + (1900 if yy > this_year % 100 else 2000)
-        return 1920 <= year <= this_year
-    return 1920 <= int(y.group(0)) <= this_year
+    short = _DATE_MON_YY.search(value)
+    if m:
+        a, _, c = m.groups()
+        year = int(a) if len(a) == 4 else int(c)
+    elif y:
+        year = int(y.group(0))
+    elif short:
+        year = int(short.group(1))
+    else:
+        return False
+    if year < 100:  # a two-digit year is the latest one it can be, never in the future
+        year += 1900 if year > this_year % 100 else 2000
+    return 1920 <= year <= this_year
 
 
 def _valid_date(yy: int, mm: int, dd: int) -> bool:

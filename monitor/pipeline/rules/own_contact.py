@@ -239,7 +239,7 @@ _SIGNED = re.compile(
 _IMPERATIVES = frozenset("""
 email e-mail mail write text call ring phone dm message contact reach ping whatsapp
 schreib schreibt ruf ruft écrivez écris appelez appelle escribid llamad scrivete chiamate
-mail bel mailen schrijf skriv ring ringa maila mejla
+bel mailen schrijf skriv ringa maila mejla
 piszcie napiszcie napisz pisz dzwońcie zadzwońcie zadzwoń dzwoń mejlujcie mailujcie
 ulaş ulaşın yazın yaz arayın ara
 """.split())
@@ -285,7 +285,7 @@ _OF_NAME = re.compile(
     r"(?i:\b(?:number|phone|mobile|cell|e-?mail|address|número|numero|teléfono|telefono|móvil|"
     r"movil|celular|correo|dirección|direccion|nummer|handynummer|telefonnummer|handy|adresse|"
     r"anschrift|numéro|portable|cellulare|indirizzo|telefoon|adres|endereço|endereco|telemóvel|"
-    r"numer|adres|telefonu)\s+(?:de|del|von|vom|di|of|van|da|do|du|d'|för|til)\s?)"
+    r"numer|telefonu)\s+(?:de|del|von|vom|di|of|van|da|do|du|d'|för|til)\s?)"
     r"([A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+)")
 # An announcement opening the sentence: "new personal address, update your contacts: x".
 _ANNOUNCED = re.compile(
