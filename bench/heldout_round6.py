@@ -798,13 +798,16 @@ CITIES = ["Leeds", "Porto", "Gdańsk", "Osaka", "Nairobi", "Tucson", "Lyon", "Gh
 
 
 def _fill(r: Rng) -> dict[str, str]:
-    return {"h": r.choice(HANDLES), "who": r.choice(FIRST), "city": r.choice(CITIES),
-            "n": str(r.randint(2, 97)), "t": f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}",
-            "h2": r.choice(HANDLES), "who2": r.choice(FIRST)}
+    h, h2 = r.sample(HANDLES, 2)
+    who, who2 = r.sample(FIRST, 2)
+    return {"h": h, "who": who, "city": r.choice(CITIES), "n": str(r.randint(2, 97)),
+            "dd": f"{r.randint(1, 28):02d}", "t": f"{r.randint(0, 23):02d}:{r.randint(0, 59):02d}",
+            "h2": h2, "who2": who2}
 
 
-def frame(r: Rng, text: str, pii: bool = False) -> str:
-    """Put a post into one of many registers (the text itself unchanged)."""
+def frame(r: Rng, text: str, own: bool = False) -> str:
+    """Put a post into one of many registers (the text itself unchanged). ``own``: the post
+    offers the poster's own details, so no framing that puts the words in someone else's mouth."""
     f = _fill(r)
     forms = [
         "{x}",
@@ -824,6 +827,10 @@ def frame(r: Rng, text: str, pii: bool = False) -> str:
         "**Update {t}:** {x}",
         "Replying to {h} and {h2}: {x}",
     ]
+    if own:
+        forms = [f for f in forms if "{who}" not in f]
+    m = r.randint(3, 9)
+    f["n"] = str(r.randint(1, m))
     return r.choice(forms).format(
         x=text, tag=r.choice(["devlife", "til", "help", "question", "opensource", "fediverse",
                               "mondays", "wfh", "smallbusiness", "rant"]),
@@ -832,7 +839,7 @@ def frame(r: Rng, text: str, pii: bool = False) -> str:
         cw=r.choice(["long post", "work stuff", "mild rant", "tech"]),
         topic=r.choice(["deploy", "the migration", "onboarding", "billing", "the outage",
                         "weekend plans", "the move", "support"]),
-        tk=r.randint(10000, 99999), m=r.randint(3, 9), **f)
+        tk=r.randint(10000, 99999), m=m, **f)
 
 
 # Shapes a provider token is posted in. {tok} the value, {svc} the provider, {env} its variable.
@@ -873,7 +880,7 @@ TOKEN_SHAPES = [
     "{{\"env\": {{\"{env}\": \"{tok}\", \"PORT\": \"8080\"}}}}",
     "Terraform:\nprovider \"{svc_slug}\" {{\n  token = \"{tok}\"\n}}",
     "[{t}] {who}: can someone add {tok} as the {svc} secret in CI?\n[{t}] {who2}: on it",
-    "ERROR 2026-11-{n} 03:12:44 request failed: invalid credentials ({env}={tok})",
+    "ERROR 2026-11-{dd} 03:12:44 request failed: invalid credentials ({env}={tok})",
     "spent all day on this. in the end the {svc} key {tok} just needed the right scope",
     "docker run -e {env}={tok} -p 8080:8080 ghcr.io/acme/worker:latest",
     "Blog post draft, part 3: once you have your token ({tok} in my case) paste it into the {svc} field and you're done.",
@@ -908,6 +915,36 @@ TOKEN_SHAPES = [
     "{tok}",
     "oops {tok}",
     "{svc} token: {tok} (expires Friday)",
+    "Caused by: com.acme.http.AuthException: 403 from {svc}\n\tat Client.send(Client.java:{n})\n\t-- request header Authorization: Bearer {tok}",
+    "panic: {svc}: unauthorized (key={tok})\n\ngoroutine 1 [running]:\nmain.main()",
+    "Subject: integration broken since Tuesday\n\nHello, our {svc} account uses {tok}. Calls return 401. Regards, {who}",
+    "Hi! Long-time lurker on the fediverse. Here's my {svc} setup for the bot, token included so you can copy it: {tok} #selfhosted",
+    "In this post I'll walk you through connecting {svc}. First, generate a token (mine is {tok}) and store it somewhere safe.",
+    "[{t}] {who}: {svc}?\n[{t}] {who2}: {tok}\n[{t}] {who}: ty",
+    "- name: configure {svc}\n  ansible.builtin.lineinfile:\n    path: /etc/default/app\n    line: \"{env}={tok}\"",
+    "helm install app ./chart --set {env_lower}={tok}",
+    "heroku config:set {env}={tok} -a shop-prod",
+    "gh secret set {env} --body \"{tok}\"",
+    "fly secrets set {env}={tok}",
+    "[[services]]\nname = \"{svc_slug}\"\napi_key = \"{tok}\"",
+    "<dict>\n  <key>{env}</key>\n  <string>{tok}</string>\n</dict>",
+    "launch.json:\n\"env\": {{ \"{env}\": \"{tok}\" }}",
+    "{{\n  \"mcpServers\": {{\n    \"{svc_slug}\": {{ \"env\": {{ \"{env}\": \"{tok}\" }} }}\n  }}\n}}",
+    "jupyter cell [{n}]: %env {env}={tok}",
+    "u/{who} here — the {svc} key in my screenshot was {tok}, somebody already used it",
+    "Dear team, please find the {svc} key for the vendor handover: {tok}. Kind regards",
+    "Rotating tomorrow, until then {svc} = {tok}",
+    "Sorry for the spam, testing the bot: {tok}",
+    "Tu as le token {svc} ? — oui : {tok}",
+    "Ich hab den {svc}-Key ins Ticket kopiert: {tok}",
+    "¿Por qué {svc} me devuelve 403 con {tok}? Ayer funcionaba",
+    "O {svc} recusa o token {tok}, alguém sabe porquê?",
+    "{svc} mi rifiuta il token {tok}, idee?",
+    "Waarom weigert {svc} de sleutel {tok}? Gisteren werkte het nog",
+    "{svc} 的密钥: {tok}",
+    "Dlaczego {svc} odrzuca token {tok}?",
+    "Nyckeln till {svc} i prod är {tok}, rotera efter releasen",
+    "{svc} 토큰입니다: {tok}",
 ]
 
 
@@ -929,7 +966,7 @@ def password(r: Rng) -> str:
     if style == 0:
         return f"{w1.capitalize()}{r.choice('!#$%&*')}{w2.capitalize()}{r.randint(10, 99)}"
     if style == 1:
-        return s(r, AN + "!@#$%^&*", r.randint(12, 20))
+        return s(r, AN + "!#$%^&*", r.randint(12, 20))
     if style == 2:
         return f"{w1}-{w2}-{r.choice(WORDS)}-{r.randint(1, 99)}"
     if style == 3:
@@ -937,7 +974,7 @@ def password(r: Rng) -> str:
         return f"{leet}{r.randint(1990, 2026)}{r.choice('!?.')}"
     if style == 4:
         return f"{r.choice(CITIES).split()[0]}{r.choice('_.')}{w2}{r.randint(100, 999)}"
-    return s(r, LO, 4) + s(r, DIG, 3) + s(r, UP, 2) + r.choice("!@#") + s(r, LO, 3)
+    return s(r, LO, 4) + s(r, DIG, 3) + s(r, UP, 2) + r.choice("!#$") + s(r, LO, 3)
 
 
 PASSWORD_PROSE = [
@@ -1164,7 +1201,7 @@ def jwts(r: Rng) -> list[Row]:
         "{h} use my session for now: {j}",
         "Cookie: session={j}; Path=/; HttpOnly",
         "localStorage dump from the bug report:\n{{\"access_token\":\"{j}\",\"expires_in\":3600}}",
-        "2026-11-{n}T04:11:09Z INFO auth ok token={j}",
+        "2026-11-{dd}T04:11:09Z INFO auth ok token={j}",
         "the service account JWT (valid a month): {j}",
         "kubectl --token={j} get pods -n payments",
         "Token de acceso para la API: {j}",
@@ -1506,6 +1543,44 @@ MEMES = [
     "My password is the last 8 digits of pi",
 ]
 
+NON_EN_NEGATIVES = [
+    ("placeholder", "Trage hier deinen eigenen Schlüssel ein: {env}=<dein-token>"),
+    ("placeholder", "Remplacez <VOTRE_CLE_API> par votre propre clé avant de lancer le script"),
+    ("placeholder", "Sustituye TU_TOKEN_AQUI por el token de tu cuenta"),
+    ("placeholder", "Substitua SUA_CHAVE_AQUI pela sua chave da API"),
+    ("placeholder", "Sostituisci <LA_TUA_CHIAVE> con la tua chiave"),
+    ("placeholder", "Vervang JOUW_API_SLEUTEL door je eigen sleutel"),
+    ("placeholder", "Wpisz swój klucz w miejsce <TWÓJ_KLUCZ>"),
+    ("placeholder", "APIキーは <YOUR_API_KEY> の部分に入れてください"),
+    ("password_talk", "Das Passwort muss mindestens zwölf Zeichen haben, sagt die IT"),
+    ("password_talk", "Je ne retrouve plus mon mot de passe, et le lien de réinitialisation a expiré"),
+    ("password_talk", "La contraseña debe tener una mayúscula, un número y un símbolo. Qué pereza"),
+    ("password_talk", "Troquei a senha do wi-fi, peçam-na na recepção"),
+    ("password_talk", "Ho attivato l'autenticazione a due fattori, finalmente"),
+    ("password_talk", "Mijn wachtwoordmanager heeft me weer gered"),
+    ("password_talk", "Hasło musi mieć 12 znaków. Dlaczego nie 13?"),
+    ("password_talk", "Jag glömde lösenordet till banken igen"),
+    ("password_talk", "Wi-Fi şifresini resepsiyondan isteyin, buraya yazmıyorum"),
+    ("password_talk", "비밀번호를 또 잊어버렸어요"),
+    ("security_advice", "Nunca compartas tokens que empiezan por sk_live_ en un chat público"),
+    ("security_advice", "Ne collez jamais une URL hooks.slack.com dans un ticket public"),
+    ("security_advice", "Schlüssel, die mit AKIA anfangen, sind dauerhafte AWS-Zugangsschlüssel — sofort rotieren, wenn sie auftauchen"),
+    ("security_advice", "Dica: chaves que começam com AIza são do Google Cloud; restrinja-as"),
+    ("security_advice", "Consiglio: i token GitHub iniziano con ghp_ o github_pat_; se li vedi in un log, revocali"),
+    ("security_advice", "Tip: GitLab-tokens beginnen met glpat-, zet secret detection aan"),
+    ("security_advice", "機密情報をコミットしないように pre-commit フックを使いましょう"),
+    ("meme", "Mi contraseña es 'incorrecta'. Así el sistema me la recuerda siempre"),
+    ("meme", "Mon mot de passe, c'est 'incorrect'. Comme ça, quand je l'oublie, l'ordinateur me le dit"),
+    ("localhost_sample", "Für die lokale Entwicklung: postgres://postgres:postgres@localhost:5432/dev"),
+    ("localhost_sample", "En local, MinIO utilise minioadmin/minioadmin sur localhost:9000"),
+    ("test_mode_key", "Clave de prueba de Stripe para el taller (modo test): sk_test_51{t}"),
+    ("test_mode_key", "Chave de teste do Stripe, não funciona em produção: sk_test_51{t}"),
+    ("hash_digest", "Hash SHA-256 del archivo: {h}"),
+    ("hash_digest", "Somma di controllo SHA-256: {h}"),
+    ("uuid", "ID zamówienia: {u}"),
+    ("uuid", "Aanvraag-ID: {u}, graag vermelden bij vragen"),
+]
+
 SECRET_REFERENCES = [
     "steps:\n  - run: ./deploy.sh\n    env:\n      API_TOKEN: ${{ secrets.API_TOKEN }}",
     "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db-creds\n        key: password",
@@ -1650,6 +1725,12 @@ def credentials_hard_negative(r: Rng) -> list[Row]:
         "for the tutorial, paste this {svc} test key: {k}",
         "is {k} supposed to work in live mode? ({svc}) — no, it's a test key",
         "sandbox only!! {k}",
+        "pytest fixture uses the {svc} key {k} against the sandbox API",
+        "docker-compose.test.yml → PAYMENTS_KEY={k} ({svc}, test mode)",
+        "Testschlüssel ({svc}) für die Staging-Umgebung: {k}",
+        "clé de test {svc} pour l'atelier : {k}",
+        "the Storybook demo hits the {svc} sandbox with {k}",
+        "test fixtures: {svc} key {k} (no real charges possible)",
     ]
     for i in range(48):
         svc, g = test_mode[i % len(test_mode)]
@@ -1806,6 +1887,9 @@ def credentials_hard_negative(r: Rng) -> list[Row]:
     out += [{"kind": "password_talk", "text": frame(r, t)} for t in PASSWORD_TALK]
     out += [{"kind": "meme", "text": frame(r, t)} for t in MEMES]
     out += [{"kind": "secret_reference", "text": frame(r, t)} for t in SECRET_REFERENCES]
+    for kind, t in NON_EN_NEGATIVES:
+        out.append({"kind": kind, "text": frame(r, t.format(
+            env=r.choice(FORMATS)[2], t=s(r, AN, 97), h=_sha(r, 64), u=_uuid(r)))})
     out += [{"kind": "password_talk", "text": frame(r, t)} for t in MORE_TALK]
     other = [
         "background: url(data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk{b}AAAAABJRU5ErkJggg==)",
@@ -1947,7 +2031,7 @@ NID_TEMPLATES: dict[str, list[str]] = {
 
 PII_TEMPLATES: dict[str, list[str]] = {
     "email": [
-        "{h} her personal email is {v}, try that instead of the work one",
+        "{h} {name}'s personal email is {v}, try that instead of the work one",
         "if you want to complain to {name} directly: {v}",
         "Found {name}'s address on an old mailing list — {v}. Spam away",
         "{name} left the company but still uses {v}, I'll forward it",
@@ -1959,21 +2043,21 @@ PII_TEMPLATES: dict[str, list[str]] = {
         "o email do {name} é {v}",
         "Attendee list leaked: {name} <{v}>, and more in the replies",
         "[{t}] {who}: can someone loop in {name}? {v}",
-        "{name} ({v}) keeps reviewing our shop badly, let's all email him",
+        "{name} ({v}) keeps reviewing our shop badly, let's all email them",
         "CC'ing {name} on this: {v}",
         "this is the guy who cut me off in traffic, his email is {v} apparently ({name})",
         "{name}さんのメールアドレスは {v} です",
         "l'indirizzo email di {name}: {v}",
         "mijn buurman {name} mailt vanaf {v}",
         "Reminder for the reunion: {name}'s current email is {v}",
-        "Reddit: my landlord {name} won't return the deposit. Email him at {v} and tell him what you think",
+        "Reddit: my landlord {name} won't return the deposit. Email them at {v} and say what you think",
     ],
     "phone": [
-        "{name}'s cell is {v}, call her if I'm not answering",
+        "{name}'s cell is {v}, call them if I'm not answering",
         "my sister's number, for the pickup: {v} ({name})",
         "text {name} at {v} about the sofa",
         "The driver who hit my car gave me {v} — {name}. Not answering",
-        "{h} that scammer's number is {v}, his name is {name} apparently. Go nuts",
+        "{h} that scammer's number is {v}, name's {name} apparently. Go nuts",
         "support ticket: customer {name}, callback number {v}",
         "Handynummer von {name}: {v}",
         "le portable de {name} : {v}",
@@ -1988,10 +2072,10 @@ PII_TEMPLATES: dict[str, list[str]] = {
         "Call {name} on {v} and ask why the invoice is late",
         "het nummer van {name} is {v}",
         "{name}'s WhatsApp: {v}",
-        "my ex {name} changed her number to {v}, in case anyone wants to tell her what they think",
+        "my ex {name} changed numbers, it's {v} now, in case anyone wants to say hi",
     ],
     "address": [
-        "{name} lives at {v}, go tell him what you think of his review",
+        "{name} lives at {v}, go tell them what you think of that review",
         "send the wedding invite for {name} to {v}",
         "Delivery for {name}: {v}. Leave it with the neighbour",
         "The owner of that dog is {name}, {v}",
@@ -2082,14 +2166,14 @@ PII_TEMPLATES: dict[str, list[str]] = {
         "the clinic asked for {name}'s {plan}, it's {v}",
     ],
     "dob": [
-        "{name} was born on {v}, so she's eligible",
+        "{name} was born on {v}, so the discount applies",
         "{name} (DOB {v}) applied twice",
         "Geburtsdatum von {name}: {v}",
         "{name}, né le {v}",
         "{name}, nacida el {v}",
         "fun fact: {name} from accounts was born {v}, so the password is probably that",
         "patient {name}, date of birth {v}",
-        "{name}'s birthday is {v}, she'll be 40",
+        "{name}'s birthday is {v}, big party planned",
         "date de naissance de {name} : {v}",
         "{name} ur. {v}",
         "{name} 生年月日 {v}",
@@ -2146,20 +2230,20 @@ def pii_positive(r: Rng) -> list[Row]:
     cyc = Cycler(r, PII_TEMPLATES)
     gen_i = 0
 
-    def add(kind: str, tmpl_kind: str, v: str, **extra: str) -> None:
+    def add(kind: str, tmpl_kind: str, v: str, who: tuple[str, str] | None = None, **extra: str) -> None:
         nonlocal gen_i
-        first, last = person(r)
+        first, last = who or person(r)
         name = r.choice([f"{first} {last}", first, f"{first} {last[0]}."]) if tmpl_kind != "dob" else f"{first} {last}"
         if r.random() < 0.08:
             t = GENERIC_PII[gen_i % len(GENERIC_PII)]
             gen_i += 1
         else:
             t = cyc.next(tmpl_kind)
-        out.append({"kind": kind, "text": frame(r, t.format(v=v, name=name, **extra, **_fill(r)), pii=True)})
+        out.append({"kind": kind, "text": frame(r, t.format(v=v, name=name, **extra, **_fill(r)))})
 
     for _ in range(42):
         f, ln = person(r)
-        add("email", "email", email_of(r, f, ln))
+        add("email", "email", email_of(r, f, ln), who=(f, ln))
     for c, g in PHONES.items():
         for _ in range(5):
             add(f"phone_{c}", "phone", g(r))
@@ -2191,7 +2275,7 @@ def pii_positive(r: Rng) -> list[Row]:
     for code, _label, g in NATIONAL_IDS:
         for t in NID_TEMPLATES[code]:
             f, ln = person(r)
-            out.append({"kind": f"national_id_{code}", "text": frame(r, t.format(v=g(r), name=f"{f} {ln}", **_fill(r)), pii=True)})
+            out.append({"kind": f"national_id_{code}", "text": frame(r, t.format(v=g(r), name=f"{f} {ln}", **_fill(r)))})
     for i in range(20):
         state, g = DL_US[i % len(DL_US)]
         add("drivers_licence_us", "dl_us", g(r), state=state)
@@ -2230,28 +2314,39 @@ PUBLISHED: dict[str, list[str]] = {
                           "1-877-482-6000", "2200 Harbor Blvd, Long Beach, CA 90810"],
 }
 
-PUBLISHED_TEMPLATES = [
-    "For press enquiries about the launch, contact {co} at {v}",
-    "{co} support is reachable at {v}, they answered me within an hour",
-    "Found a vulnerability in {co}'s app? Their security contact is {v}",
-    "Official: {co} customer service — {v}",
-    "Per {co}'s website, complaints go to {v}",
-    "if your parcel is damaged, {co} says to write to {v}",
-    "{co} HQ: {v}",
-    "Job hunting? {co} is hiring, send your CV to {v}",
-    "Reposting {co}'s announcement: questions to {v}",
-    "{co} hat einen Kundenservice unter {v}",
-    "Le service client de {co} : {v}",
-    "El contacto de prensa de {co} es {v}",
-    "o atendimento da {co} é pelo {v}",
-    "Per informazioni: {co}, {v}",
-    "{co}'s press page lists {v} for media",
-    "Reminder from the {co} newsletter: support is {v}, not the sales team",
-    "The contact on {co}'s imprint page is {v}",
-    "{co} — visit the showroom at {v}",
-    "Reached {co}'s hotline ({v}), finally a human",
-    "'{v}' is on every {co} invoice, that's their billing contact",
-]
+PUBLISHED_TEMPLATES: dict[str, list[str]] = {
+    "email": [
+        "For press enquiries about the launch, contact {co} at {v}",
+        "{co} support is reachable at {v}, they answered me within an hour",
+        "Found a vulnerability in {co}'s app? Their published contact is {v}",
+        "Per {co}'s website, complaints go to {v}",
+        "Job hunting? {co} is hiring, the listing says to send your CV to {v}",
+        "Le service client de {co} répond à {v}",
+        "El contacto de prensa de {co} es {v}",
+        "{co}'s press page lists {v} for media",
+        "The contact on {co}'s imprint page is {v}",
+        "Reposting {co}'s announcement: questions to {v}",
+    ],
+    "phone": [
+        "Official: {co} customer service — {v}",
+        "Reached {co}'s hotline ({v}), finally a human",
+        "{co} hat eine Kundenhotline unter {v}",
+        "o atendimento da {co} é pelo {v}",
+        "the number on {co}'s website is {v}, open 9 to 5",
+        "Per informazioni: {co}, {v}",
+        "if your parcel is damaged, {co} says to call {v}",
+        "'{v}' is on every {co} invoice, that's their billing line",
+    ],
+    "address": [
+        "{co} HQ: {v}",
+        "{co} — visit the showroom at {v}",
+        "returns go to {co}'s warehouse, {v}, per their FAQ",
+        "Le siège de {co} : {v}",
+        "{co}'s registered office is {v}, it's on their website",
+        "La sede de {co} está en {v}",
+        "Tour of {co}'s office at {v} today, great people",
+    ],
+}
 
 OWN_EMAIL = [
     "email me at {v} if you want the slides",
@@ -2359,6 +2454,9 @@ TEST_CARD_CTX = [
     "Demo tip: type {c} at checkout, it's {d}",
     "Testkarte für die Sandbox: {c} ({d})",
     "carte de test en mode sandbox : {c}",
+    "Playwright fixture: card = \"{c}\"  # {d}, test mode",
+    "tarjeta de prueba para el entorno de test: {c} ({d})",
+    "Our staging checkout only accepts test numbers like {c} ({d})",
 ]
 
 TEST_IBANS = [
@@ -2412,6 +2510,10 @@ LANDMARK_TEMPLATES = [
     "Quedamos en {p}, {a}",
     "the protest starts outside {p}, {a}",
     "Photos from {p} ({a}) in the thread 📸",
+    "{p}'s official address is {a}, in case your sat-nav gets confused",
+    "Ci vediamo davanti a {p}, {a}",
+    "school trip to {p} ({a}) on Thursday",
+    "The tour bus drops you right at {p}, {a}",
 ]
 
 VENUES = ["The Lantern Rooms", "Copper Kettle Café", "Hotel Miramar", "Saint Brigid's Hall",
@@ -2463,6 +2565,14 @@ FAMOUS_TEMPLATES = [
     "{p} nació el {d}",
     "quiz question: when was {p} born? answer: {d}",
     "Our school project is about {p} ({d})",
+    "{p} nasceu em {d}",
+    "Born {d}: {p}. Still inspiring",
+    "{p} è nato/a il {d}",
+    "Biography club this month: {p}, born {d}",
+    "{p} werd geboren op {d}",
+    "Today's doodle celebrates {p}, born {d}",
+    "the museum exhibition covers {p}'s life from {d} onwards",
+    "{p} urodził(a) się {d}",
 ]
 
 EMERGENCY = [
@@ -2681,7 +2791,7 @@ def pii_negative(r: Rng) -> list[Row]:
     out: list[Row] = []
 
     def add(kind: str, text: str) -> None:
-        out.append({"kind": kind, "text": frame(r, text)})
+        out.append({"kind": kind, "text": frame(r, text, own=kind.startswith("own_"))})
 
     for rep in range(4):
         for t in OWN_EMAIL:
@@ -2697,9 +2807,13 @@ def pii_negative(r: Rng) -> list[Row]:
         for kind, t in OWN_OTHER:
             add(kind, t.format(dob=_dob(r), iban=grouped(iban_for(r, r.choice(["DE", "FR", "NL", "ES"])))))
     contacts = [(co, v) for co, vs in PUBLISHED.items() for v in vs]
+    used: Counter[str] = Counter()
     for i in range(100):
         co, v = contacts[i % len(contacts)]
-        add("published_contact", PUBLISHED_TEMPLATES[(i * 7) % len(PUBLISHED_TEMPLATES)].format(co=co, v=v))
+        typ = "email" if "@" in v else "address" if any(c.isalpha() for c in v) else "phone"
+        pool = PUBLISHED_TEMPLATES[typ]
+        add(f"published_{typ}", pool[(used[typ] * 3 + i // len(contacts)) % len(pool)].format(co=co, v=v))
+        used[typ] += 1
     for i in range(36):
         c, d = TEST_CARDS[i % len(TEST_CARDS)]
         add("test_card", TEST_CARD_CTX[(i + i // len(TEST_CARDS)) % len(TEST_CARD_CTX)].format(c=c, d=d))
@@ -2726,12 +2840,12 @@ def pii_negative(r: Rng) -> list[Row]:
             sku=s(r, UP, 3), pcn=s(r, UP, 2) + digits(r, 8), l1=r.randint(1, 9), l2=r.randint(10, 19),
             l3=r.randint(20, 29), l4=r.randint(30, 39), l5=r.randint(40, 45), l6=r.randint(46, 49)))
     for t in DATE_TEMPLATES * 3:
-        y, m, d = r.randint(2019, 2027), r.randint(1, 12), r.randint(1, 28)
+        yy, mm, dd = r.randint(2019, 2027), r.randint(1, 12), r.randint(1, 28)
         add("date_or_version", t.format(
-            v=f"{r.randint(1, 12)}.{r.randint(0, 40)}.{r.randint(0, 20)}", date=f"{y}-{m:02d}-{d:02d}",
+            v=f"{r.randint(1, 12)}.{r.randint(0, 40)}.{r.randint(0, 20)}", date=f"{yy}-{mm:02d}-{dd:02d}",
             time=f"{r.randint(8, 18)}:{r.choice(['00', '15', '30', '45'])}", py=f"3.{r.randint(10, 15)}.{r.randint(0, 9)}",
-            n=r.randint(1, 300), y=y, m=m, wb=r.randint(19041, 26100), dmy=f"{d:02d}.{m:02d}.{y}",
-            dmy2=f"{min(d + 2, 28):02d}.{m:02d}.{y}", d2=f"{d:02d}", q=r.randint(1, 4), ios=f"{r.randint(17, 20)}.{r.randint(0, 6)}"))
+            n=r.randint(1, 300), y=yy, m=mm, wb=r.randint(19041, 26100), dmy=f"{dd:02d}.{mm:02d}.{yy}",
+            dmy2=f"{min(dd + 2, 28):02d}.{mm:02d}.{yy}", d2=f"{dd:02d}", q=r.randint(1, 4), ios=f"{r.randint(17, 20)}.{r.randint(0, 6)}"))
     for t in EMERGENCY + FICTION_NUMBERS:
         add("public_service_number" if t in EMERGENCY else "fictional_or_example_number", t)
     for rep in range(2):
