@@ -678,7 +678,7 @@ FORMATS: list[Fmt] = [
     ("terraform_cloud", "Terraform Cloud", "TFE_TOKEN",
      lambda r: f"{s(r, AN, 14)}.atlasv1.{s(r, AN, 67)}", True),
     ("vault_service", "HashiCorp Vault", "VAULT_TOKEN", lambda r: "hvs.CAESI" + s(r, URL, 86), True),
-    ("vault_batch", "Vault batch token", "VAULT_TOKEN", lambda r: "hvb.AAAAAQ" + s(r, URL, 128), True),
+    ("vault_batch", "HashiCorp Vault batch token", "VAULT_TOKEN", lambda r: "hvb.AAAAAQ" + s(r, URL, 128), True),
     ("doppler_service", "Doppler", "DOPPLER_TOKEN",
      lambda r: f"dp.st.{r.choice(['prd', 'stg', 'dev'])}.{s(r, AN, 40)}", True),
     ("doppler_personal", "Doppler personal", "DOPPLER_TOKEN", lambda r: "dp.pt." + s(r, AN, 43), True),
@@ -1682,7 +1682,7 @@ def credentials_hard_negative(r: Rng) -> list[Row]:
             out.append({"kind": "placeholder", "text": sh.format(
                 tok=val, svc=svc, env=env, env_lower=env.lower(), svc_slug=_slug(svc), **_fill(r))})
     docs = [
-        "From the AWS docs: aws_access_key_id = AKIAIOSFODNN7EXAMPLE, aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "Straight out of the AWS CLI guide, for anyone asking what the format looks like: AKIAIOSFODNN7EXAMPLE with wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         "the CLI guide uses AKIAI44QH8DHBEXAMPLE and je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY as sample keys",
         "```ini\n[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n```\n(straight from the docs, replace with yours)",
         "The jwt.io debugger's sample token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c decodes to John Doe",
