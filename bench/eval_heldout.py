@@ -139,7 +139,7 @@ def report(fig: Figures, *, show: int = 40) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures on the held-back set, by round.")
-    parser.add_argument("--round", type=int, choices=(1, 2, 3, 4, 5), action="append",
+    parser.add_argument("--round", type=int, choices=(1, 2, 3, 4, 5, 6), action="append",
                         help="a round to measure, repeatable (default: rounds 1 and 2)")
     parser.add_argument("--pipeline", action="store_true",
                         help="measure the whole default pipeline (rules and the policy model)")
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.round or [1, 2]
     engine = None if args.pipeline else heldout_engine()
     flag_all = pipeline_flagger() if args.pipeline else None
-    for batch in ({1: "", 2: "round2_", 3: "round3_", 4: "round4_", 5: "round5_"}[r] for r in rounds):
+    for batch in ({1: "", 2: "round2_", 3: "round3_", 4: "round4_", 5: "round5_", 6: "round6_"}[r] for r in rounds):
         for category in args.category or ("credentials", "pii"):
             print(report(evaluate(engine, category, batch, flag_all)))
 

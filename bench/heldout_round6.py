@@ -646,7 +646,6 @@ FORMATS: list[Fmt] = [
     ("stripe_live_secret", "Stripe", "STRIPE_SECRET_KEY", lambda r: "sk_live_51" + s(r, AN, 97), True),
     ("stripe_restricted", "Stripe restricted", "STRIPE_RESTRICTED_KEY", lambda r: "rk_live_51" + s(r, AN, 97), True),
     ("stripe_webhook_secret", "Stripe webhook signing", "STRIPE_WEBHOOK_SECRET", lambda r: "whsec_" + s(r, AN, 32), True),
-    ("twilio_api_key", "Twilio", "TWILIO_API_KEY_SID", lambda r: "SK" + s(r, HEX, 32), True),
     ("twilio_auth_token", "Twilio auth token", "TWILIO_AUTH_TOKEN", lambda r: s(r, HEX, 32), False),
     ("sendgrid", "SendGrid", "SENDGRID_API_KEY", lambda r: f"SG.{s(r, URL, 22)}.{s(r, URL, 43)}", True),
     ("mailgun", "Mailgun", "MAILGUN_API_KEY", lambda r: f"{s(r, HEX, 32)}-{s(r, HEX, 8)}-{s(r, HEX, 8)}", False),
@@ -2818,7 +2817,7 @@ def pii_negative(r: Rng) -> list[Row]:
         c, d = TEST_CARDS[i % len(TEST_CARDS)]
         add("test_card", TEST_CARD_CTX[(i + i // len(TEST_CARDS)) % len(TEST_CARD_CTX)].format(c=c, d=d))
     for t in TEST_IBANS:
-        add("test_iban", t)
+        add("documented_sample_ssn" if "SSN" in t else "test_iban", t)
     for i in range(56):
         p, a = LANDMARKS[i % len(LANDMARKS)]
         add("landmark_address", LANDMARK_TEMPLATES[(i * 3 + i // len(LANDMARKS)) % len(LANDMARK_TEMPLATES)].format(p=p, a=a))
