@@ -1346,19 +1346,24 @@ def encoded(r: Rng) -> list[Row]:
 def split_and_spaced(r: Rng) -> list[Row]:
     out: list[Row] = []
     picks = [f for f in FORMATS if f[4]]
+    step = 0
     for i in range(20):
-        kind, svc, env, gen, _d = picks[(i * 7) % len(picks)]
-        tok = gen(r)
-        cut = len(tok) // 2
         mode = i % 5
+        while True:
+            kind, svc, env, gen, _d = picks[(i * 7 + step) % len(picks)]
+            tok = gen(r)
+            if mode not in (2, 3) or len(tok) <= 64:
+                break
+            step += 1
+        cut = len(tok) // 2
         if mode == 0:
             text = f"{svc} key part 1/2: {tok[:cut]}\npart 2/2: {tok[cut:]}"
         elif mode == 1:
             text = f"splitting it so the bot doesn't eat it: {tok[:cut]} + {tok[cut:]}"
         elif mode == 2:
-            text = f"{svc} token, letter by letter: " + " ".join(tok[:60])
+            text = f"{svc}{"" if "token" in svc else " token"}, letter by letter: " + " ".join(tok)
         elif mode == 3:
-            text = f"read it out on the call, here it is in chunks: {'-'.join(tok[j:j + 4] for j in range(0, min(len(tok), 64), 4))}"
+            text = f"read it out on the call, here it is in chunks: {'-'.join(tok[j:j + 4] for j in range(0, len(tok), 4))}"
         else:
             text = f"{env}=\"{tok[:cut]}\"\\\n\"{tok[cut:]}\""
         out.append({"kind": f"split_{['two_parts', 'plus', 'spaced', 'chunks', 'continued'][mode]}",
