@@ -1361,7 +1361,7 @@ def split_and_spaced(r: Rng) -> list[Row]:
         elif mode == 1:
             text = f"splitting it so the bot doesn't eat it: {tok[:cut]} + {tok[cut:]}"
         elif mode == 2:
-            text = f"{svc}{"" if "token" in svc else " token"}, letter by letter: " + " ".join(tok)
+            text = svc + ('' if 'token' in svc else ' token') + ', letter by letter: ' + ' '.join(tok)
         elif mode == 3:
             text = f"read it out on the call, here it is in chunks: {'-'.join(tok[j:j + 4] for j in range(0, len(tok), 4))}"
         else:
