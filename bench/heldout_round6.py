@@ -1591,7 +1591,7 @@ SECRET_REFERENCES = [
     "password: \"{{ lookup('env', 'DB_PASSWORD') }}\"",
     "token = os.environ[\"SLACK_BOT_TOKEN\"]  # set in the runner, never in code",
     "const key = process.env.STRIPE_SECRET_KEY ?? throwMissing('STRIPE_SECRET_KEY');",
-    "aws secretsmanager get-secret-value --secret-id prod/db --query SecretString",
+    "aws secretsmanager get-secret-value --secret-id prod/orders-db --query SecretString --output text | jq .password",
     "vault kv get -field=password secret/payments/db",
     "op read \"op://Shared/Mailgun/credential\"",
     "gh secret set NPM_TOKEN < token.txt  (the file is gitignored)",
@@ -1796,7 +1796,7 @@ def credentials_hard_negative(r: Rng) -> list[Row]:
         {"kind": "public_address", "text": f"send the refund to my wallet address 0x{s(r, HEX, 40)}, not the contract"},
     ]
     local = [
-        "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app_dev",
+        "DATABASE_URL=postgres://postgres:postgres@localhost:5432/recipes_dev  # docker compose, local only",
         "docker run -e POSTGRES_PASSWORD=postgres -p 5432:5432 postgres:16  # local only",
         "mongodb://root:example@localhost:27017 — that's the default from the official image's compose example",
         "RabbitMQ's guest/guest only works from localhost, so amqp://guest:guest@localhost:5672 is fine for dev",
