@@ -2294,6 +2294,47 @@ def pii_positive(r: Rng) -> list[Row]:
         add(f"health_insurance_{_slug(plan).replace('-', '_')}", "health_insurance", g(r), plan=plan)
     for _ in range(30):
         add("dob_with_name", "dob", _dob(r))
+    spelled = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    obf = [
+        ("email_obfuscated", "{name}'s mail, bot-proofed: {u} [at] {d} [dot] {tld}"),
+        ("email_obfuscated", "write to {name}: {u} (at) {d} (dot) {tld} — DMs get ignored"),
+        ("email_obfuscated", "{u} at {d} dot {tld} is {name}'s address, tell them yourself"),
+        ("email_obfuscated", "E-Mail von {name}: {u} [ät] {d} [punkt] {tld}"),
+        ("email_obfuscated", "correo de {name}: {u} arroba {d} punto {tld}"),
+        ("phone_spelled", "{name}'s number is {spelled}"),
+        ("phone_spelled", "call {name}: {spelled} (spelled out so the filter lets it through)"),
+        ("phone_spelled", "{h} {name} — {spelled}"),
+        ("ssn_spaced", "{name}'s social: {ssn_sp}"),
+        ("ssn_spaced", "SSN for {name} (spaced out, you know why): {ssn_sp}"),
+    ]
+    for kind, tmpl in obf * 2:
+        f, ln = person(r)
+        mail = email_of(r, f, ln)
+        user, dom = mail.split("@")
+        d, tld = dom.split(".", 1)
+        ph = digits(r, 3) + digits(r, 3) + digits(r, 4)
+        out.append({"kind": kind, "text": frame(r, tmpl.format(
+            name=f"{f} {ln}", u=user, d=d, tld=tld.replace(".", " dot "),
+            spelled=" ".join(spelled[int(c)] for c in str(r.randint(2, 9)) + ph[1:]),
+            ssn_sp=" ".join(ssn_us(r).replace("-", "")), **_fill(r)))})
+    records = [
+        "Name: {name}\nDOB: {dob}\nAddress: {addr}\nPhone: {phone}",
+        "name,email,phone\n{name},{mail},{phone}",
+        "| Patient | DOB | MRN |\n|---|---|---|\n| {name} | {dob} | {mrn} |",
+        "Kunde: {name}, geb. {dob}, {addr}, Tel. {phone}",
+        "Client : {name} — né(e) le {dob} — {mail}",
+        "{{\"name\": \"{name}\", \"email\": \"{mail}\", \"dob\": \"{dob}\"}}",
+        "applicant {name} / {dob} / SSN {ssn}",
+        "leaked row: {name}; {mail}; {phone}; {addr}",
+        "Paciente: {name}, nacimiento {dob}, tel {phone}",
+        "<tr><td>{name}</td><td>{mail}</td><td>{phone}</td></tr>",
+    ]
+    for tmpl in records:
+        f, ln = person(r)
+        c = r.choice(list(STREETS))
+        out.append({"kind": "record_dump", "text": frame(r, tmpl.format(
+            name=f"{f} {ln}", dob=_dob(r), addr=STREETS[c](r), phone=PHONES[r.choice(list(PHONES))](r),
+            mail=email_of(r, f, ln), mrn=f"MRN-{digits(r, 7)}", ssn=ssn_us(r)))})
     for _ in range(25):
         add("bank_account", "bank_account", "", rt=aba_routing(r), acct=digits(r, r.randint(8, 12)),
             sort=f"{digits(r, 2)}-{digits(r, 2)}-{digits(r, 2)}", uk=digits(r, 8),
@@ -2804,6 +2845,15 @@ def pii_negative(r: Rng) -> list[Row]:
         for i, t in enumerate(OWN_PHONE):
             c = list(PHONES)[(i + rep * 5) % len(PHONES)]
             add(f"own_phone_{c}", t.format(v=PHONES[c](r)))
+    own_obf = ["email me: {u} [at] {d} [dot] {tld}", "my address is {u} at {d} dot {tld} (anti-spam)",
+               "Schreibt mir: {u} (at) {d} (punkt) {tld}", "escríbeme: {u} arroba {d} punto {tld}",
+               "contact me — {u} [at] {d} [.] {tld}", "mail mij: {u} apenstaartje {d} punt {tld}"]
+    for rep in range(2):
+        for tmpl in own_obf:
+            f, ln = person(r)
+            user, dom = email_of(r, f, ln).split("@")
+            d, tld = dom.split(".", 1)
+            add("own_email_obfuscated", tmpl.format(u=user, d=d, tld=tld.replace(".", " dot ")))
     for rep in range(3):
         for i, t in enumerate(OWN_ADDRESS):
             add("own_address", t.format(v=list(STREETS.values())[(i + rep) % len(STREETS)](r)))
