@@ -2848,7 +2848,7 @@ def pii_negative(r: Rng) -> list[Row]:
     own_obf = ["email me: {u} [at] {d} [dot] {tld}", "my address is {u} at {d} dot {tld} (anti-spam)",
                "Schreibt mir: {u} (at) {d} (punkt) {tld}", "escríbeme: {u} arroba {d} punto {tld}",
                "contact me — {u} [at] {d} [.] {tld}", "mail mij: {u} apenstaartje {d} punt {tld}"]
-    for rep in range(2):
+    for _rep in range(2):
         for tmpl in own_obf:
             f, ln = person(r)
             user, dom = email_of(r, f, ln).split("@")
