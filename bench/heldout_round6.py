@@ -2371,6 +2371,8 @@ PUBLISHED_TEMPLATES: dict[str, list[str]] = {
         "{co}'s press page lists {v} for media",
         "The contact on {co}'s imprint page is {v}",
         "Reposting {co}'s announcement: questions to {v}",
+        "Il contatto stampa di {co} è {v}, lo trovi sul sito",
+        "{co} says in their FAQ that refunds are handled by {v}",
     ],
     "phone": [
         "Official: {co} customer service — {v}",
@@ -2862,12 +2864,12 @@ def pii_negative(r: Rng) -> list[Row]:
             add(kind, t.format(dob=_dob(r), iban=grouped(iban_for(r, r.choice(["DE", "FR", "NL", "ES"])))))
     contacts = [(co, v) for co, vs in PUBLISHED.items() for v in vs]
     used: Counter[str] = Counter()
-    for i in range(100):
-        co, v = contacts[i % len(contacts)]
+    for co, v in contacts:
         typ = "email" if "@" in v else "address" if any(c.isalpha() for c in v) else "phone"
         pool = PUBLISHED_TEMPLATES[typ]
-        add(f"published_{typ}", pool[(used[typ] * 3 + i // len(contacts)) % len(pool)].format(co=co, v=v))
-        used[typ] += 1
+        for _ in range(6):
+            add(f"published_{typ}", pool[used[typ] % len(pool)].format(co=co, v=v))
+            used[typ] += 1
     for i in range(36):
         c, d = TEST_CARDS[i % len(TEST_CARDS)]
         add("test_card", TEST_CARD_CTX[(i + i // len(TEST_CARDS)) % len(TEST_CARD_CTX)].format(c=c, d=d))
