@@ -18,13 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.heldout_round6 import PUBLISHED as ROUND6_PUBLISHED
 from monitor.config import PolicySettings
 from monitor.pipeline.rules import EXAMPLE_POLICY, RuleEngine, load_rules, policy_terms
 from monitor.resources import rules_dir
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "secrets-heldout"
-# The company contacts the held-back negatives quote (bench/heldout_secrets.py PUBLISHED).
-PUBLISHED = ["press@acme-example.com", "+1 800 555 0199", "100 Innovation Way, Austin, TX 78701"]
+# The company contacts the held-back negatives quote (bench/heldout_secrets.py PUBLISHED, and
+# round 6's fictional companies), configured as the deployment's published contacts.
+PUBLISHED = ["press@acme-example.com", "+1 800 555 0199", "100 Innovation Way, Austin, TX 78701",
+             *dict.fromkeys(v for vs in ROUND6_PUBLISHED.values() for v in vs)]
 
 
 @dataclass

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from monitor.domain import Finding, Flag, FlagStatus, Post
 
+# A finding below this score is kept for evaluation but never nudged (config may raise it).
+DEFAULT_MIN_SCORE = 0.5
+
 
 @dataclass
 class Decider:
@@ -17,7 +20,7 @@ class Decider:
     """
 
     min_score: dict[str, float] = field(default_factory=dict)
-    default_min_score: float = 0.5
+    default_min_score: float = DEFAULT_MIN_SCORE
 
     def decide(self, post: Post, findings: list[Finding]) -> Flag:
         actionable: list[Finding] = []

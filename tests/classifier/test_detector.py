@@ -59,7 +59,10 @@ def test_model_findings_quote_content_words_inside_the_post(smoke_model: Path) -
     text = "Honestly the quarterly numbers will shock everyone, buy before Friday"
     [found] = det.review([Post("1", text)], [[]])
     model = [f for f in found if f.source.startswith("model:")]
-    assert {f.category for f in model if not f.shadow} == set(CATEGORIES)
+    # Nothing in the text could be a secret, so the credentials guess stays in the shadow log.
+    assert {f.category for f in model if not f.shadow} == set(CATEGORIES) - {"credentials"}
+    [cred] = [f for f in model if f.category == "credentials"]
+    assert cred.shadow and "no value that could be one" in cred.explanation[-1]
     for f in model:
         assert f.spans and all(0 <= a < b <= len(text) for a, b in f.spans)
         assert f.policy_section and f.guidance

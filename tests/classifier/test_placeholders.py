@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.pipeline.classifier.placeholders import only_placeholders
+from monitor.pipeline.classifier.placeholders import holds_secret_shape, only_placeholders
+from monitor.pipeline.classifier.vetoes import model_veto
 
 
 @pytest.mark.parametrize("text", [
@@ -30,3 +31,30 @@ def test_placeholder_assignments_hold_no_material(text: str) -> None:
 ])
 def test_real_values_or_no_assignment_are_left_to_the_model(text: str) -> None:
     assert not only_placeholders(text)
+
+
+@pytest.mark.parametrize("text", [
+    "the password is in the team vault under 'Staging DB', ask Ines for access",
+    "I'll DM you the password, not posting it in a channel with 400 people",
+    "rotate the service account password quarterly, per the runbook",
+    "the new policy wants 14 characters and no reuse of the last 10 passwords",
+    "changed all my passwords after the breach notice in 2026, password manager FTW",
+    "my [unused1] laptop password expired again",  # an organisation stand-in is no value
+])
+def test_talk_about_credentials_holds_no_value(text: str) -> None:
+    assert not holds_secret_shape(text)
+    assert model_veto("credentials", text, rule_found=False) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "wifi pw is r e d c e d a r 1 6 5 8 (no spaces)",  # spaced out
+    "key with dots so it's safe: s.k._.l.i.v.e._.w.R.P.6",
+    "door 4471#, alarm 245550, delete after reading",  # codes
+    "the shared login is 'spectro' / 'oxx?msLmY#d0A3'",
+    "mot de passe Oa@?q34QpnO pour le wifi",
+    "BitLocker recovery key 822107-183975-072927-459178",
+    "token: [unused8]",  # the rules found a secret
+])
+def test_a_value_that_could_be_the_secret(text: str) -> None:
+    assert holds_secret_shape(text)
+    assert model_veto("credentials", text, rule_found=False) is None

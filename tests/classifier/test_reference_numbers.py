@@ -7,8 +7,8 @@ import pytest
 
 from monitor.config import settings_from_dict
 from monitor.domain import Finding, Post
-from monitor.pipeline.classifier.detector import _reference_veto
 from monitor.pipeline.classifier.references import only_reference_numbers
+from monitor.pipeline.classifier.vetoes import model_veto
 from monitor.pipeline.factory import build_pipeline
 
 
@@ -42,12 +42,9 @@ def _model_pii() -> Finding:
 
 
 def test_a_rule_finding_of_personal_data_keeps_the_models_guess() -> None:
-    rule = Finding(category="pii", source="rule:pii.phone-number", severity="medium", score=0.8,
-                   spans=[(0, 5)])
-    out = _reference_veto([rule], [rule, _model_pii()], "order 99812345 arrived")
-    assert [f.shadow for f in out] == [False, False]
-    out = _reference_veto([], [_model_pii()], "order 99812345 arrived")
-    assert out[0].shadow and "reference numbers" in out[0].explanation[-1]
+    assert model_veto("pii", "order 99812345 arrived", rule_found=True) is None
+    why = model_veto("pii", "order 99812345 arrived", rule_found=False)
+    assert why is not None and "reference numbers" in why
 
 
 def test_the_shipped_model_does_not_nudge_on_a_train_ticket_number() -> None:

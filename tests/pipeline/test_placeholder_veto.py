@@ -1,6 +1,6 @@
 """The model's own credentials finding is vetoed where the post holds no live secret (POLICY.md:
-test-mode keys, redacted and encrypted values, documented samples, fixtures failing their
-checksum, public keys and ids, localhost samples), and never where it holds one."""
+test-mode keys, redacted and encrypted values, documented samples, fixtures (so called) failing
+their checksum, public keys and ids, localhost samples), and never where it holds one."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ NO_LIVE_SECRET = [
 
 LIVE_SECRET = [
     "GH_TOKEN=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",  # the checksum is right
+    # the checksum fails, but nothing says it is a fixture: it is handed out as a token
+    "@aurel use my token for the CI: ghp_RPs2ctlgov2cDBXAZ9kz3DrkJpaS5flZVRup",
     "prod key sk_live_51Hx9QpL2mZ7vR4tN8wB3cY6dK1jS5aE0f, the test one is sk_test_4eC39HqLyjWDarjtT1zdp7dc",
     "masked in the log as xoxb-****Qz7K, but here it is: xoxb-2389-1182-Tq8mZ2pLx7vR4tN9wB3c",
     "password: ENC[AES256_GCM,data:abc] and the old one was Kp7!mQ2zLx9w",

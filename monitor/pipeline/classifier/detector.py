@@ -23,9 +23,9 @@ from monitor.pipeline.classifier.artifact import PolicyArtifact, Thresholds
 from monitor.pipeline.classifier.corpus import AUX_HEADS, HEADS, evidence
 from monitor.pipeline.classifier.encoder import Scored, Window, score_gated, sigmoid
 from monitor.pipeline.classifier.explain import top_spans
-from monitor.pipeline.classifier.placeholders import only_placeholders
 from monitor.pipeline.classifier.prepare import Prepared, Terms, prepare
-from monitor.pipeline.classifier.references import only_reference_numbers
+from monitor.pipeline.classifier.vetoes import model_veto
+from monitor.pipeline.decide import DEFAULT_MIN_SCORE as RULE_MIN_SCORE
 from monitor.pipeline.sections import CATEGORY_TEXT
 
 # Scores are reported with this many decimals (the scan contract rounds to 4).
@@ -108,6 +108,8 @@ class PolicyModelDetector:
             out.append(f)
         if not prep.text.strip():
             return out
+        ruled = {f.category for f in found if f.source.startswith("rule:") and not f.shadow
+                 and f.score >= RULE_MIN_SCORE}
         for j, head in enumerate(HEADS):
             score = p[head]
             if score < self.shadow[head]:
@@ -116,17 +118,19 @@ class PolicyModelDetector:
             if head in AUX_HEADS and any(f.category == category and f.source.startswith("model:")
                                          for f in out):
                 continue  # the policy head already spoke for this category
-            out.append(self._finding(head, category, score, prep, s.best[j], s.shares[j]))
-        return _reference_veto(found, out, prep.text)
+            out.append(self._finding(head, category, score, prep, s.best[j], s.shares[j],
+                                     category in ruled))
+        return out
 
     def _finding(self, head: str, category: str, score: float, prep: Prepared,
-                 window: Window | None, shares: np.ndarray | None) -> Finding:
+                 window: Window | None, shares: np.ndarray | None, rule_found: bool) -> Finding:
         spans, words = top_spans(prep, window, shares)
         text = CATEGORY_TEXT[category]
         actionable = head not in AUX_HEADS and score >= self.nudge[head]
-        if actionable and category == "credentials" and only_placeholders(prep.text):
+        why = model_veto(category, prep.text, rule_found) if actionable else None
+        if why:
             actionable = False
-            words = [*words, "only placeholder values, no secret material"]
+            words = [*words, why]
         return Finding(
             category=category,
             source=f"model:{self.artifact.name}" + ("" if head not in AUX_HEADS else f"/{head}"),
@@ -140,20 +144,3 @@ class PolicyModelDetector:
             version=self.artifact.version,
         )
 
-
-def _is_model_pii(f: Finding) -> bool:
-    return f.category == "pii" and f.source.startswith("model:") and not f.shadow
-
-
-def _reference_veto(rules: Sequence[Finding], out: list[Finding], text: str) -> list[Finding]:
-    """The model's pii guess goes to the shadow log on a post whose only long numbers are
-    references (order, ticket, tracking, ISBN…) and in which no rule found personal data."""
-    if not any(_is_model_pii(f) for f in out):
-        return out
-    if any(f.category == "pii" and f.source.startswith("rule:") and not f.shadow for f in rules):
-        return out
-    if not only_reference_numbers(text):
-        return out
-    why = "only reference numbers (order, ticket, tracking…), no personal data"
-    return [replace(f, shadow=True, explanation=[*f.explanation, why]) if _is_model_pii(f) else f
-            for f in out]

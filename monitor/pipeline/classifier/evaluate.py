@@ -9,7 +9,7 @@ threshold. Thresholds are chosen on the validation batches (never trained on) fo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,12 @@ import numpy as np
 from monitor.domain import CATEGORIES
 from monitor.pipeline.classifier.artifact import Thresholds
 from monitor.pipeline.classifier.corpus import AUX_HEADS, HEADS, Example
+from monitor.pipeline.classifier.vetoes import model_veto
+from monitor.pipeline.decide import DEFAULT_MIN_SCORE
 
 TARGET_PRECISION = 0.90
+# F1 differences smaller than this are within what two validation batches can resolve.
+F1_TIE = 0.005
 GRID = np.round(np.concatenate([np.arange(0.02, 0.2, 0.02), np.arange(0.2, 0.9, 0.05),
                                 np.arange(0.9, 0.995, 0.01)]), 3)
 
@@ -29,6 +33,7 @@ class Scores:
 
     examples: list[Example]
     probs: np.ndarray
+    _vetoed: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def column(self, head: str) -> np.ndarray:
         return self.probs[:, HEADS.index(head)]
@@ -37,9 +42,25 @@ class Scores:
         return np.array([int(ex.labels.get(category) or 0) for ex in self.examples])
 
     def rule_hits(self, category: str, shadow_too: bool = False) -> np.ndarray:
+        """Posts a rule found the category in, at a score the decision step acts on (and,
+        with ``shadow_too``, also those it only logged)."""
         return np.array([any(f.category == category and f.source.startswith("rule:")
-                             and (shadow_too or not f.shadow) for f in ex.rule_findings)
-                         for ex in self.examples])
+                             and (shadow_too or (not f.shadow and f.score >= DEFAULT_MIN_SCORE))
+                             for f in ex.rule_findings)
+                         for ex in self.examples], dtype=bool).reshape(len(self.examples))
+
+    def vetoed(self, category: str) -> np.ndarray:
+        """Posts on which the model's own finding of the category cannot be actionable
+        (:func:`~monitor.pipeline.classifier.vetoes.model_veto`, as the pipeline applies it)."""
+        cached = self._vetoed.get(category)
+        if cached is None:
+            hits = self.rule_hits(category)
+            cached = np.array([model_veto(category, ex.prepared.text if ex.prepared else ex.text,
+                                          bool(h)) is not None
+                               for ex, h in zip(self.examples, hits, strict=True)],
+                              dtype=bool).reshape(len(self.examples))
+            self._vetoed[category] = cached
+        return cached
 
 
 def prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
@@ -58,28 +79,39 @@ def macro_f1(y: np.ndarray, pred: np.ndarray) -> float:
     return round((prf(y, pred)["f1"] + prf(1 - y, ~pred)["f1"]) / 2, 4)
 
 
-def decide(p: np.ndarray, hits: np.ndarray, nudge: float, confirm: float) -> np.ndarray:
-    return (p >= nudge) | (hits & (p >= confirm))
+def decide(p: np.ndarray, hits: np.ndarray, nudge: float, confirm: float,
+           vetoed: np.ndarray | None = None) -> np.ndarray:
+    """The pipeline's decision: the model alone at the nudge threshold (unless vetoed), or a
+    rule match the model confirms."""
+    own = p >= nudge
+    if vetoed is not None:
+        own &= ~vetoed
+    return own | (hits & (p >= confirm))
 
 
 def choose(scores: Scores) -> Thresholds:
     """Per category the (nudge, confirm) pair with the best F1 at precision ≥ 0.90 (else the
-    best F0.5), and a shadow threshold at the best unconstrained F1 below the nudge one."""
+    best F0.5), and a shadow threshold at the best unconstrained F1 below the nudge one.
+
+    Pairs within ``F1_TIE`` of the best are as good as the validation batches can tell; of
+    those the one asking most of the model alone (the highest nudge) and vetoing rule matches
+    least (the lowest confirm) is kept, so a flat stretch of F1 never drifts the model's own
+    findings down to a threshold where it fires on a topic rather than a violation.
+    """
     t = Thresholds()
     for c in CATEGORIES:
-        y, p, hits = scores.labels(c), scores.column(c), scores.rule_hits(c)
-        best: tuple[float, float, float, float] | None = None  # (meets, objective, nudge, confirm)
+        y, p, hits, vetoed = scores.labels(c), scores.column(c), scores.rule_hits(c), scores.vetoed(c)
+        cands: list[tuple[float, float, float, float]] = []  # (meets, objective, nudge, confirm)
         for nudge in GRID:
             for confirm in (0.0, *GRID[GRID <= nudge]):
-                m = prf(y, decide(p, hits, nudge, confirm))
+                m = prf(y, decide(p, hits, nudge, confirm, vetoed))
                 meets = float(m["precision"] >= TARGET_PRECISION and m["flagged"] > 0)
                 pr, rc = m["precision"], m["recall"]
                 f05 = 1.25 * pr * rc / (0.25 * pr + rc) if pr + rc else 0.0
-                cand = (meets, m["f1"] if meets else f05, -nudge, -confirm)
-                if best is None or cand > best:
-                    best = cand
-        assert best is not None
-        t.nudge[c], t.confirm[c] = float(-best[2]), float(-best[3])
+                cands.append((meets, m["f1"] if meets else f05, float(nudge), float(confirm)))
+        top = max(cands)
+        near = [x for x in cands if x[0] == top[0] and x[1] >= top[1] - F1_TIE]
+        _, _, t.nudge[c], t.confirm[c] = max(near, key=lambda x: (x[2], -x[3]))
         shadow = max(GRID[GRID <= t.nudge[c]], key=lambda s: prf(y, p >= s)["f1"])
         t.shadow[c] = float(min(shadow, t.nudge[c]))
     return t
@@ -99,8 +131,8 @@ def choose_aux(tweets: Scores, thresholds: Thresholds) -> None:
 
 
 def actionable(scores: Scores, t: Thresholds) -> dict[str, np.ndarray]:
-    return {c: decide(scores.column(c), scores.rule_hits(c), t.nudge[c], t.confirm[c])
-            for c in CATEGORIES}
+    return {c: decide(scores.column(c), scores.rule_hits(c), t.nudge[c], t.confirm[c],
+                      scores.vetoed(c)) for c in CATEGORIES}
 
 
 def report(scores: Scores, t: Thresholds, tweets: Scores | None = None) -> dict[str, Any]:
@@ -155,7 +187,7 @@ def tweet_report(tweets: Scores, t: Thresholds) -> dict[str, Any]:
         sub = Scores([e for e, r in zip(tweets.examples, rows, strict=True) if r], tweets.probs[rows])
         y = np.array([int(ex.labels[head] or 0) for ex in sub.examples])
         act = decide(sub.column(category), sub.rule_hits(category), t.nudge[category],
-                     t.confirm[category])
+                     t.confirm[category], sub.vetoed(category))
         any_level = (act | (sub.column(category) >= t.shadow[category])
                      | sub.rule_hits(category, True) | (sub.column(head) >= t.shadow[head]))
         out[category] = {

@@ -115,7 +115,10 @@ _TOKEN_MARK = re.compile(
     r"(?i:\*{3,}|•{2,}|…|\.{3}|<redacted>|\[redacted\]|\bredacted\b|x{6,}|\$sandbox\$)|EXAMPLE"
     r"|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50u"
     r"|dXNlcjpwYXNzd29yZA|16C7e42F292c6912E7710c838347Ae178B4a")
-# GitHub and npm tokens carry a checksum: one that fails it is a made-up fixture.
+# GitHub and npm tokens carry a checksum: one that fails it in a post that calls it fake or a
+# fixture is a test value.
+_FIXTURE_WORDS = re.compile(r"(?i)\b(?:fake|fixture|dummy|mock|must not (?:alert|match|fire)"
+                            r"|not (?:a )?real|test (?:value|data|case|vector)|example)\b")
 _CHECKSUMMED = re.compile(r"\b(?:gh[pousr]|npm)_[A-Za-z0-9]{36}\b")
 _HEX_OR_UUID = re.compile(r"\b(?:[0-9a-fA-F]{32,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}"
                           r"-[0-9a-f]{12})\b")
@@ -127,6 +130,14 @@ _PLAIN_WORD = re.compile(r"^[a-z]{1,16}$")
 _PLURAL = re.compile(r"(?i)(?:keys|tokens|secrets|passwords|credentials)$")
 _PROSE_WORD = re.compile(r"^[A-Za-z]{2,20}$")
 _CLI_PASSWORD = re.compile(r"(?:^|\s)-p(?P<value>[^\s\"'`-]\S*)")
+# What a secret can look like in a post, beside a random run: characters spaced or dotted out
+# ("n 8 k % 1 n", "s.k._.l.i.v.e"), a quoted value, a code of digits, a typed password.
+_SPACED_OUT = re.compile(r"(?:(?<!\S)\S[ .\-_·]){5,}\S(?!\S)|(?:\b\w[.\-]){5,}\w")
+_QUOTED = re.compile(r"""'[^'\s]{6,64}'|"[^"\s]{6,64}"|`[^`\s]{6,64}`""")
+_DIGIT_CODE = re.compile(r"(?<![\d.,/:])\d{4,12}(?![\d.,/:])")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_STAND_INS = re.compile(r"\[unused\d+\]")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def only_placeholders(text: str) -> bool:
@@ -137,6 +148,31 @@ def only_placeholders(text: str) -> bool:
     if _FOUND_SECRET in text:
         return False
     return _placeholders_only(text) or _no_live_secret(text)
+
+
+def holds_secret_shape(text: str) -> bool:
+    """Whether anything in the post could be the secret itself.
+
+    "the password is in the team vault", "rotate it quarterly": a post can be all about
+    passwords and hold none. The model reads the topic; a credentials finding of its own needs
+    a value that could grant access, so a post without one keeps it in the shadow log.
+    """
+    if _FOUND_SECRET in text:
+        return True
+    text = _STAND_INS.sub(" ", text)
+    if _random_run(text) or _SPACED_OUT.search(text) or _QUOTED.search(text):
+        return True
+    if any(not _YEAR.fullmatch(m.group(0)) for m in _DIGIT_CODE.finditer(text)):
+        return True
+    for tok in text.split():
+        tok = tok.strip("\"'`,;:().!?")
+        if not 6 <= len(tok) <= 80 or tok.startswith(("http", "@", "#")) or _LETTERS.fullmatch(tok):
+            continue
+        lower, upper = any(c.islower() for c in tok), any(c.isupper() for c in tok)
+        digit, other = any(c.isdigit() for c in tok), any(not c.isalnum() for c in tok)
+        if lower + upper + digit + other >= 3 or (digit and (lower or upper)):
+            return True
+    return False
 
 
 def _random_run(text: str) -> bool:
@@ -179,8 +215,10 @@ def _no_live_secret(text: str) -> bool:
     benign = benign or marked != rest
     rest = marked
     for m in _CHECKSUMMED.finditer(rest):
-        if crc32_base62(m.group(0)):
-            return False  # a real GitHub or npm token
+        if crc32_base62(m.group(0)) or not _FIXTURE_WORDS.search(text):
+            # a real GitHub or npm token, or one posted as if it were: a mistyped or made-up
+            # token is still handed out as a credential unless the post says it is a fixture
+            return False
     rest, n = _CHECKSUMMED.subn(_STAND_IN, rest)
     benign = benign or n > 0
     if _random_run(rest) or _HEX_OR_UUID.search(rest) or _password_like(rest):
