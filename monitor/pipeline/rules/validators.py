@@ -593,6 +593,16 @@ _CODE_REFERENCE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*[.(\[])+|^[A-Z0-9_]+$|^
 _PATHLIKE = re.compile(r"^(?:\.{0,2}/|[A-Za-z]:\\)|/[a-z_-]+/")
 
 
+def _random_one_case(value: str) -> bool:
+    """A random key in one case with digits (``5usce89bbhdiw1qbo71ixm``), not a constant or an
+    identifier written in one case (``my_api_key``, ``user2profile``): no separators, three
+    digits or more, letters and digits alternating often, no counting runs."""
+    if not value.isalnum() or sum(c.isdigit() for c in value) < 3 or _counting_run(value, 4):
+        return False
+    changes = sum(a.isdigit() != b.isdigit() for a, b in zip(value, value[1:], strict=False))
+    return changes >= max(4, len(value) // 6)
+
+
 def generic_secret(value: str, min_entropy: float) -> bool:
     """A value assigned to a secret-sounding name that is itself a secret.
 
@@ -603,7 +613,7 @@ def generic_secret(value: str, min_entropy: float) -> bool:
     v = value.strip().strip("\"'`")
     if len(v) < 16 or looks_like_identifier(v) or _PLACEHOLDER_RUN.search(v):
         return False
-    if _CODE_REFERENCE.match(v) or _PATHLIKE.search(v):
+    if (_CODE_REFERENCE.match(v) and not _random_one_case(v)) or _PATHLIKE.search(v):
         return False
     if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
         return False
