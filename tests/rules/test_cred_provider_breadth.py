@@ -39,3 +39,25 @@ def test_a_random_key_in_one_case_is_a_secret_but_an_identifier_is_not() -> None
     assert not generic_secret("mysecretvalue2024", 3.5)
     assert not generic_secret("abcd1234efgh5678ijkl", 3.5)
     assert not generic_secret("settings_api_key_v2", 3.5)
+
+
+@pytest.mark.parametrize("text", [
+    'password = "w{{q}e)r${t]yui(op[asd>-_$#fghjk}"',
+    "api_key: 'w{{q}e)r${t]yui(op[asd>-_$#fghjk}'",
+    "private_key = 'w{{q}e)r${t]yui(op[asd>-_$#fghjk}'",
+    'access_key: "%Kq8!Lm2#Zp9$Wx4"',
+])
+def test_made_up_secrets_full_of_punctuation_are_credentials(engine, text: str) -> None:
+    assert actionable(engine, text, "credentials")
+
+
+@pytest.mark.parametrize("text", [
+    "password: ${DB_PASSWORD}",
+    'password: "{{ .Values.db.password }}"',
+    "api_key: '{{api_key}}'",
+    "secret_key: %SECRET_KEY%",
+    '<add key="ApiSecret" value="#{ApiSecret}#" />',
+    "db_password: ${env:DB_PASSWORD:-fallback}",
+])
+def test_template_references_stay_benign(engine, text: str) -> None:
+    assert not actionable(engine, text, "credentials")

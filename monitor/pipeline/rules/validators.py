@@ -133,9 +133,23 @@ def phone(value: str) -> bool:
     return True
 
 
+# Template and code references stand for a value kept elsewhere: ${DB_PASSWORD},
+# ${env:X:-y}, {{ .Values.pw }}, {{password}}, os.getenv("X"), lookup('env', 'X'), %APPDATA%,
+# #{Octopus.Var}, %(name)s, YAML tags such as !vault. Only
+# well-formed ones: a made-up secret with braces in it ("m{{h}o)p${e]nob…") is no reference.
+_TEMPLATE_REFERENCE = re.compile(r"\$\{[A-Za-z_][\w.:-]*(?::?[-=?+][^{}]*)?\}|\{\{[^{}]*\}\}|\{%[^{}]*%\}"
+                                 r"|^[A-Za-z_][\w.$:]*\([^()]*\)$|^\$\{?[A-Za-z_]\w*\}?$|^%[A-Za-z_]\w*%$"
+                                 r"|#\{[^{}]*\}|%\(\w+\)[sd]|^!\w+$")
+
+
+def is_reference(value: str) -> bool:
+    """Whether a value is, or holds, a template or code reference instead of a secret."""
+    return _TEMPLATE_REFERENCE.search(value.strip()) is not None
+
+
 def password(value: str) -> bool:
     """A written-out password: at least six characters mixing two kinds (not a plain word)."""
-    if len(value) < 6 or looks_like_identifier(value):
+    if len(value) < 6 or looks_like_identifier(value) or is_reference(value):
         return False
     kinds = (
         any(c.islower() for c in value)
@@ -634,7 +648,8 @@ _HOSTNAME = re.compile(
     r"(?i)^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|dev|local|internal|svc|cluster|cloud|app|example)$")
 _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Za-z]+"
                          r"|[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+)$")
-_REFERENCE_MARK = ("://", "${", "{{", "$(", "(", "@microsoft", "arn:")
+_REFERENCE_MARK = ("://", "$(", "@microsoft", "arn:")
+_STRONG_SYMBOLS = frozenset("!#$%^&*(){}[]<>?~+=|@;")
 _TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
 
 
@@ -647,9 +662,11 @@ def config_secret(value: str) -> bool:
     the rule's allow list and context refuse placeholders and hashes named as such.
     """
     v = value.strip().strip("\"'`")
-    if not 8 <= len(v) <= 128 or v[0] in "$%{<[@!&*#":
+    if not 8 <= len(v) <= 128 or v[0] in "${<[@&*":
         return False
     if any(m in v.lower() for m in _REFERENCE_MARK) or _PLACEHOLDER_RUN.search(v):
+        return False
+    if is_reference(v):
         return False
     if _HEX_VALUE.match(v):
         # A UUID written without dashes is an id (cred.hex-password takes hex under a
@@ -663,9 +680,11 @@ def config_secret(value: str) -> bool:
         return False
     if _PATHLIKE.search(v) or _DATE_LIKE.search(v):
         return False
-    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
-        return False
-    return shannon_entropy(v) >= 2.8
+    if any(c.isdigit() for c in v) and any(c.isalpha() for c in v):
+        return shannon_entropy(v) >= 2.8
+    # Letters and symbols only: a made-up secret full of punctuation, random enough.
+    symbols = sum(c in _STRONG_SYMBOLS for c in v)
+    return any(c.isalpha() for c in v) and symbols >= 3 and shannon_entropy(v) >= 3.5
 
 
 def hex_password(value: str) -> bool:
