@@ -717,7 +717,8 @@ def bare_password(value: str) -> bool:
     three kinds of characters, or a long random one. "pass the salt", "login admin2" and
     product names with a digit do not pass; the rule's context wants talk of logging in."""
     v = value.strip()
-    if not typed_password(v) or _counting_run(v, 5):
+    # A shell variable, a template or a YAML tag stands for the value; it is not the value.
+    if not v or v[0] in "$%{<[@&*!" or not typed_password(v) or _counting_run(v, 5):
         return False
     return _kinds(v) >= 3 or (len(v) >= 12 and shannon_entropy(v) >= 3.5)
 
