@@ -11,6 +11,9 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -130,9 +133,23 @@ def phone(value: str) -> bool:
     return True
 
 
+# Template and code references stand for a value kept elsewhere: ${DB_PASSWORD},
+# ${env:X:-y}, {{ .Values.pw }}, {{password}}, os.getenv("X"), lookup('env', 'X'), %APPDATA%,
+# #{Octopus.Var}, %(name)s, YAML tags such as !vault. Only
+# well-formed ones: a made-up secret with braces in it ("m{{h}o)p${e]nob…") is no reference.
+_TEMPLATE_REFERENCE = re.compile(r"\$\{[A-Za-z_][\w.:-]*(?::?[-=?+][^{}]*)?\}|\{\{[^{}]*\}\}|\{%[^{}]*%\}"
+                                 r"|^[A-Za-z_][\w.$:]*\([^()]*\)$|^\$\{?[A-Za-z_]\w*\}?$|^%[A-Za-z_]\w*%$"
+                                 r"|#\{[^{}]*\}|%\(\w+\)[sd]|^!\w+$")
+
+
+def is_reference(value: str) -> bool:
+    """Whether a value is, or holds, a template or code reference instead of a secret."""
+    return _TEMPLATE_REFERENCE.search(value.strip()) is not None
+
+
 def password(value: str) -> bool:
     """A written-out password: at least six characters mixing two kinds (not a plain word)."""
-    if len(value) < 6 or looks_like_identifier(value):
+    if len(value) < 6 or looks_like_identifier(value) or is_reference(value):
         return False
     kinds = (
         any(c.islower() for c in value)
@@ -254,30 +271,117 @@ def crc32_split(value: str) -> bool:
     return False
 
 
-# Split tokens: a prefix's body alphabet and length range, from the provider's format.
-_SPLIT_FORMATS: dict[str, tuple[re.Pattern[str], int, int]] = {
-    "whsec_": (re.compile(r"[A-Za-z0-9]+"), 32, 64),
-    "glpat-": (re.compile(r"[A-Za-z0-9_.-]+"), 20, 64),
-    "gldt-": (re.compile(r"[A-Za-z0-9_.-]+"), 20, 64),
-    "glrt-": (re.compile(r"[A-Za-z0-9_.-]+"), 20, 64),
-    "key-": (re.compile(r"[a-f0-9]+"), 32, 32),
-    "ghr_": (re.compile(r"[A-Za-z0-9]+"), 36, 80),
-    "ghp_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
-    "gho_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
-    "ghs_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
-    "ghu_": (re.compile(r"[A-Za-z0-9]+"), 36, 36),
+# Split tokens: which provider rules state each prefix's format. The alphabet, the length range
+# and the check (GitHub's CRC32 or randomness) are read from those rules' patterns, so a format
+# is written down once, in its provider's rule.
+SPLIT_SOURCES: dict[str, tuple[str, ...]] = {
+    "whsec_": ("cred.stripe-webhook-secret",),
+    "glpat-": ("cred.gitlab-token",),
+    "gldt-": ("cred.gitlab-token",),
+    "glrt-": ("cred.gitlab-token",),
+    "key-": ("cred.mailgun-key",),
+    "ghr_": ("cred.github-token", "cred.github-refresh-token"),
+    "ghp_": ("cred.github-token",),
+    "gho_": ("cred.github-token",),
+    "ghs_": ("cred.github-token",),
+    "ghu_": ("cred.github-token",),
 }
+# The longest body taken for a format whose pattern has no upper bound ("{20,}").
+_SPLIT_UNBOUNDED = 64
+
+
+@dataclass(frozen=True, slots=True)
+class SplitFormat:
+    """A token format as its provider rule states it: the body's alphabet and length range,
+    and whether the body ends in GitHub's base62 CRC32."""
+
+    alphabet: re.Pattern[str]
+    low: int
+    high: int
+    crc32: bool
+
+
+# A body in a provider pattern: a character class and a count, or GitHub's class that may be
+# read out in groups ("(?:[ \t]{0,2}[A-Za-z0-9]){36}").
+_PATTERN_BODY = re.compile(r"(?:\[(?P<cls>[^\]]+)\]|\(\?:\[ \\t\]\{0,2\}\[(?P<spaced>[^\]]+)\]\))"
+                           r"\{(?P<lo>\d+)(?P<comma>,(?P<hi>\d*))?\}")
+
+
+def _body_after(pattern: str, prefix: str) -> tuple[str, int, int] | None:
+    """The character class and length range that follow ``prefix`` in a provider pattern:
+    the shortest piece of pattern before a body that matches the whole prefix names it."""
+    for m in _PATTERN_BODY.finditer(pattern):
+        for start in range(m.start() - 1, max(-1, m.start() - 120), -1):
+            try:
+                if re.fullmatch(pattern[start:m.start()], prefix) is None:
+                    continue
+            except re.error:
+                continue
+            lo = int(m.group("lo"))
+            if m.group("comma") is None:
+                hi = lo
+            else:
+                hi = int(m.group("hi")) if m.group("hi") else max(lo, _SPLIT_UNBOUNDED)
+            return m.group("cls") or m.group("spaced"), lo, hi
+    return None
+
+
+def _provider_rules() -> dict[str, dict[str, Any]]:
+    """The bundled credential rules by id, as written in their YAML files."""
+    from monitor.resources import rules_dir
+    from monitor.safe_yaml import compose_and_load
+
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(rules_dir().glob("credentials*.yaml")):
+        _, data = compose_and_load(path.read_text(encoding="utf-8"))
+        for item in (data or {}).get("rules") or []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                out[item["id"]] = item
+    return out
+
+
+@lru_cache(maxsize=1)
+def split_formats() -> dict[str, SplitFormat]:
+    """Each split prefix's format, read from the provider rules named in SPLIT_SOURCES; the
+    ranges of several rules are joined, and the CRC32 applies when every one of them has it."""
+    rules = _provider_rules()
+    out: dict[str, SplitFormat] = {}
+    for prefix, ids in SPLIT_SOURCES.items():
+        classes: list[str] = []
+        lows: list[int] = []
+        highs: list[int] = []
+        crc = True
+        for rule_id in ids:
+            match = (rules.get(rule_id) or {}).get("match") or {}
+            patterns = match.get("regex") or []
+            for pattern in [patterns] if isinstance(patterns, str) else patterns:
+                body = _body_after(pattern, prefix)
+                if body is not None:
+                    classes.append(body[0])
+                    lows.append(body[1])
+                    highs.append(body[2])
+                    crc = crc and match.get("validator") == "crc32_base62"
+                    break
+        if classes:
+            alternatives = "|".join(f"[{c}]" for c in dict.fromkeys(classes))
+            alphabet = re.compile(f"(?:{alternatives})+")
+            out[prefix] = SplitFormat(alphabet, min(lows), max(highs), crc)
+    return out
+
+
 _LAST_PIECE = re.compile(r"([A-Za-z0-9_.-]+)\W*$")
 
 
 def split_token(value: str, min_entropy: float) -> bool:
     """A provider token given in two pieces with words between them ("part 1: glpat-…",
     "part 2: …"), or spelled out with spaces ("g h r _ l W i …"): the first piece and the
-    last one joined have the format's alphabet and length, and are random enough."""
+    last one joined have the format's alphabet and length, and are random enough (or carry
+    the format's checksum)."""
+    formats = split_formats()
     pieces = value.split()
     spaced = "".join(pieces) if all(len(p) <= 4 for p in pieces) else ""
-    for prefix, (alphabet, _, _) in _SPLIT_FORMATS.items():
-        if spaced.startswith(prefix) and alphabet.fullmatch(spaced[len(prefix):] or "!"):
+    for prefix, fmt in formats.items():
+        if spaced.startswith(prefix) and fmt.alphabet.fullmatch(spaced[len(prefix):] or "!"):
             body = spaced[len(prefix):]
             break
         head = pieces[0] if pieces else ""
@@ -289,10 +393,10 @@ def split_token(value: str, min_entropy: float) -> bool:
             break
     else:
         return False
-    alphabet, low, high = _SPLIT_FORMATS[prefix]
-    if not alphabet.fullmatch(body) or not low <= len(body) <= high:
+    fmt = formats[prefix]
+    if not fmt.alphabet.fullmatch(body) or not fmt.low <= len(body) <= fmt.high:
         return False
-    if prefix in ("ghp_", "gho_", "ghs_", "ghu_"):
+    if fmt.crc32:
         return crc32_base62(prefix + body)
     return random_token(body, min_entropy)
 
@@ -503,6 +607,16 @@ _CODE_REFERENCE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*[.(\[])+|^[A-Z0-9_]+$|^
 _PATHLIKE = re.compile(r"^(?:\.{0,2}/|[A-Za-z]:\\)|/[a-z_-]+/")
 
 
+def _random_one_case(value: str) -> bool:
+    """A random key in one case with digits (``5usce89bbhdiw1qbo71ixm``), not a constant or an
+    identifier written in one case (``my_api_key``, ``user2profile``): no separators, three
+    digits or more, letters and digits alternating often, no counting runs."""
+    if not value.isalnum() or sum(c.isdigit() for c in value) < 3 or _counting_run(value, 4):
+        return False
+    changes = sum(a.isdigit() != b.isdigit() for a, b in zip(value, value[1:], strict=False))
+    return changes >= max(4, len(value) // 6)
+
+
 def generic_secret(value: str, min_entropy: float) -> bool:
     """A value assigned to a secret-sounding name that is itself a secret.
 
@@ -513,7 +627,7 @@ def generic_secret(value: str, min_entropy: float) -> bool:
     v = value.strip().strip("\"'`")
     if len(v) < 16 or looks_like_identifier(v) or _PLACEHOLDER_RUN.search(v):
         return False
-    if _CODE_REFERENCE.match(v) or _PATHLIKE.search(v):
+    if (_CODE_REFERENCE.match(v) and not _random_one_case(v)) or _PATHLIKE.search(v):
         return False
     if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
         return False
@@ -534,7 +648,8 @@ _HOSTNAME = re.compile(
     r"(?i)^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|dev|local|internal|svc|cluster|cloud|app|example)$")
 _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Za-z]+"
                          r"|[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+)$")
-_REFERENCE_MARK = ("://", "${", "{{", "$(", "(", "@microsoft", "arn:")
+_REFERENCE_MARK = ("://", "$(", "@microsoft", "arn:")
+_STRONG_SYMBOLS = frozenset("!#$%^&*(){}[]<>?~+=|@;")
 _TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
 
 
@@ -547,9 +662,11 @@ def config_secret(value: str) -> bool:
     the rule's allow list and context refuse placeholders and hashes named as such.
     """
     v = value.strip().strip("\"'`")
-    if not 8 <= len(v) <= 128 or v[0] in "$%{<[@!&*#":
+    if not 8 <= len(v) <= 128 or v[0] in "${<[@&*":
         return False
     if any(m in v.lower() for m in _REFERENCE_MARK) or _PLACEHOLDER_RUN.search(v):
+        return False
+    if is_reference(v):
         return False
     if _HEX_VALUE.match(v):
         # A UUID written without dashes is an id (cred.hex-password takes hex under a
@@ -563,9 +680,11 @@ def config_secret(value: str) -> bool:
         return False
     if _PATHLIKE.search(v) or _DATE_LIKE.search(v):
         return False
-    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
-        return False
-    return shannon_entropy(v) >= 2.8
+    if any(c.isdigit() for c in v) and any(c.isalpha() for c in v):
+        return shannon_entropy(v) >= 2.8
+    # Letters and symbols only: a made-up secret full of punctuation, random enough.
+    symbols = sum(c in _STRONG_SYMBOLS for c in v)
+    return any(c.isalpha() for c in v) and symbols >= 3 and shannon_entropy(v) >= 3.5
 
 
 def hex_password(value: str) -> bool:
@@ -584,6 +703,41 @@ def typed_password(value: str) -> bool:
     if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
         return False
     return not (_VERSION.match(v) or _HOSTNAME.match(v) or _IDENTIFIER.match(v) or _DATE_LIKE.search(v))
+
+
+def _kinds(value: str) -> int:
+    """How many kinds of characters a value mixes: lower case, upper case, digits, symbols."""
+    return (any(c.islower() for c in value) + any(c.isupper() for c in value)
+            + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
+
+
+def bare_password(value: str) -> bool:
+    """A password given with no "is" or "=" before it (``pw Quartz!river88``, ``login admin
+    Quartz!river88``, a chat answer that is only the value): a typed password that mixes
+    three kinds of characters, or a long random one. "pass the salt", "login admin2" and
+    product names with a digit do not pass; the rule's context wants talk of logging in."""
+    v = value.strip()
+    # A shell variable, a template or a YAML tag stands for the value; it is not the value.
+    if not v or v[0] in "$%{<[@&*!" or not typed_password(v) or _counting_run(v, 5):
+        return False
+    return _kinds(v) >= 3 or (len(v) >= 12 and shannon_entropy(v) >= 3.5)
+
+
+def spelled_password(value: str) -> bool:
+    """A password spelled out one character at a time (``s a f f r o n . k e s t r e l 4 3``,
+    ``s.a.f.f.r.o.n.4.3``): the characters joined read as a typed password."""
+    v = value.strip()
+    if " " in v:
+        pieces = v.split(" ")
+        if any(len(p) != 1 for p in pieces):
+            return False
+        joined = "".join(pieces)
+    else:
+        pieces = v.split(v[1]) if len(v) > 2 else []
+        if len(pieces) < 8 or any(len(p) != 1 for p in pieces):
+            return False
+        joined = "".join(pieces)
+    return len(joined) >= 8 and typed_password(joined)
 
 
 def split_password(value: str) -> bool:
@@ -629,6 +783,8 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "typed_password": lambda v, _e: typed_password(v),
     "hex_password": lambda v, _e: hex_password(v),
     "split_password": lambda v, _e: split_password(v),
+    "bare_password": lambda v, _e: bare_password(v),
+    "spelled_password": lambda v, _e: spelled_password(v),
     "luhn": lambda v, _e: luhn(v),
     "iban": lambda v, _e: iban(v),
     "ssn": lambda v, _e: ssn(v),
