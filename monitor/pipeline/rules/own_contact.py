@@ -14,6 +14,10 @@ the readers (``questions about my talk? t@…``), or when an imperative to the r
 straight into it (``mejlujcie na …``, ``bana ulaş: …``, ``call …``); a named person or a
 third-person word in between still makes it someone else's.
 
+The same grammar tells whose document or account number it is ("my passport number is …",
+"my sort code …"). Capitalised codes ("US", "MI" for Michigan, "(I)" for Italy) are not
+pronouns unless the whole clause is written in capitals.
+
 Languages: en, de, fr, es, it, nl, pt, pl, sv/no/da, tr, ko, and the Japanese first-person
 pronouns and polite requests.
 """
