@@ -108,6 +108,23 @@ def test_a_first_person_word_inside_a_relative_clause_does_not_make_it_own():
     assert _at(text, "bert.plumbing@gmail.com") is None
 
 
+def test_country_and_state_codes_are_not_first_person_words():
+    # "US", "MI", "ME" in capitals name a country or a state, "(I)" a passport's issuer.
+    text = "Ines Roca's US passport: 582019344"
+    assert _at(text, "582019344") == "other"
+    text = "licence on file for Ana Lind: MI P 278 874 034 237"
+    assert _at(text, "P 278 874 034 237") == "other"
+    assert _at("passport number (I): MQ7T2K9L1", "MQ7T2K9L1") is None
+    # Written in capitals throughout, "CALL ME" is still the poster.
+    assert _at("CALL ME ON 07700 900771", "07700 900771") == "own"
+
+
+def test_my_before_a_document_word_makes_the_document_the_posters():
+    assert _at("my passport number is 533380006", "533380006") == "own"
+    assert _at("my DL is CA Y7726510", "CA Y7726510") == "own"
+    assert _at("my sister's passport number is 533380006", "533380006") == "other"
+
+
 def test_a_first_person_word_just_after_the_value_makes_it_own():
     text = "RSVP: k.lindqvist@telia.se (that's me)"
     assert _at(text, "k.lindqvist@telia.se") == "own"

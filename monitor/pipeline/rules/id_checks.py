@@ -272,6 +272,39 @@ def id_number(value: str) -> bool:
                                 and 1 <= int(d[4:6]) <= 12))
 
 
+def _date_like(digits: str) -> bool:
+    """YYYYMMDD: eight digits that read as a date of this or the last century."""
+    return len(digits) == 8 and digits[:2] in ("19", "20") and 1 <= int(digits[4:6]) <= 12
+
+
+def passport_number(value: str) -> bool:
+    """A passport book number in context: 6-9 letters and digits with at least one digit (the
+    US 9 digits or letter and 8 digits, the German 9 characters, the French 2+2+5, ...), or the
+    German book number with its check digit as the MRZ writes it (10 characters)."""
+    v = _NON_ALNUM.sub("", value).upper()
+    d = _digits(v)
+    if not 6 <= len(v) <= 10 or not d:
+        return False
+    if len(v) == 10:
+        return de_id_card(v)
+    if len(d) >= 4 and not _not_repeated(d):
+        return False
+    return not (v.isdigit() and _date_like(d))
+
+
+def driving_licence(value: str) -> bool:
+    """A US driver's licence number in context: the state formats are 7-19 letters and digits,
+    most of them digits (CA letter + 7, NY 9, FL letter + 12, TX 8, IL letter + 11, NJ letter +
+    14); Washington's older ``WDL`` + 9 letters and digits has few."""
+    v = _NON_ALNUM.sub("", value).upper()
+    if len(v) == 12 and v.startswith("WDL"):
+        return any(c.isdigit() for c in v[3:])
+    d = _digits(v)
+    if not 6 <= len(v) <= 19 or len(d) < 6 or not _not_repeated(d):
+        return False
+    return not (v.isdigit() and _date_like(d))
+
+
 _DATE_NUM = re.compile(r"(\d{1,4})[./-](\d{1,2})[./-](\d{2,4})")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # "10-Jan-89": a month's name between the day and a two-digit year.
@@ -456,6 +489,21 @@ def no_fnr(value: str) -> bool:
     return True
 
 
+def is_kennitala(value: str) -> bool:
+    """Icelandic kennitala: DDMMYY, 2 digits, a mod-11 check digit (weights 3-2-7-6-5-4-3-2),
+    and the century (9, 0 or 8)."""
+    d = [int(c) for c in _digits(value)]
+    if len(d) != 10 or d[9] not in (0, 8, 9):
+        return False
+    day = d[0] * 10 + d[1]
+    day = day - 40 if day > 40 else day  # a company's number adds 4 to the first digit
+    if not _valid_date(d[4] * 10 + d[5], d[2] * 10 + d[3], day):
+        return False
+    check = 11 - sum(x * w for x, w in zip(d[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True)) % 11
+    check = 0 if check == 11 else check
+    return check != 10 and check == d[8]
+
+
 def dk_cpr(value: str) -> bool:
     """Danish CPR number: DDMMYY-SSSS with a real date (the mod-11 check was dropped in 2007)."""
     d = _digits(value)
@@ -556,6 +604,21 @@ def us_mbi(value: str) -> bool:
     return _MBI.match(_NON_ALNUM.sub("", value).upper()) is not None
 
 
+def us_mbi_shape(value: str) -> bool:
+    """An MBI as people copy it: the 11 positions of the CMS alphabets, but any first digit (a
+    0 there is a slip of the hand); the rule takes points off when ``us_mbi`` itself fails."""
+    v = _NON_ALNUM.sub("", value).upper()
+    return len(v) == 11 and v[0].isdigit() and us_mbi("1" + v[1:])
+
+
+def de_kvnr_shape(value: str) -> bool:
+    """A KVNR as people copy it (a letter and 9 digits, not a run of one digit); the rule takes
+    points off when the check digit (``de_kvnr``) fails, a mistyped number is still someone's."""
+    v = _NON_ALNUM.sub("", value).upper()
+    return (len(v) == 10 and "A" <= v[0] <= "Z" and v[1:].isdigit()
+            and _not_repeated(v[1:]))
+
+
 def de_kvnr(value: str) -> bool:
     """German health insurance number (Krankenversichertennummer): a letter and 9 digits; the
     letter as two digits (A = 01) and the next 8 digits, weighted 1, 2 alternately with the
@@ -574,8 +637,8 @@ def de_kvnr(value: str) -> bool:
 _SHAPED = (es_dni, it_fiscal_code, fr_nir, cn_resident_id, br_cpf, fi_hetu, ch_ahv, sg_nric,
            hk_hkid, mx_curp, cl_rut, us_itin, cz_birth_number, kr_rrn)
 _BARE = (nl_bsn, be_national_number, pl_pesel, se_personnummer, in_aadhaar, ca_sin, au_tfn,
-         de_tax_id, us_aba_routing, za_id, ro_cnp, tr_tckn, no_fnr, dk_cpr, pt_nif, ie_pps,
-         jp_my_number, il_teudat_zehut, hr_oib, ee_isikukood, in_pan)
+         de_tax_id, us_aba_routing, za_id, ro_cnp, tr_tckn, no_fnr, is_kennitala, dk_cpr, pt_nif,
+         ie_pps, jp_my_number, il_teudat_zehut, hr_oib, ee_isikukood, in_pan)
 
 
 def national_id(value: str) -> bool:
@@ -596,6 +659,8 @@ ID_VALIDATORS = {
     "dk_cpr": dk_cpr, "pt_nif": pt_nif, "ie_pps": ie_pps, "jp_my_number": jp_my_number,
     "il_teudat_zehut": il_teudat_zehut, "hr_oib": hr_oib, "ee_isikukood": ee_isikukood,
     "in_pan": in_pan, "au_medicare": au_medicare, "us_mbi": us_mbi, "de_kvnr": de_kvnr,
-    "mrz_passport": mrz_passport, "id_number": id_number,
+    "us_mbi_shape": us_mbi_shape, "de_kvnr_shape": de_kvnr_shape, "is_kennitala": is_kennitala,
+    "mrz_passport": mrz_passport, "id_number": id_number, "passport_number": passport_number,
+    "driving_licence": driving_licence,
     "birth_date": birth_date,
 }

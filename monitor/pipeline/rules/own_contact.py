@@ -14,6 +14,10 @@ the readers (``questions about my talk? t@…``), or when an imperative to the r
 straight into it (``mejlujcie na …``, ``bana ulaş: …``, ``call …``); a named person or a
 third-person word in between still makes it someone else's.
 
+The same grammar tells whose document or account number it is ("my passport number is …",
+"my sort code …"). Capitalised codes ("US", "MI" for Michigan, "(I)" for Italy) are not
+pronouns unless the whole clause is written in capitals.
+
 Languages: en, de, fr, es, it, nl, pt, pl, sv/no/da, tr, ko, and the Japanese first-person
 pronouns and polite requests.
 """
@@ -118,12 +122,19 @@ def _is_capitalised(word: str) -> bool:
     return word[:1].isupper() and word[1:2].islower() and word.lower() not in _NOT_NAMES
 
 
+def _shouting(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) * 2 > len(letters)
+
+
 def _refs(text: str) -> list[tuple[int, Owner]]:
     """Person references in ``text``: (position, whose) in order of appearance."""
     out: list[tuple[int, Owner]] = []
     matches = list(_WORD.finditer(text))
     tokens = [m.group(0) for m in matches]
     in_relative = False
+    # In a post not written in capitals, "US", "MI" or "ME" are codes (a country, a state).
+    codes = not _shouting(text)
     for i, m in enumerate(matches):
         word = tokens[i]
         if "\u3040" <= word[0] <= "\u9fff":
@@ -151,6 +162,8 @@ def _refs(text: str) -> list[tuple[int, Owner]]:
             out.append((m.start(), "other"))
             continue
         if _is_first(low):
+            if codes and len(word) > 1 and word.isupper():
+                continue
             if not in_relative and (low not in _POSSESSIVE_SINGULAR or _governs_contact(tokens, i)):
                 out.append((m.start(), "own"))
             continue
@@ -193,9 +206,18 @@ mejl mejladress adress telefonnummer mobilnummer e-post epost mobil
 """.split())
 
 
+# The poster's own documents and accounts: "my passport: …", "my DL is …", "my sort code …"
+# are theirs to share.
+_DOCUMENT_NOUNS = frozenset("""
+passport passports reisepass passeport pasaporte passaporto paspoort licence license dl
+member policy sort routing
+""".split())
+
+
 def _governs_contact(tokens: list[str], i: int) -> bool:
     for word in tokens[i + 1:i + 4]:
-        if word.lower().replace("’", "'").removesuffix("'s") in _CONTACT_NOUNS:
+        noun = word.lower().replace("’", "'").removesuffix("'s")
+        if noun in _CONTACT_NOUNS or noun in _DOCUMENT_NOUNS:
             return True
         if "\u3040" <= word[0] <= "\u9fff":
             return True
@@ -275,6 +297,8 @@ def _leads_in(text: str) -> bool:
 # An aside in brackets that closed before the value ("(don't ask how I found it)") says
 # nothing of whose the value is; a single word in brackets ("the address below (me):") does.
 _ASIDE = re.compile(r"\([^()\n]{0,40}\s[^()\n]{0,40}\)")
+# A code in brackets ("(I)" for Italy, "(US)") is not a person either.
+_CODE_IN_BRACKETS = re.compile(r"\([A-Z]{1,3}\)")
 # The poster was the one reached: the value is where the call or message came from.
 _RECEIVED_FROM = re.compile(
     r"(?i)\b(?:called|rang|texted|messaged|phoned|emailed|e-mailed|mailed|contacted|spammed|"
@@ -306,6 +330,7 @@ def whose(text: str, start: int, end: int) -> Owner | None:
         return "own"
     lo = _sentence_start(text, start)
     lead = _ASIDE.sub(lambda m: " " * len(m.group()), text[lo:start])
+    lead = _CODE_IN_BRACKETS.sub(lambda m: " " * len(m.group()), lead)
     if _RECEIVED_FROM.search(lead):
         # "this scammer called me from x": "me" was called, the number is the caller's.
         return "other"
