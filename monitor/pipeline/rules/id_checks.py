@@ -627,4 +627,16 @@ def spelled_digits(value: str) -> bool:
     return steps not in ({1}, {9})  # counting up or down is not a number
 
 
-ID_VALIDATORS.update({"email_address": email_address, "spelled_digits": spelled_digits})
+def document_number(value: str) -> bool:
+    """A passport or licence number in context, letters and digits mixed as issuers write them
+    (``CJTG56K10``, ``WDLK9J2P83BC``): 6-16 characters, two digits or more, not one repeated
+    character, not a year or a date."""
+    v = _NON_ALNUM.sub("", value).upper()
+    d = _digits(v)
+    if not 6 <= len(v) <= 16 or len(d) < 2 or len(set(v)) <= 2:
+        return False
+    return id_number(v) or len(d) < 5
+
+
+ID_VALIDATORS.update({"email_address": email_address, "spelled_digits": spelled_digits,
+                      "document_number": document_number})
