@@ -664,3 +664,44 @@ ID_VALIDATORS = {
     "driving_licence": driving_licence,
     "birth_date": birth_date,
 }
+
+
+def email_address(value: str) -> bool:
+    """An e-mail address, not what only looks like one: a fediverse handle (``@user@host``, a
+    mention) or the ``password@host`` part of a URL with credentials (``scheme://user:pw@host``)."""
+    return not value.startswith("@") and "://" not in value
+
+
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "null": "0", "one": "1", "eins": "1",
+    "two": "2", "zwei": "2", "three": "3", "drei": "3", "four": "4", "vier": "4", "five": "5",
+    "funf": "5", "fünf": "5", "six": "6", "sechs": "6", "seven": "7", "sieben": "7",
+    "eight": "8", "acht": "8", "nine": "9", "neun": "9",
+}
+_WORD = re.compile(r"[a-zü]+|\d")
+
+
+def spelled_digits(value: str) -> bool:
+    """A number read out digit by digit ("five two three, dash, one one …"): 7 to 15 digits, not
+    one digit repeated, not counting; the words for "dash" and "hyphen" are separators."""
+    digits = "".join(_DIGIT_WORDS.get(w, w if w.isdigit() else "")
+                     for w in _WORD.findall(value.lower()))
+    if not 7 <= len(digits) <= 15 or len(set(digits)) <= 2:
+        return False
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:], strict=False)}
+    return steps not in ({1}, {9})  # counting up or down is not a number
+
+
+def document_number(value: str) -> bool:
+    """A passport or licence number in context, letters and digits mixed as issuers write them
+    (``CJTG56K10``, ``WDLK9J2P83BC``): 6-16 characters, two digits or more, not one repeated
+    character, not a year or a date."""
+    v = _NON_ALNUM.sub("", value).upper()
+    d = _digits(v)
+    if not 6 <= len(v) <= 16 or len(d) < 2 or len(set(v)) <= 2:
+        return False
+    return id_number(v) or len(d) < 5
+
+
+ID_VALIDATORS.update({"email_address": email_address, "spelled_digits": spelled_digits,
+                      "document_number": document_number})
