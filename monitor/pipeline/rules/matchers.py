@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import re2
@@ -29,10 +26,6 @@ _GROUP = 24
 # so many states that even a tweet builds new ones; a few mid-sized sets stay in cache and
 # are about twice as fast per post (bench/bench_rules.py), still one linear pass each.
 _SHORT_GROUP = 64
-# The patterns left in sets once gates take out the rare ones (see PrefilterSet) are those that
-# could match almost anywhere; together they build the most states, so they share smaller sets
-# (16: about 2.7x faster than 64 on bench posts, and faster than 8).
-_SHARED_GROUP = 16
 # Long texts reach spaCy in pieces of about this many characters, overlapping a little.
 _LEXICAL_PIECE = 16_384
 _LEXICAL_OVERLAP = 256
@@ -209,381 +202,49 @@ def token_anchors(pattern: list[dict[str, Any]]) -> list[str] | None:
     return best
 
 
-# -- gates: what every match of a pattern must contain -------------------------------------
-#
-# A pattern in a pre-filter set costs one RE2 call per set per post, whatever it looks like.
-# Most patterns cannot match most posts for a reason visible without running them: a word
-# that must occur ("hooks.slack.com", "password"), or a run of digits or of token characters
-# at least so long (a 32-character hex key). These conditions are derived from the pattern's
-# syntax tree (RE2 syntax read by Python's own regex parser; a pattern it reads differently or
-# cannot read gets no condition), checked per post in a few byte operations and one RE2 set of
-# literals, and a set of patterns runs only when one of its patterns could match. A condition
-# is only ever necessary, never sufficient: the set still decides, so the answer is exact.
-
-_parser: Any = importlib.import_module("re._parser")
-_c: Any = importlib.import_module("re._constants")
-
-_MAX_SET = 24       # most strings an exact or required set may hold
-_MAX_LEN = 40       # longest string kept in one
-# Characters RE2 (?i) folds onto ASCII letters from outside ASCII (Kelvin sign, long s).
-_FOLDS = {"k": "\u212a", "s": "\u017f"}
-_DIGITS = frozenset("0123456789")
-_WORD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
-_SPACE = frozenset("\t\n\f\r ")
-_CATEGORY = {_c.CATEGORY_DIGIT: _DIGITS, _c.CATEGORY_WORD: _WORD, _c.CATEGORY_SPACE: _SPACE}
-
-
-@dataclass(slots=True)
-class _Info:
-    minlen: int
-    chars: frozenset[str] | None       # every character a match may hold; None: unbounded
-    exact: frozenset[str] | None       # every string the node matches (lower case), if few
-    req: frozenset[str] | None         # one of these occurs in every match (lower case)
-    runs: dict[str, int]               # class name -> a run at least this long in every match
-
-
-def _quality(s: frozenset[str] | None) -> tuple[int, int]:
-    if not s:
-        return (0, 0)
-    return (min(map(len, s)), -len(s))
-
-
-def _better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    return b if _quality(b) > _quality(a) else a
-
-
-def _product(a: frozenset[str], b: frozenset[str]) -> frozenset[str] | None:
-    if len(a) * len(b) > _MAX_SET:
-        return None
-    out = frozenset(x + y for x in a for y in b)
-    return out if all(len(x) <= _MAX_LEN for x in out) else None
-
-
-def _chars_of_literal(ch: str, icase: bool) -> frozenset[str]:
-    if icase and ch.isascii() and ch.isalpha():
-        lo = ch.lower()
-        extra = _FOLDS.get(lo)
-        return frozenset({lo, ch.upper()} | ({extra} if extra else set()))
-    return frozenset({ch})
-
-
-class _Unsupported(Exception):
-    """A construct the analysis does not know: the pattern gets no gate."""
-
-
-def _low(ch: str) -> str | None:
-    low = ch.lower().replace("\u017f", "s")
-    return low if low.isascii() else None
-
-
-def _set_exact(chars: frozenset[str] | None) -> frozenset[str] | None:
-    if chars is None or len(chars) > 8:
-        return None
-    out = set()
-    for ch in chars:
-        low = _low(ch)
-        if low is None:
-            return None
-        out.add(low)
-    return frozenset(out)
-
-
-RUN_CLASSES: dict[str, frozenset[str]] = {
-    "digit": _DIGITS,
-    "alnum": _WORD - {"_"} | frozenset(_FOLDS.values()),
-    "token": _WORD | frozenset("+/=.-~") | frozenset(_FOLDS.values()),
-}
-
-
-def _class(items: list[Any], icase: bool) -> frozenset[str] | None:
-    out: set[str] = set()
-    for op, av in items:
-        if op is _c.LITERAL:
-            out |= _chars_of_literal(chr(av), icase)
-        elif op is _c.RANGE:
-            lo, hi = av
-            if hi > 0x7F:
-                return None
-            for o in range(lo, hi + 1):
-                out |= _chars_of_literal(chr(o), icase)
-        elif op is _c.CATEGORY and av in _CATEGORY:
-            out |= _CATEGORY[av]
-        else:  # NEGATE, negated categories
-            return None
-    return frozenset(out)
-
-
-def _leaf(chars: frozenset[str] | None, minlen: int = 1) -> _Info:
-    runs = {k: 1 for k, cls in RUN_CLASSES.items() if chars is not None and chars <= cls}
-    exact = _set_exact(chars)
-    return _Info(minlen, chars, exact, exact, runs)
-
-
-def _seq(items: list[Any], icase: bool) -> _Info:
-    infos = [_node(op, av, icase) for op, av in items]
-    minlen = sum(i.minlen for i in infos)
-    chars: frozenset[str] | None = frozenset()
-    for i in infos:
-        chars = None if chars is None or i.chars is None else chars | i.chars
-    exact: frozenset[str] | None = frozenset({""})
-    req: frozenset[str] | None = None
-    cur: frozenset[str] = frozenset({""})
-    for i in infos:
-        if exact is not None:
-            exact = None if i.exact is None else _product(exact, i.exact)
-        req = _better(req, i.req)
-        if i.exact is None:
-            cur = frozenset({""})
-            continue
-        p = _product(cur, i.exact)
-        cur = i.exact if p is None else p
-        req = _better(req, cur)
-    runs: dict[str, int] = {}
-    for k, cls in RUN_CLASSES.items():
-        chain = best = 0
-        for i in infos:
-            if i.chars is not None and i.chars <= cls:
-                chain += i.minlen
-            else:
-                chain = 0
-                best = max(best, i.runs.get(k, 0))
-            best = max(best, chain)
-        if best:
-            runs[k] = best
-    return _Info(minlen, chars, exact, _better(req, exact), runs)
-
-
-def _branch(branches: list[list[Any]], icase: bool) -> _Info:
-    infos = [_seq(b, icase) for b in branches]
-    minlen = min(i.minlen for i in infos)
-    chars: frozenset[str] | None = frozenset()
-    exact: frozenset[str] | None = frozenset()
-    req: frozenset[str] | None = frozenset()
-    for i in infos:
-        chars = None if chars is None or i.chars is None else chars | i.chars
-        exact = None if exact is None or i.exact is None else exact | i.exact
-        best = _better(i.req, i.exact)
-        req = None if req is None or not best else req | best
-    if exact is not None and len(exact) > _MAX_SET:
-        exact = None
-    if req is not None and len(req) > _MAX_SET:
-        req = None
-    runs = {k: min(i.runs.get(k, 0) for i in infos) for k in RUN_CLASSES}
-    return _Info(minlen, chars, exact, req or None, {k: v for k, v in runs.items() if v})
-
-
-def _node(op: Any, av: Any, icase: bool) -> _Info:
-    if op is _c.LITERAL:
-        return _leaf(_chars_of_literal(chr(av), icase))
-    if op is _c.IN:
-        return _leaf(_class(av, icase))
-    if op in (_c.NOT_LITERAL, _c.ANY):
-        return _leaf(None)
-    if op is _c.AT:
-        return _Info(0, frozenset(), frozenset({""}), None, {})
-    if op is _c.BRANCH:
-        return _branch(av[1], icase)
-    if op is _c.SUBPATTERN:
-        _group, add, drop, sub = av
-        ic = (icase or bool(add & _c.SRE_FLAG_IGNORECASE)) and not drop & _c.SRE_FLAG_IGNORECASE
-        return _seq(list(sub), ic)
-    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
-        lo, hi, sub = av
-        child = _seq(list(sub), icase)
-        exact = None
-        if child.exact is not None and hi is not _c.MAXREPEAT and hi <= 3:
-            acc: set[str] = set()
-            power: frozenset[str] | None = frozenset({""})
-            for k in range(hi + 1):
-                if power is None:
-                    break
-                if k >= lo:
-                    acc |= power
-                power = _product(power, child.exact)
-            exact = frozenset(acc) if power is not None and len(acc) <= _MAX_SET else None
-        runs: dict[str, int] = dict(child.runs) if lo else {}
-        if child.chars is not None:
-            for name, cls in RUN_CLASSES.items():
-                if child.chars <= cls and lo * child.minlen:
-                    runs[name] = max(runs.get(name, 0), lo * child.minlen)
-        req = _better(child.req, child.exact) if lo else None
-        return _Info(lo * child.minlen, child.chars, exact, _better(req, exact), runs)
-    raise _Unsupported(str(op))
-
-
-_RE2_ONLY = ("\\Q", "\\p", "\\P", "\\C", "\\z", "\\x{")
-_POSIX = re.compile(r"\[:\^?[a-z]+:\]")
-
-
-def _analyse(pattern: str) -> _Info | None:
-    """What every match of ``pattern`` (RE2 syntax) must contain, or None if not derivable."""
-    if any(s in pattern for s in _RE2_ONLY) or _POSIX.search(pattern):
-        return None
-    try:
-        parsed = _parser.parse(pattern)
-        return _seq(list(parsed), bool(parsed.state.flags & _c.SRE_FLAG_IGNORECASE))
-    except Exception:  # a pattern Python's parser reads otherwise or not at all: no gate
-        return None
-
-
-def _shape(members: Iterable[str], high: bool) -> bytes:
-    """A bytes.translate table: ``x`` for the members (and every non-ASCII byte if ``high``)."""
-    keep = {ord(ch) for ch in members if ch.isascii()}
-    return bytes(0x78 if b in keep or (high and b >= 0x80) else 0x20 for b in range(256))
-
-
-# Runs are counted in UTF-8 bytes with every non-ASCII byte counted in: a run is never shorter
-# than in characters, and the two non-ASCII letters RE2 folds onto k and s are covered.
-_SHAPES = {"digit": _shape(_DIGITS, False), "alnum": _shape(RUN_CLASSES["alnum"], True),
-           "token": _shape(RUN_CLASSES["token"], True)}
-
-
-@dataclass(slots=True)
-class Gate:
-    """Conditions every match of a pattern meets: one of ``words`` occurs (case-insensitively),
-    and for each class in ``runs`` a run of at least that many of its characters."""
-
-    words: frozenset[str] | None
-    runs: dict[str, int]
-
-    def odds(self) -> float:
-        """A rough chance that an ordinary post meets the gate (orders the sets, nothing else)."""
-        p = 1.0
-        if self.words:
-            p = min(1.0, sum(0.5 if len(w) == 1 else 0.2 if len(w) == 2 else
-                             0.05 if len(w) == 3 else 0.01 for w in self.words))
-        need = self.runs
-        for cls, limits in (("digit", ((1, 0.6), (2, 0.35), (3, 0.05), (99, 0.02))),
-                            ("alnum", ((8, 1.0), (12, 0.3), (19, 0.1), (999, 0.02))),
-                            ("token", ((12, 1.0), (19, 0.3), (27, 0.15), (999, 0.02)))):
-            if cls in need:
-                p = min(p, next(q for top, q in limits if need[cls] <= top))
-        return p
-
-
-_MIN_WORD = 3
-# Patterns whose gate lets fewer posts than this through are searched one by one.
-_DIRECT_ODDS = 0.1
-# The run lengths a post is checked for (a gate's need is rounded down to one of them).
-_RUN_STEPS = (1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 40)
-
-
-def pattern_gate(pattern: str) -> Gate:
-    """What every match of ``pattern`` must contain (nothing, when it cannot be derived)."""
-    info = _analyse(pattern)
-    if info is None:
-        return Gate(None, {})
-    # A one- or two-letter word occurs in nearly every post: no use as a gate, and it would
-    # only make the set of words slower.
-    words = info.req if info.req and min(map(len, info.req)) >= _MIN_WORD else None
-    return Gate(words, dict(info.runs))
-
-
 class PrefilterSet:
-    """Tells in one linear pass per set which of many patterns occur in a text at all.
+    """One RE2 set over many patterns: tells in one linear pass which of them occur at all.
 
-    Short texts go through sets of up to ``_SHORT_GROUP`` patterns (one automaton over every
-    pattern has so many states that even a tweet builds new ones), each run only when the
-    text meets the gate of at least one of its patterns (see :func:`pattern_gate`). On long
-    texts (a pasted file, a 1 MB blob) the same patterns run as smaller sets, which is still
-    linear and several times faster per byte.
+    On long texts (a pasted file, a 1 MB blob) one automaton over every pattern visits so many
+    states that its cache thrashes; there the same patterns run as several smaller sets, which
+    is still linear and several times faster per byte. Short posts keep the single pass.
     """
 
     def __init__(self) -> None:
-        self._set = re2.Set.SearchSet(_options(_SET_MAX_MEM))
+        self._full = re2.Set.SearchSet(_options(_SET_MAX_MEM))
+        self._set: Any = None
         self.owners: list[int] = []
         self._patterns: list[str] = []
         self._groups: list[tuple[Any, list[int]]] | None = None
-        # Short texts: (set, patterns it holds as a bit mask, owners of each of its entries).
-        self._short: list[tuple[Any, int, list[list[int]]]] = []
-        self._words: Any | None = None
-        self._word_masks: list[int] = []
-        self._no_words = 0
-        # Per character class: its translate table, the runs some gate needs (sorted, as
-        # b"xxx..."), and for each, the patterns that need a run longer than the one before it.
-        self._run_steps: list[tuple[bytes, list[bytes], list[int]]] = []
-        self._direct: dict[int, tuple[Any, list[int]]] = {}
-        self._direct_mask = 0
-        self._gated = False
+        self._short: list[tuple[Any, list[int]]] = []
         self._empty = True
 
     def add(self, pattern: str, owner: int) -> None:
-        self._set.Add(pattern)
+        self._full.Add(pattern)
         self.owners.append(owner)
         self._patterns.append(pattern)
         self._empty = False
 
     def compile(self) -> None:
         if not self._empty:
-            self._set.Compile()
+            self._full.Compile()
+            self._set = self._full._set
             if len(self._patterns) > _SHORT_GROUP:
-                self._compile_gated()
-                self._gated = True
-
-    def _compile_gated(self) -> None:
-        owners: dict[str, list[int]] = {}
-        for pattern, owner in zip(self._patterns, self.owners, strict=True):
-            owners.setdefault(pattern, []).append(owner)
-        distinct = list(owners)
-        gates = [pattern_gate(p) for p in distinct]
-        words: dict[str, int] = {}
-        for i, gate in enumerate(gates):
-            if not gate.words:
-                self._no_words |= 1 << i
-                continue
-            for w in gate.words:
-                k = words.setdefault(w, len(words))
-                if k == len(self._word_masks):
-                    self._word_masks.append(0)
-                self._word_masks[k] |= 1 << i
-        if words:
-            self._words = re2.Set.SearchSet(_options(_SET_MAX_MEM // 4))
-            for w in words:
-                self._words.Add("(?i)" + re2.escape(w))
-            self._words.Compile()
-        for cls, table in _SHAPES.items():
-            # Needs are rounded down to a few lengths, so a post is checked with a few finds.
-            needs = [max((n for n in _RUN_STEPS if n <= g.runs.get(cls, 0)), default=0)
-                     for g in gates]
-            limits = sorted({n for n in needs if n})
-            if limits:
-                # blocked[j]: the patterns that need a longer run than limits[j - 1] (j > 0).
-                blocked = [sum(1 << i for i, n in enumerate(needs) if n > lo)
-                           for lo in [0, *limits]]
-                self._run_steps.append((table, [b"x" * n for n in limits], blocked))
-        # A pattern few posts could match is searched on its own when its gate lets it: in a
-        # set it would add states to every post's automaton. The others share sets, in order.
-        shared: list[int] = []
-        for i, gate in enumerate(gates):
-            if gate.odds() < _DIRECT_ODDS:
-                # A set of one: RE2 answers "does it occur" from its automaton alone.
-                alone = re2.Set.SearchSet(_options(_SET_MAX_MEM // 8))
-                alone.Add(distinct[i])
-                alone.Compile()
-                self._direct[i] = (alone._set, owners[distinct[i]])
-                self._direct_mask |= 1 << i
-            else:
-                shared.append(i)
-        for start in range(0, len(shared), _SHARED_GROUP):
-            part = re2.Set.SearchSet(_options(_SET_MAX_MEM // 4))
-            mask = 0
-            entries: list[list[int]] = []
-            for i in shared[start:start + _SHARED_GROUP]:
-                part.Add(distinct[i])
-                mask |= 1 << i
-                entries.append(owners[distinct[i]])
-            part.Compile()
-            self._short.append((part._set, mask, entries))
+                self._short = self._split(_SHORT_GROUP, _SET_MAX_MEM // 4)
 
     def _split(self, size: int, max_mem: int) -> list[tuple[Any, list[int]]]:
-        """The patterns as consecutive sets of ``size``, each with its own memory budget."""
+        """The patterns as consecutive sets of ``size``, each with its own memory budget.
+
+        Each entry is the binding's own set object (called with UTF-8 bytes: the text is
+        encoded once for all sets, not once per set) and the owners of its patterns.
+        """
         groups = []
         for start in range(0, len(self._patterns), size):
             part = re2.Set.SearchSet(_options(max_mem))
             for pattern in self._patterns[start:start + size]:
                 part.Add(pattern)
             part.Compile()
-            groups.append((part, list(range(start, min(start + size, len(self._patterns))))))
+            groups.append((part._set, self.owners[start:start + size]))
         return groups
 
     def _grouped(self) -> list[tuple[Any, list[int]]]:
@@ -591,53 +252,19 @@ class PrefilterSet:
             self._groups = self._split(_GROUP, _SET_MAX_MEM // 8)
         return self._groups
 
-    def _possible(self, data: bytes) -> int:
-        """The patterns (as a bit mask) whose gate ``data`` meets."""
-        ok = self._no_words
-        if self._words is not None:
-            for k in self._words._set.Match(data) or ():
-                ok |= self._word_masks[k]
-        for table, runs, blocked in self._run_steps:
-            shape = data.translate(table)
-            lo, hi = 0, len(runs)
-            while lo < hi:  # how many of the (sorted) run lengths the text has
-                mid = (lo + hi) // 2
-                if runs[mid] in shape:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            ok &= ~blocked[lo]
-        return ok
-
     def hits(self, text: str) -> list[int]:
         """Indices (as given to :meth:`add`) of entries that occur in ``text``."""
         if self._empty:
             return []
-        if len(text) >= _LONG_TEXT:
-            out: list[int] = []
-            for part, index in self._grouped():
-                found = part.Match(text)
-                if found:
-                    out.extend(self.owners[index[i]] for i in found)
-            return out
         data = text.encode("utf-8")
-        if self._gated:
-            possible = self._possible(data)
-            out = []
-            for part, mask, entries in self._short:
-                if possible & mask:
-                    for i in part.Match(data) or ():
-                        out.extend(entries[i])
-            alone = possible & self._direct_mask
-            while alone:
-                bit = alone & -alone
-                alone ^= bit
-                alone_set, owners = self._direct[bit.bit_length() - 1]
-                if alone_set.Match(data):
-                    out.extend(owners)
+        groups = self._grouped() if len(text) >= _LONG_TEXT else self._short
+        if groups:
+            out: list[int] = []
+            for part, owners in groups:
+                for i in part.Match(data):
+                    out.append(owners[i])
             return out
-        found = self._set.Match(data)
-        return [self.owners[i] for i in found] if found else []
+        return [self.owners[i] for i in self._set.Match(data)]
 
 
 class LexicalMatchers:
