@@ -211,7 +211,8 @@ class PrefilterSet:
     """
 
     def __init__(self) -> None:
-        self._set = re2.Set.SearchSet(_options(_SET_MAX_MEM))
+        self._full = re2.Set.SearchSet(_options(_SET_MAX_MEM))
+        self._set: Any = None
         self.owners: list[int] = []
         self._patterns: list[str] = []
         self._groups: list[tuple[Any, list[int]]] | None = None
@@ -219,26 +220,31 @@ class PrefilterSet:
         self._empty = True
 
     def add(self, pattern: str, owner: int) -> None:
-        self._set.Add(pattern)
+        self._full.Add(pattern)
         self.owners.append(owner)
         self._patterns.append(pattern)
         self._empty = False
 
     def compile(self) -> None:
         if not self._empty:
-            self._set.Compile()
+            self._full.Compile()
+            self._set = self._full._set
             if len(self._patterns) > _SHORT_GROUP:
                 self._short = self._split(_SHORT_GROUP, _SET_MAX_MEM // 4)
 
     def _split(self, size: int, max_mem: int) -> list[tuple[Any, list[int]]]:
-        """The patterns as consecutive sets of ``size``, each with its own memory budget."""
+        """The patterns as consecutive sets of ``size``, each with its own memory budget.
+
+        Each entry is the binding's own set object (called with UTF-8 bytes: the text is
+        encoded once for all sets, not once per set) and the owners of its patterns.
+        """
         groups = []
         for start in range(0, len(self._patterns), size):
             part = re2.Set.SearchSet(_options(max_mem))
             for pattern in self._patterns[start:start + size]:
                 part.Add(pattern)
             part.Compile()
-            groups.append((part, list(range(start, min(start + size, len(self._patterns))))))
+            groups.append((part._set, self.owners[start:start + size]))
         return groups
 
     def _grouped(self) -> list[tuple[Any, list[int]]]:
@@ -250,16 +256,15 @@ class PrefilterSet:
         """Indices (as given to :meth:`add`) of entries that occur in ``text``."""
         if self._empty:
             return []
+        data = text.encode("utf-8")
         groups = self._grouped() if len(text) >= _LONG_TEXT else self._short
         if groups:
             out: list[int] = []
-            for part, index in groups:
-                found = part.Match(text)
-                if found:
-                    out.extend(self.owners[index[i]] for i in found)
+            for part, owners in groups:
+                for i in part.Match(data):
+                    out.append(owners[i])
             return out
-        found = self._set.Match(text)
-        return [self.owners[i] for i in found] if found else []
+        return [self.owners[i] for i in self._set.Match(data)]
 
 
 class LexicalMatchers:
