@@ -324,6 +324,27 @@ _OWN_PLACE = re.compile(
     r"\bda (?:me|noi)\b|\bbij (?:mij|ons)\b|\bu (?:mnie|nas)\b")
 
 
+# "driver's", "Priya's": a noun in the possessive. Contractions ("it's", "name's") are not.
+_POSSESSIVE = re.compile(rf"\b({_LATIN}+)['’]s\b")
+_CONTRACTIONS = frozenset("""
+    it that what here there he she let who where how when why name one today tonight
+    everyone everybody someone somebody nobody this
+""".split())
+
+
+def _possessor(lead: str) -> int | None:
+    """Where the last possessive noun before the value starts, if any."""
+    last = None
+    for m in _POSSESSIVE.finditer(lead):
+        if m.group(1).lower() in _CONTRACTIONS:
+            continue
+        prior = lead[:m.start()].split()
+        if prior and prior[-1].lower() in _POSSESSIVE_FIRST:
+            continue  # "my driver's licence": a compound the poster owns
+        last = m.start()
+    return last
+
+
 def whose(text: str, start: int, end: int) -> Owner | None:
     """Whose contact detail ``text[start:end]`` is: "own", "other", or None (no one named)."""
     if _SIGNED.search(text[max(0, start - 90):start]):
@@ -337,6 +358,10 @@ def whose(text: str, start: int, end: int) -> Owner | None:
     before = _refs(lead)
     named = _OF_NAME.search(lead)
     if named and (not before or before[-1][0] < named.start(1)):
+        return "other"
+    owner = _possessor(lead)
+    if owner is not None and (not before or before[-1][0] < owner):
+        # "the other driver's licence is …", "the customer's card": a possessive names the owner.
         return "other"
     if before:
         return before[-1][1]
