@@ -806,7 +806,7 @@ def named_hex_key(value: str) -> bool:
     """A hex key named as a key (``API key: d6a3…``): 32-128 hex digits with letters and digits,
     random enough, not the empty input's digest."""
     v = value.strip()
-    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
+    if len(v) > 128 or not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
         return False
     return v.lower() not in _EMPTY_DIGESTS and random_token(v, 3.3)
 
@@ -849,7 +849,27 @@ def teams_webhook(value: str) -> bool:
     return re.search(r"IncomingWebhook/[0-9a-fA-F]{16,}", v) is not None
 
 
+_PAIR = re.compile(r"""^["'“`]?(?P<user>[A-Za-z0-9][A-Za-z0-9._@-]*)["'”`]?(?:\s+/\s+|/|\s+:\s+|:|\s+\|\s+)"""
+                   r"""(?:(?i:pw|pass|password|pwd)\s*:?\s*)?["'“`]?(?P<pw>\S+)$""")
+
+
+def user_password_pair(value: str) -> bool:
+    """A user name and a password given together (``admin / RDTWymc!65``, ``ops:fpqR%FV…``):
+    the user is a short name, not a run of base64 or a key; the password, at most 40
+    characters, reads as one (``strong_password``)."""
+    m = _PAIR.match(value.strip())
+    if m is None:
+        return False
+    user, pw = m.group("user"), m.group("pw").rstrip(".")
+    if not 2 <= len(user) <= 24 or len(pw) > 40:
+        return False
+    if len(user) >= 12 and user.isalnum() and _kinds(user) >= 3:
+        return False  # a piece of base64 or a key, not a login name
+    return strong_password(pw)
+
+
 VALIDATORS.update({
+    "user_password_pair": _ignore_entropy(user_password_pair),
     "token_shape": token_shape,
     "split_format": split_format,
     "split_checksum": _ignore_entropy(split_checksum),
