@@ -804,3 +804,237 @@ def _ignore_entropy(check: Callable[[str], bool]) -> Callable[[str, float], bool
 
 
 VALIDATORS.update({name: _ignore_entropy(check) for name, check in ID_VALIDATORS.items()})
+
+
+# -- Tokens and passwords in the shapes people post them: made up, split, spelled out ------
+
+_WS = re.compile(r"\s+")
+
+
+def _kinds(value: str) -> int:
+    """How many of lower case, upper case, digits and other characters the value mixes."""
+    return (any(c.islower() for c in value) + any(c.isupper() for c in value)
+            + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
+
+
+def token_shape(value: str, min_entropy: float) -> bool:
+    """A prefixed base62 token (``ghp_``/``npm_`` + 36) whose body has the format's shape even
+    when its checksum fails (a mistyped or made-up token is still posted as one): upper and
+    lower case and digits, no placeholder or counting runs, random enough. Spaces between
+    groups are ignored; ordinary words never have the three kinds of characters."""
+    token = _WS.sub("", value)
+    body = token.split("_", 1)[-1]
+    if len(body) != 36 or not body.isalnum() or not body.isascii():
+        return False
+    if not (any(c.islower() for c in body) and any(c.isupper() for c in body)
+            and any(c.isdigit() for c in body)):
+        return False
+    return random_token(body, min_entropy)
+
+
+# Formats a token split into pieces is checked against: prefix, body alphabet, body lengths.
+_PIECE_FORMATS: tuple[tuple[str, re.Pattern[str], tuple[int, ...]], ...] = (
+    ("ghp_", re.compile(r"[A-Za-z0-9]+"), (36,)),
+    ("gho_", re.compile(r"[A-Za-z0-9]+"), (36,)),
+    ("ghu_", re.compile(r"[A-Za-z0-9]+"), (36,)),
+    ("ghs_", re.compile(r"[A-Za-z0-9]+"), (36,)),
+    ("ghr_", re.compile(r"[A-Za-z0-9]+"), (36,)),
+    ("npm_", re.compile(r"[A-Za-z0-9]+"), (36,)),
+    ("github_pat_", re.compile(r"[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"), (82,)),
+    ("AKIA", re.compile(r"[A-Z0-9]+"), (16,)),
+    ("ASIA", re.compile(r"[A-Z0-9]+"), (16,)),
+    ("SG.", re.compile(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"), (66,)),
+    ("sk_live_", re.compile(r"[A-Za-z0-9]+"), tuple(range(24, 100))),
+    ("rk_live_", re.compile(r"[A-Za-z0-9]+"), tuple(range(24, 100))),
+    ("glpat-", re.compile(r"[A-Za-z0-9_-]+"), (20,)),
+    ("xoxb-", re.compile(r"[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24}"), tuple(range(46, 53))),
+    ("hf_", re.compile(r"[A-Za-z0-9]+"), (34,)),
+)
+# A label between pieces ("part 2:", "2/3", "line two -"), dropped before joining.
+_PIECE_LABEL = re.compile(r"(?i)^(?:(?:part|piece|line|chunk|half)\s*(?:\d|one|two|three|four|ii|iii|iv)?"
+                          r"\s*[:.)=-]?|\d\s*/\s*\d\s*[:.)=-]?|\(?\d\)?\s*[:.)=-])\s*")
+_PIECE_SEP = re.compile(r"[ \t]*(?:\|[ \t]*|\r?\n[ \t]*)")
+
+
+def split_format(value: str, min_entropy: float) -> bool:
+    """A provider token given in pieces on several lines or between `` | `` separators
+    (``ghp_nnYq… | q2Xb… | v1Cy…``, ``part 1: AKIA…`` / ``part 2: …``): the first pieces
+    joined have the format's alphabet and exact length, with mixed characters, random enough.
+    A checksum is not required (see ``split_checksum``)."""
+    pieces = [p for p in _PIECE_SEP.split(value.strip()) if p]
+    if len(pieces) < 2:
+        return False
+    first = pieces[0].split()[-1] if pieces[0].split() else ""
+    fmt = next((f for f in _PIECE_FORMATS if first.startswith(f[0])), None)
+    if fmt is None:
+        return False
+    prefix, alphabet, lengths = fmt
+    body = first[len(prefix):]
+    for piece in pieces[1:]:
+        piece = _PIECE_LABEL.sub("", piece, count=1).strip()
+        if not piece or " " in piece:
+            return False
+        body += piece
+        if len(body) > max(lengths):
+            return False
+        if len(body) in lengths and alphabet.fullmatch(body):
+            chars = body.replace("_", "").replace("-", "").replace(".", "")
+            if prefix in ("AKIA", "ASIA"):
+                return any(c.isdigit() for c in chars) and random_token(chars, min_entropy)
+            return _kinds(chars) >= 2 and random_token(chars, min_entropy)
+    return False
+
+
+def split_checksum(value: str) -> bool:
+    """The CRC32 suffix of a GitHub or npm token given in pieces is right (``split_format``
+    joined the pieces); formats without a checksum pass."""
+    pieces = [p for p in _PIECE_SEP.split(value.strip()) if p]
+    first = pieces[0].split()[-1] if pieces and pieces[0].split() else ""
+    if not first.startswith(("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_")):
+        return True
+    body = first
+    for piece in pieces[1:]:
+        body += _PIECE_LABEL.sub("", piece, count=1).strip()
+        if len(body) >= 40:
+            return crc32_base62(body[:40])
+    return False
+
+
+def jwt_header(value: str) -> bool:
+    """A JSON web token whose header decodes to a JSON object naming an algorithm; the claims
+    and signature may be anything (a token from a test tool, or one cut or wrapped by a chat
+    client). Line breaks inside it are ignored."""
+    parts = _WS.sub("", value).split(".")
+    if len(parts) != 3 or len(parts[1]) < 16 or len(parts[2]) < 10:
+        return False
+    header = _json_object(parts[0])
+    alg = header.get("alg") if header is not None else None
+    if not isinstance(alg, str) or alg.lower() == "none":
+        return False
+    return shannon_entropy(parts[1] + parts[2]) >= 4.0
+
+
+def spelled_secret(value: str) -> bool:
+    """A password or key spelled out with a separator between its characters (``r e d c e d a
+    r 1 6 5``, ``k.B.7.S.&.p``, ``t-i-l-l-e-r-009``): most pieces are single characters, and
+    the pieces joined read as a password (six or more characters of two kinds, not one word)."""
+    v = value.strip()
+    for sep in (" ", ".", "-"):
+        pieces = v.split(sep)
+        if len(pieces) < 6 or any(not p for p in pieces):
+            continue
+        singles = sum(len(p) == 1 for p in pieces)
+        if sep == " " and singles < len(pieces) - 1:
+            continue
+        if singles < 0.6 * len(pieces):
+            continue
+        joined = "".join(pieces)
+        if joined.isdigit() or _DATE_LIKE.search(joined) or _counting_run(joined, 5):
+            return False
+        return len(joined) >= 6 and password(joined) and not _IDENTIFIER.match(joined)
+    return False
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_FILE_NAME = re.compile(r"(?i)\.(?:txt|md|pdf|docx?|xlsx?|csv|json|ya?ml|py|js|ts|html?|png|jpe?g|gif|zip)$")
+
+
+def strong_password(value: str) -> bool:
+    """A password typed or generated for an account: 8-64 characters mixing three kinds
+    (lower, upper, digits, symbols), not an e-mail address, URL, path, file name, version,
+    date, host name or reference."""
+    v = value.strip()
+    if not 8 <= len(v) <= 64 or _kinds(v) < 3:
+        return False
+    if (_EMAIL.match(v) or "://" in v or _PATHLIKE.search(v) or _FILE_NAME.search(v)
+            or "/" in v or "\\" in v):
+        return False
+    if any(m in v for m in ("${", "{{", "$(", "%(", "<", ">")):
+        return False
+    if _VERSION.match(v) or _HOSTNAME.match(v) or _DATE_LIKE.search(v) or _UUID.match(v):
+        return False
+    if re.search(r"\d+\.\d+\.\d+", v):
+        return False
+    return shannon_entropy(v) >= 2.3 and not _PLACEHOLDER_RUN.search(v)
+
+
+def named_hex_key(value: str) -> bool:
+    """A hex key named as a key (``API key: d6a3…``): 32-128 hex digits with letters and digits,
+    random enough, not the empty input's digest."""
+    v = value.strip()
+    if len(v) > 128 or not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
+        return False
+    return v.lower() not in _EMPTY_DIGESTS and random_token(v, 3.3)
+
+
+def bitlocker_key(value: str) -> bool:
+    """A BitLocker recovery key: eight groups of six digits, not one group repeated."""
+    groups = value.strip().split("-")
+    return (len(groups) == 8 and all(len(g) == 6 and g.isdigit() for g in groups)
+            and len(set(groups)) > 4 and not _counting_run("".join(groups), 6))
+
+
+def bitlocker_checksum(value: str) -> bool:
+    """BitLocker's own check: every group is a multiple of 11 below 720896."""
+    groups = value.strip().split("-")
+    return all(g.isdigit() and int(g) % 11 == 0 and int(g) < 720896 for g in groups)
+
+
+_CODE_GROUP = re.compile(r"[0-9A-Za-z]{4,10}")
+
+
+def backup_codes(value: str) -> bool:
+    """MFA backup or recovery codes: three or more groups of 4-10 letters and digits, most
+    with a digit, all different (``96674720 05566735 …``, ``dbe1-f399-e3d1-…``)."""
+    groups = re.split(r"[\s,;-]+", value.strip())
+    if len(groups) < 3 or not all(_CODE_GROUP.fullmatch(g) for g in groups):
+        return False
+    with_digit = sum(any(c.isdigit() for c in g) for g in groups)
+    if with_digit < 0.5 * len(groups) or len(set(groups)) < len(groups):
+        return False
+    joined = "".join(groups)
+    return not _DATE_LIKE.search(value) and not _counting_run(joined, 6) and len(set(joined)) >= 6
+
+
+def teams_webhook(value: str) -> bool:
+    """A Teams incoming webhook URL's path, perhaps wrapped over lines: it names
+    ``IncomingWebhook`` and carries a hex id of 16 or more digits, no placeholder runs."""
+    v = _WS.sub("", value)
+    if "IncomingWebhook/" not in v or _PLACEHOLDER_RUN.search(v) or _X_RUN.search(v):
+        return False
+    return re.search(r"IncomingWebhook/[0-9a-fA-F]{16,}", v) is not None
+
+
+_PAIR = re.compile(r"""^["'“`]?(?P<user>[A-Za-z0-9][A-Za-z0-9._@-]*)["'”`]?(?:\s+/\s+|/|\s+:\s+|:|\s+\|\s+)"""
+                   r"""(?:(?i:pw|pass|password|pwd)\s*:?\s*)?["'“`]?(?P<pw>\S+)$""")
+
+
+def user_password_pair(value: str) -> bool:
+    """A user name and a password given together (``admin / RDTWymc!65``, ``ops:fpqR%FV…``):
+    the user is a short name, not a run of base64 or a key; the password, at most 40
+    characters, reads as one (``strong_password``)."""
+    m = _PAIR.match(value.strip())
+    if m is None:
+        return False
+    user, pw = m.group("user"), m.group("pw").rstrip(".")
+    if not 2 <= len(user) <= 24 or len(pw) > 40:
+        return False
+    if len(user) >= 12 and user.isalnum() and _kinds(user) >= 3:
+        return False  # a piece of base64 or a key, not a login name
+    return strong_password(pw)
+
+
+VALIDATORS.update({
+    "user_password_pair": _ignore_entropy(user_password_pair),
+    "token_shape": token_shape,
+    "split_format": split_format,
+    "split_checksum": _ignore_entropy(split_checksum),
+    "jwt_header": _ignore_entropy(jwt_header),
+    "spelled_secret": _ignore_entropy(spelled_secret),
+    "strong_password": _ignore_entropy(strong_password),
+    "named_hex_key": _ignore_entropy(named_hex_key),
+    "bitlocker_key": _ignore_entropy(bitlocker_key),
+    "bitlocker_checksum": _ignore_entropy(bitlocker_checksum),
+    "backup_codes": _ignore_entropy(backup_codes),
+    "teams_webhook": _ignore_entropy(teams_webhook),
+})
