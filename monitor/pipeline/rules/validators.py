@@ -811,12 +811,6 @@ VALIDATORS.update({name: _ignore_entropy(check) for name, check in ID_VALIDATORS
 _WS = re.compile(r"\s+")
 
 
-def _kinds(value: str) -> int:
-    """How many of lower case, upper case, digits and other characters the value mixes."""
-    return (any(c.islower() for c in value) + any(c.isupper() for c in value)
-            + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
-
-
 def token_shape(value: str, min_entropy: float) -> bool:
     """A prefixed base62 token (``ghp_``/``npm_`` + 36) whose body has the format's shape even
     when its checksum fails (a mistyped or made-up token is still posted as one): upper and
