@@ -360,7 +360,7 @@ def split_formats() -> dict[str, SplitFormat]:
                     classes.append(body[0])
                     lows.append(body[1])
                     highs.append(body[2])
-                    crc = crc and match.get("validator") == "crc32_base62"
+                    crc = crc and "crc32_base62" in (match.get("validator"), match.get("checksum"))
                     break
         if classes:
             alternatives = "|".join(f"[{c}]" for c in dict.fromkeys(classes))
