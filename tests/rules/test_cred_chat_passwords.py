@@ -9,7 +9,7 @@ import pytest
 
 from monitor.pipeline.rules.validators import (
     bare_password,
-    spelled_password,
+    spelled_secret,
     split_formats,
 )
 from tests.rules.findings import actionable
@@ -55,10 +55,10 @@ def test_bare_password_wants_three_kinds_or_a_long_random_value() -> None:
 
 
 def test_spelled_password_joins_single_characters() -> None:
-    assert spelled_password("s a f f r o n . m e a d o w 4 3")
-    assert spelled_password("m.a.r.s.h.f.e.n.2.2")
-    assert not spelled_password("a b c d e f g h")
-    assert not spelled_password("one two three four five six seven eight")
+    assert spelled_secret("s a f f r o n . m e a d o w 4 3")
+    assert spelled_secret("m.a.r.s.h.f.e.n.2.2")
+    assert not spelled_secret("a b c d e f g h")
+    assert not spelled_secret("one two three four five six seven eight")
 
 
 @pytest.mark.parametrize("text", [

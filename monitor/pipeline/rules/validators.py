@@ -723,23 +723,6 @@ def bare_password(value: str) -> bool:
     return _kinds(v) >= 3 or (len(v) >= 12 and shannon_entropy(v) >= 3.5)
 
 
-def spelled_password(value: str) -> bool:
-    """A password spelled out one character at a time (``s a f f r o n . k e s t r e l 4 3``,
-    ``s.a.f.f.r.o.n.4.3``): the characters joined read as a typed password."""
-    v = value.strip()
-    if " " in v:
-        pieces = v.split(" ")
-        if any(len(p) != 1 for p in pieces):
-            return False
-        joined = "".join(pieces)
-    else:
-        pieces = v.split(v[1]) if len(v) > 2 else []
-        if len(pieces) < 8 or any(len(p) != 1 for p in pieces):
-            return False
-        joined = "".join(pieces)
-    return len(joined) >= 8 and typed_password(joined)
-
-
 def split_password(value: str) -> bool:
     """A password given in two halves (``Mead1 …and the rest: 492DOW$``): the halves joined."""
     parts = _TYPED_CONNECTOR.split(value.strip(), maxsplit=1)
@@ -784,7 +767,6 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "hex_password": lambda v, _e: hex_password(v),
     "split_password": lambda v, _e: split_password(v),
     "bare_password": lambda v, _e: bare_password(v),
-    "spelled_password": lambda v, _e: spelled_password(v),
     "luhn": lambda v, _e: luhn(v),
     "iban": lambda v, _e: iban(v),
     "ssn": lambda v, _e: ssn(v),
