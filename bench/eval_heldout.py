@@ -19,15 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.heldout_round6 import PUBLISHED as ROUND6_PUBLISHED
+from bench.heldout_round8 import PUBLISHED as ROUND8_PUBLISHED
 from monitor.config import PolicySettings
 from monitor.pipeline.rules import EXAMPLE_POLICY, RuleEngine, load_rules, policy_terms
 from monitor.resources import rules_dir
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "secrets-heldout"
 # The company contacts the held-back negatives quote (bench/heldout_secrets.py PUBLISHED, and
-# round 6's fictional companies), configured as the deployment's published contacts.
+# the fictional companies of the later rounds), configured as the deployment's published contacts.
 PUBLISHED = ["press@acme-example.com", "+1 800 555 0199", "100 Innovation Way, Austin, TX 78701",
-             *dict.fromkeys(v for vs in ROUND6_PUBLISHED.values() for v in vs)]
+             *dict.fromkeys(v for published in (ROUND6_PUBLISHED, ROUND8_PUBLISHED)
+                            for vs in published.values() for v in vs)]
+ROUNDS = (1, 2, 3, 4, 5, 6, 8)
 
 
 @dataclass
@@ -142,7 +145,7 @@ def report(fig: Figures, *, show: int = 40) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures on the held-back set, by round.")
-    parser.add_argument("--round", type=int, choices=(1, 2, 3, 4, 5, 6), action="append",
+    parser.add_argument("--round", type=int, choices=ROUNDS, action="append",
                         help="a round to measure, repeatable (default: rounds 1 and 2)")
     parser.add_argument("--pipeline", action="store_true",
                         help="measure the whole default pipeline (rules and the policy model)")
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.round or [1, 2]
     engine = None if args.pipeline else heldout_engine()
     flag_all = pipeline_flagger() if args.pipeline else None
-    for batch in ({1: "", 2: "round2_", 3: "round3_", 4: "round4_", 5: "round5_", 6: "round6_"}[r] for r in rounds):
+    for batch in ("" if r == 1 else f"round{r}_" for r in rounds):
         for category in args.category or ("credentials", "pii"):
             print(report(evaluate(engine, category, batch, flag_all)))
 

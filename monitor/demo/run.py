@@ -321,7 +321,8 @@ class _Teller:
             done = review(s, compliance, [fid], action, d.get("reason"))
             if not done.changed:
                 raise _StoryError(done.skipped.get(fid, "nothing changed"))
-            self.say(f"compliance {verb}s flag #{fid}: {d['reason']}")
+            said = {"confirm": "confirms", "acknowledge": "acknowledges", "dismiss": "dismisses"}
+            self.say(f"compliance {said[verb]} flag #{fid}: {d['reason']}")
         elif verb == "finding":
             flag = get_flag(s, compliance, fid)
             finding = next((f for f in flag.findings if f.source == d["source"]

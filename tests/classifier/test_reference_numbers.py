@@ -3,8 +3,11 @@ tracking) goes to the shadow log; a person's details, or a rule's pii finding, k
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from monitor import resources
 from monitor.config import settings_from_dict
 from monitor.domain import Finding, Post
 from monitor.pipeline.classifier.references import only_reference_numbers
@@ -51,7 +54,10 @@ def test_the_shipped_model_does_not_nudge_on_a_train_ticket_number() -> None:
     pipe = build_pipeline(settings_from_dict({}))
     [flag] = pipe.analyse([Post(id="1", text="e-ticket 125-4877360721 for the train, in case mine dies")])
     assert not any(f.category == "pii" for f in flag.findings if not f.shadow)
-    vetoed = [f for f in flag.shadow_findings if f.category == "pii" and f.source.startswith("model:")]
-    assert vetoed and "reference numbers" in vetoed[0].explanation[-1]
+    # The model's guess stays in the shadow log: below its nudge threshold, or vetoed by name.
+    nudge = json.loads((resources.models_dir() / "manifest.json").read_text("utf-8"))
+    at = nudge["thresholds"]["nudge"]["pii"]
+    [shadow] = [f for f in flag.shadow_findings if f.category == "pii" and f.source.startswith("model:")]
+    assert shadow.score < at or "reference numbers" in shadow.explanation[-1]
     [other] = pipe.analyse([Post(id="2", text="her new mobile is 0612 345 678, call her")])
     assert any(f.category == "pii" and not f.shadow for f in other.findings)
