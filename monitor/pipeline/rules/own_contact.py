@@ -49,6 +49,7 @@ mailim postam hesabım
 """.split())
 # "me" and "mi" are first person in every language that has them (en, fr, es, it, pt, nl, pl).
 _AMBIGUOUS_FIRST = frozenset({"me", "mi"})
+_ALL_FIRST = _FIRST | _AMBIGUOUS_FIRST
 _THIRD = frozenset("""
 he him his she her hers they them their theirs himself herself themselves he's she's they're
 er ihn ihm sein seine seiner seinen seinem seines
@@ -161,7 +162,10 @@ def _refs(text: str) -> list[tuple[int, Owner]]:
         if low in _THIRD:
             out.append((m.start(), "other"))
             continue
-        if _is_first(low):
+        # A capitalised word inside a sentence is a name, even one that ends like an Italian
+        # imperative with its pronoun ("Adeyemi", "Ndemi"), unless it is a pronoun itself.
+        clitic_name = word[:1].isupper() and i > 0 and low not in _ALL_FIRST
+        if _is_first(low) and not clitic_name:
             if codes and len(word) > 1 and word.isupper():
                 continue
             if not in_relative and (low not in _POSSESSIVE_SINGULAR or _governs_contact(tokens, i)):
@@ -345,6 +349,10 @@ def _possessor(lead: str) -> int | None:
     return last
 
 
+_NAMED_IN_BRACKETS = re.compile(
+    rf"[ \t]*[(\[][ \t]*(?:[A-ZÀ-ÖØ-Þ]{_LATIN}+[ \t]+)+[A-ZÀ-ÖØ-Þ]{_LATIN}+(?:[ \t]*[,;]|[ \t]+(?:from|at|in|of|the|who)\b)")
+
+
 def whose(text: str, start: int, end: int) -> Owner | None:
     """Whose contact detail ``text[start:end]`` is: "own", "other", or None (no one named)."""
     if _SIGNED.search(text[max(0, start - 90):start]):
@@ -362,6 +370,11 @@ def whose(text: str, start: int, end: int) -> Owner | None:
     owner = _possessor(lead)
     if owner is not None and (not before or before[-1][0] < owner):
         # "the other driver's licence is …", "the customer's card": a possessive names the owner.
+        return "other"
+    if _NAMED_IN_BRACKETS.match(text, end):
+        # "posting so I don't lose it: x@… (Lucía Tanaka, the one who ordered …)": a name in
+        # brackets straight after the value, described further, is its owner, whoever speaks.
+        # A bare "(Ana Ruiz)" after "email me at …" may be the poster's own name: not this.
         return "other"
     if before:
         return before[-1][1]
