@@ -308,6 +308,10 @@ _RECEIVED_FROM = re.compile(
     r"(?i)\b(?:called|rang|texted|messaged|phoned|emailed|e-mailed|mailed|contacted|spammed|"
     r"harassed|calls|texts|messages|keeps calling|kept calling)\s+(?:me|us)\s+"
     r"(?:\w+\s+){0,3}?(?:from|using|off|via)\s*:?\s*$")
+# Passing a detail on at someone's request: "asked me to post it here", "wants us to send".
+_ASKED_TO_POST = re.compile(
+    r"(?i)\b(?:asked|told|wants|wanted|needs|needed|begged|got)\s+(?:me|us)\s+to\s+"
+    r"(?:post|share|send|pass|forward|put|write|give|drop)\b")
 # A contact noun "of" a named person: "el número de Priyanka", "Nummer von Camilas Vater".
 _OF_NAME = re.compile(
     r"(?i:\b(?:number|phone|mobile|cell|e-?mail|address|número|numero|teléfono|telefono|móvil|"
@@ -350,7 +354,7 @@ def _possessor(lead: str) -> int | None:
 
 
 _NAMED_IN_BRACKETS = re.compile(
-    rf"[ \t]*[(\[][ \t]*(?:[A-ZÀ-ÖØ-Þ]{_LATIN}+[ \t]+)+[A-ZÀ-ÖØ-Þ]{_LATIN}+(?:[ \t]*[,;]|[ \t]+(?:from|at|in|of|the|who)\b)")
+    rf"[ \t]*[(\[][ \t]*(?:[A-ZÀ-ÖØ-Þ]{_LATIN}+[ \t]+(?:(?:van|von|de|der|den|da|del|di|du|le|la|dos|das|ter|ten)[ \t]+)*)+[A-ZÀ-ÖØ-Þ]{_LATIN}+(?:[ \t]*[,;]|[ \t]+(?:from|at|in|of|the|who)\b)")
 
 
 def whose(text: str, start: int, end: int) -> Owner | None:
@@ -364,6 +368,10 @@ def whose(text: str, start: int, end: int) -> Owner | None:
         # "this scammer called me from x": "me" was called, the number is the caller's.
         return "other"
     before = _refs(lead)
+    asked = _ASKED_TO_POST.search(lead)
+    if asked and not any(pos >= asked.end() for pos, _ in before):
+        # "the customer asked me to post it here: …": passed on for someone, so theirs.
+        return "other"
     named = _OF_NAME.search(lead)
     if named and (not before or before[-1][0] < named.start(1)):
         return "other"
