@@ -368,8 +368,8 @@ def whose(text: str, start: int, end: int) -> Owner | None:
         # "this scammer called me from x": "me" was called, the number is the caller's.
         return "other"
     before = _refs(lead)
-    asked = _ASKED_TO_POST.search(lead)
-    if asked and not any(pos >= asked.end() for pos, _ in before):
+    passed_on = _ASKED_TO_POST.search(lead)
+    if passed_on and not any(pos >= passed_on.end() for pos, _ in before):
         # "the customer asked me to post it here: …": passed on for someone, so theirs.
         return "other"
     named = _OF_NAME.search(lead)
