@@ -32,6 +32,8 @@ from monitor.pipeline.rules.normalise import (
     joined_view,
     views,
 )
+from monitor.pipeline.rules.not_real import REDUCE_BY as NOT_REAL_REDUCE_BY
+from monitor.pipeline.rules.not_real import says_not_real
 from monitor.pipeline.rules.own_contact import is_own
 from monitor.pipeline.rules.validators import VALIDATORS, decode_base64_text
 
@@ -343,6 +345,10 @@ class RuleEngine:
                 if m:
                     score = max(0.0, score - ctx.reduce_by)
                     why.append(f"context '{m.group(0)}' nearby (-{ctx.reduce_by:g})")
+        word = says_not_real(rule.category, view.text, start, end)
+        if word is not None:
+            score = max(0.0, score - NOT_REAL_REDUCE_BY)
+            why.append(f"'{word}' says the value is not real (-{NOT_REAL_REDUCE_BY:g})")
         s, e = view.to_original(*(span or (start, end)))
         out.append(Hit(s, e, round(score, 4), why))
 

@@ -262,6 +262,17 @@ def mrz_passport(value: str) -> bool:
             and v[27].isdigit() and _mrz_digit(expiry) == int(v[27]))
 
 
+def mx_clabe(value: str) -> bool:
+    """Mexican CLABE (interbank account): 18 digits, the last a check digit over weights 3-7-1
+    (each product taken mod 10). A bank account number that also names its bank and branch."""
+    d = _digits(value)
+    if len(d) != 18 or not _not_repeated(d):
+        return False
+    weights = (3, 7, 1) * 6
+    total = sum(int(c) * w % 10 for c, w in zip(d[:17], weights, strict=False))
+    return (10 - total % 10) % 10 == int(d[17])
+
+
 def id_number(value: str) -> bool:
     """A passport, licence or record number in context: has digits, is not a year or a date."""
     v = _NON_ALNUM.sub("", value)
@@ -703,5 +714,6 @@ def document_number(value: str) -> bool:
     return id_number(v) or len(d) < 5
 
 
+ID_VALIDATORS.update({"mx_clabe": mx_clabe})
 ID_VALIDATORS.update({"email_address": email_address, "spelled_digits": spelled_digits,
                       "document_number": document_number})

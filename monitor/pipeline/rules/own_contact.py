@@ -49,6 +49,7 @@ mailim postam hesabım
 """.split())
 # "me" and "mi" are first person in every language that has them (en, fr, es, it, pt, nl, pl).
 _AMBIGUOUS_FIRST = frozenset({"me", "mi"})
+_ALL_FIRST = _FIRST | _AMBIGUOUS_FIRST
 _THIRD = frozenset("""
 he him his she her hers they them their theirs himself herself themselves he's she's they're
 er ihn ihm sein seine seiner seinen seinem seines
@@ -161,7 +162,10 @@ def _refs(text: str) -> list[tuple[int, Owner]]:
         if low in _THIRD:
             out.append((m.start(), "other"))
             continue
-        if _is_first(low):
+        # A capitalised word inside a sentence is a name, even one that ends like an Italian
+        # imperative with its pronoun ("Adeyemi", "Ndemi"), unless it is a pronoun itself.
+        clitic_name = word[:1].isupper() and i > 0 and low not in _ALL_FIRST
+        if _is_first(low) and not clitic_name:
             if codes and len(word) > 1 and word.isupper():
                 continue
             if not in_relative and (low not in _POSSESSIVE_SINGULAR or _governs_contact(tokens, i)):
@@ -304,6 +308,10 @@ _RECEIVED_FROM = re.compile(
     r"(?i)\b(?:called|rang|texted|messaged|phoned|emailed|e-mailed|mailed|contacted|spammed|"
     r"harassed|calls|texts|messages|keeps calling|kept calling)\s+(?:me|us)\s+"
     r"(?:\w+\s+){0,3}?(?:from|using|off|via)\s*:?\s*$")
+# Passing a detail on at someone's request: "asked me to post it here", "wants us to send".
+_ASKED_TO_POST = re.compile(
+    r"(?i)\b(?:asked|told|wants|wanted|needs|needed|begged|got)\s+(?:me|us)\s+to\s+"
+    r"(?:post|share|send|pass|forward|put|write|give|drop)\b")
 # A contact noun "of" a named person: "el número de Priyanka", "Nummer von Camilas Vater".
 _OF_NAME = re.compile(
     r"(?i:\b(?:number|phone|mobile|cell|e-?mail|address|número|numero|teléfono|telefono|móvil|"
@@ -345,6 +353,10 @@ def _possessor(lead: str) -> int | None:
     return last
 
 
+_NAMED_IN_BRACKETS = re.compile(
+    rf"[ \t]*[(\[][ \t]*(?:[A-ZÀ-ÖØ-Þ]{_LATIN}+[ \t]+(?:(?:van|von|de|der|den|da|del|di|du|le|la|dos|das|ter|ten)[ \t]+)*)+[A-ZÀ-ÖØ-Þ]{_LATIN}+(?:[ \t]*[,;]|[ \t]+(?:from|at|in|of|the|who)\b)")
+
+
 def whose(text: str, start: int, end: int) -> Owner | None:
     """Whose contact detail ``text[start:end]`` is: "own", "other", or None (no one named)."""
     if _SIGNED.search(text[max(0, start - 90):start]):
@@ -356,12 +368,21 @@ def whose(text: str, start: int, end: int) -> Owner | None:
         # "this scammer called me from x": "me" was called, the number is the caller's.
         return "other"
     before = _refs(lead)
+    passed_on = _ASKED_TO_POST.search(lead)
+    if passed_on and not any(pos >= passed_on.end() for pos, _ in before):
+        # "the customer asked me to post it here: …": passed on for someone, so theirs.
+        return "other"
     named = _OF_NAME.search(lead)
     if named and (not before or before[-1][0] < named.start(1)):
         return "other"
     owner = _possessor(lead)
     if owner is not None and (not before or before[-1][0] < owner):
         # "the other driver's licence is …", "the customer's card": a possessive names the owner.
+        return "other"
+    if _NAMED_IN_BRACKETS.match(text, end):
+        # "posting so I don't lose it: x@… (Lucía Tanaka, the one who ordered …)": a name in
+        # brackets straight after the value, described further, is its owner, whoever speaks.
+        # A bare "(Ana Ruiz)" after "email me at …" may be the poster's own name: not this.
         return "other"
     if before:
         return before[-1][1]
