@@ -162,9 +162,10 @@ def _refs(text: str) -> list[tuple[int, Owner]]:
         if low in _THIRD:
             out.append((m.start(), "other"))
             continue
-        # A capitalised word inside a sentence is a name, even one that ends like an Italian
-        # imperative with its pronoun ("Adeyemi", "Ndemi"), unless it is a pronoun itself.
-        clitic_name = word[:1].isupper() and i > 0 and low not in _ALL_FIRST
+        # A capitalised word beside another is part of a name, even one that ends like an
+        # Italian imperative with its pronoun ("Mateus Adeyemi"); "Escríbeme:" alone is a verb.
+        clitic_name = (word[:1].isupper() and low not in _ALL_FIRST and i > 0
+                       and _is_capitalised(tokens[i - 1]))
         if _is_first(low) and not clitic_name:
             if codes and len(word) > 1 and word.isupper():
                 continue
