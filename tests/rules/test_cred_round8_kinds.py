@@ -60,3 +60,25 @@ def test_mapbox_secret_token_payload() -> None:
 ])
 def test_weak_formats_at_the_end_of_a_sentence(engine, text: str) -> None:
     assert actionable(engine, text, "credentials")
+
+
+@pytest.mark.parametrize("text", [
+    "integrations:\n  user: sam\n  client_secret: pQrWkZtLmBvX$nHsYdFcJ\n",
+    "isql -S syb-prod -U sa -P 'Quay7!marsh20' < fix.sql",
+    "Fwd: Welcome aboard\nYour secret API key is: Hq4rTz8LmW2xKp9vNc3bYd6s",
+    "supervisor override code is 730194 if the till locks",
+    "el código de la puerta del sótano es 5820, no lo compartan",
+    "(1/2) the kiosk password starts with Fern-73\n(2/2) …and ends with Quay!lark",
+    "first half ghp_Q2wErTy7UiOp3AsD — other half in my next reply\n↳ JkLzXcVbNm4Qw8ErTyUi",
+])
+def test_round8_shapes_are_credentials(engine, text: str) -> None:
+    assert actionable(engine, text, "credentials")
+
+
+@pytest.mark.parametrize("text", [
+    "the setup guide says password: CHANGE_ME until you log in the first time",
+    "config:\n  class_name: PaymentGatewaySecretResolver\n",
+    "a good password starts with a phrase and ends with a number",
+])
+def test_round8_look_alikes_are_not(engine, text: str) -> None:
+    assert not actionable(engine, text, "credentials")

@@ -147,9 +147,17 @@ def is_reference(value: str) -> bool:
     return _TEMPLATE_REFERENCE.search(value.strip()) is not None
 
 
+# Upper-case words joined by underscores, no digits: a constant's name or a placeholder
+# (CHANGE_ME, YOUR_PASSWORD, SET_IN_ENV), not a password someone chose.
+_CONSTANT_NAME = re.compile(r"^[A-Z]+(?:_[A-Z]+)+$")
+
+
 def password(value: str) -> bool:
-    """A written-out password: at least six characters mixing two kinds (not a plain word)."""
+    """A written-out password: at least six characters mixing two kinds (not a plain word, not
+    an upper-case constant name such as CHANGE_ME)."""
     if len(value) < 6 or looks_like_identifier(value) or is_reference(value):
+        return False
+    if _CONSTANT_NAME.match(value.strip("\"'`")):
         return False
     kinds = (
         any(c.islower() for c in value)
@@ -401,7 +409,7 @@ def split_token(value: str, min_entropy: float) -> bool:
         if spaced.startswith(prefix) and fmt.alphabet.fullmatch(spaced[len(prefix):] or "!"):
             body = spaced[len(prefix):]
             break
-        head = pieces[0] if pieces else ""
+        head = pieces[0].rstrip(",;:") if pieces else ""
         if head.startswith(prefix):
             last = _LAST_PIECE.search(value[len(head):])
             if last is None:
@@ -413,8 +421,12 @@ def split_token(value: str, min_entropy: float) -> bool:
     fmt = formats[prefix]
     if not fmt.alphabet.fullmatch(body) or not fmt.low <= len(body) <= fmt.high:
         return False
-    if fmt.crc32:
-        return crc32_base62(prefix + body)
+    if fmt.crc32 and crc32_base62(prefix + body):
+        return True
+    # A made-up or mistyped token fails its checksum and is still posted as one: it needs
+    # the three kinds of characters a generated body has.
+    if fmt.crc32 and _kinds(body.replace("_", "").replace("-", "")) < 3:
+        return False
     return random_token(body, min_entropy)
 
 
@@ -699,7 +711,8 @@ _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:_[
                          r"|[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+)$")
 _REFERENCE_MARK = ("://", "$(", "@microsoft", "arn:")
 _STRONG_SYMBOLS = frozenset("!#$%^&*(){}[]<>?~+=|@;")
-_TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
+_TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:\(?\d\s*/\s*\d\)[\s….]*)?(?:(?:and\s+)?(?:ends|ending|finishes)\s+with"
+                              r"|and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
 
 
 def config_secret(value: str) -> bool:
@@ -731,9 +744,23 @@ def config_secret(value: str) -> bool:
         return False
     if any(c.isdigit() for c in v) and any(c.isalpha() for c in v):
         return shannon_entropy(v) >= 2.8
-    # Letters and symbols only: a made-up secret full of punctuation, random enough.
+    # Letters and symbols only: a made-up secret full of punctuation, random enough, or a
+    # generated one in random mixed case (xFaCCtPhVuk$fsDLTLYlW).
     symbols = sum(c in _STRONG_SYMBOLS for c in v)
-    return any(c.isalpha() for c in v) and symbols >= 3 and shannon_entropy(v) >= 3.5
+    if any(c.isalpha() for c in v) and symbols >= 3 and shannon_entropy(v) >= 3.5:
+        return True
+    return _random_mixed_case(v)
+
+
+def _random_mixed_case(value: str) -> bool:
+    """A generated value of letters in random mixed case (16 or more characters, perhaps a
+    symbol or two): about as many capitals as small letters, which CamelCase words and
+    constants never have, and random enough."""
+    letters = [c for c in value if c.isalpha()]
+    if len(value) < 16 or len(letters) < 0.85 * len(value) or not value.isascii():
+        return False
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    return 0.3 <= upper <= 0.7 and shannon_entropy(value) >= 3.8
 
 
 def hex_password(value: str) -> bool:
