@@ -147,9 +147,17 @@ def is_reference(value: str) -> bool:
     return _TEMPLATE_REFERENCE.search(value.strip()) is not None
 
 
+# Upper-case words joined by underscores, no digits: a constant's name or a placeholder
+# (CHANGE_ME, YOUR_PASSWORD, SET_IN_ENV), not a password someone chose.
+_CONSTANT_NAME = re.compile(r"^[A-Z]+(?:_[A-Z]+)+$")
+
+
 def password(value: str) -> bool:
-    """A written-out password: at least six characters mixing two kinds (not a plain word)."""
+    """A written-out password: at least six characters mixing two kinds (not a plain word, not
+    an upper-case constant name such as CHANGE_ME)."""
     if len(value) < 6 or looks_like_identifier(value) or is_reference(value):
+        return False
+    if _CONSTANT_NAME.match(value.strip("\"'`")):
         return False
     kinds = (
         any(c.islower() for c in value)
@@ -174,20 +182,37 @@ def access_code(value: str) -> bool:
 
 
 _WORD = re.compile(r"[a-z]{3,8}")
-_NOT_SEED_WORDS = frozenset(
-    "the and that this with from your have will should never into only when what been were "
-    "them they their there then than also just like about".split())
+_SEED_LENGTHS = (24, 21, 18, 15, 12)
+
+
+@lru_cache(maxsize=1)
+def bip39_words() -> frozenset[str]:
+    """The BIP-39 English word list (2048 words), as the ``mnemonic`` package ships it."""
+    from mnemonic import Mnemonic
+
+    return frozenset(Mnemonic("english").wordlist)
 
 
 def mnemonic(value: str) -> bool:
-    """A wallet recovery phrase: 12 to 24 lower-case words of 3-8 letters, nearly all different,
-    and not a sentence (BIP-39 lists leave out the common function words)."""
+    """A wallet recovery phrase: 12, 15, 18, 21 or 24 words in a row from the BIP-39 English
+    list, nearly all different (one word off the list is let through as a typo, never at
+    either end). Prose rarely runs twelve words without a word the list leaves out ("the",
+    "and", "is", "of"), so words before or after the phrase may be captured with it."""
     words = value.lower().replace(",", " ").split()
-    if len(words) not in (12, 15, 18, 21, 24) or not all(_WORD.fullmatch(w) for w in words):
+    if len(words) < 12:
         return False
-    if len(set(words)) < len(words) - 1:
-        return False
-    return sum(w in _NOT_SEED_WORDS for w in words) == 0
+    known = bip39_words()
+    in_list = [w in known for w in words]
+    for size in _SEED_LENGTHS:
+        for start in range(len(words) - size + 1):
+            window = words[start:start + size]
+            if not (in_list[start] and in_list[start + size - 1]):
+                continue
+            if sum(in_list[start:start + size]) < size - 1:
+                continue
+            if all(_WORD.fullmatch(w) for w in window) and len(set(window)) >= size - 1:
+                return True
+    return False
 
 
 def entropy(value: str, min_entropy: float) -> bool:
@@ -384,7 +409,7 @@ def split_token(value: str, min_entropy: float) -> bool:
         if spaced.startswith(prefix) and fmt.alphabet.fullmatch(spaced[len(prefix):] or "!"):
             body = spaced[len(prefix):]
             break
-        head = pieces[0] if pieces else ""
+        head = pieces[0].rstrip(",;:") if pieces else ""
         if head.startswith(prefix):
             last = _LAST_PIECE.search(value[len(head):])
             if last is None:
@@ -396,8 +421,12 @@ def split_token(value: str, min_entropy: float) -> bool:
     fmt = formats[prefix]
     if not fmt.alphabet.fullmatch(body) or not fmt.low <= len(body) <= fmt.high:
         return False
-    if fmt.crc32:
-        return crc32_base62(prefix + body)
+    if fmt.crc32 and crc32_base62(prefix + body):
+        return True
+    # A made-up or mistyped token fails its checksum and is still posted as one: it needs
+    # the three kinds of characters a generated body has.
+    if fmt.crc32 and _kinds(body.replace("_", "").replace("-", "")) < 3:
+        return False
     return random_token(body, min_entropy)
 
 
@@ -474,19 +503,51 @@ def jwt(value: str) -> bool:
 _JWT_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "kubernetes.io"})
 
 
+def _json_prefix(part: str) -> dict[str, object] | None:
+    """The JSON object a base64 run starts with, when more characters follow it (a token
+    that is base64 of a JSON object and then a random part, as 1Password's can be)."""
+    raw = _b64decode(part)
+    if raw is None:
+        return None
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        obj, _end = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) and obj else None
+
+
 def base64_json(value: str) -> bool:
-    """Tokens that are base64 of a JSON object (Sentry org tokens, Grafana keys, 1Password)."""
+    """Tokens that are base64 of a JSON object (Sentry org tokens, Grafana keys, 1Password,
+    Mapbox), perhaps with more characters after the object."""
     v = value.strip()
     start = v.find("eyJ")
     if start < 0:
         return False
-    raw = _b64decode(v[start:].split(".")[0].split("_")[0])
-    if raw is None:
-        return False
-    try:
-        return isinstance(json.loads(raw.decode("utf-8")), dict)
-    except (UnicodeDecodeError, ValueError):
-        return False
+    part = v[start:].split(".")[0]
+    for candidate in dict.fromkeys((part.split("_")[0], part)):
+        raw = _b64decode(candidate)
+        if raw is not None:
+            try:
+                if isinstance(json.loads(raw.decode("utf-8")), dict):
+                    return True
+            except (UnicodeDecodeError, ValueError):
+                pass
+        if _json_prefix(candidate) is not None:
+            return True
+    return False
+
+
+def mapbox_token(value: str, min_entropy: float) -> bool:
+    """Mapbox secret tokens (``sk.`` + base64url payload + ``.`` + random part): the payload
+    decodes to a JSON object, or starts as the account object (``{"u":``) and the token is
+    random enough (copies cut or mangled in a chat still count)."""
+    v = value.strip()
+    if base64_json(v):
+        return True
+    payload = v.split(".")[1] if v.count(".") >= 2 else ""
+    raw = _b64decode(payload[:12])
+    return raw is not None and raw.startswith(b'{"u"') and random_token(v, min_entropy)
 
 
 def _bech32_polymod(values: list[int]) -> int:
@@ -650,7 +711,8 @@ _IDENTIFIER = re.compile(r"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[a-z][a-z0-9]*(?:_[
                          r"|[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z_]*)+)$")
 _REFERENCE_MARK = ("://", "$(", "@microsoft", "arn:")
 _STRONG_SYMBOLS = frozenset("!#$%^&*(){}[]<>?~+=|@;")
-_TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
+_TYPED_CONNECTOR = re.compile(r"(?i)\s*[\s….]*(?:\(?\d\s*/\s*\d\)[\s….]*)?(?:(?:and\s+)?(?:ends|ending|finishes)\s+with"
+                              r"|and the rest|the rest|rest of it|second half|part 2|then)\s*[:=-]?\s*")
 
 
 def config_secret(value: str) -> bool:
@@ -682,9 +744,23 @@ def config_secret(value: str) -> bool:
         return False
     if any(c.isdigit() for c in v) and any(c.isalpha() for c in v):
         return shannon_entropy(v) >= 2.8
-    # Letters and symbols only: a made-up secret full of punctuation, random enough.
+    # Letters and symbols only: a made-up secret full of punctuation, random enough, or a
+    # generated one in random mixed case (xFaCCtPhVuk$fsDLTLYlW).
     symbols = sum(c in _STRONG_SYMBOLS for c in v)
-    return any(c.isalpha() for c in v) and symbols >= 3 and shannon_entropy(v) >= 3.5
+    if any(c.isalpha() for c in v) and symbols >= 3 and shannon_entropy(v) >= 3.5:
+        return True
+    return _random_mixed_case(v)
+
+
+def _random_mixed_case(value: str) -> bool:
+    """A generated value of letters in random mixed case (16 or more characters, perhaps a
+    symbol or two): about as many capitals as small letters, which CamelCase words and
+    constants never have, and random enough."""
+    letters = [c for c in value if c.isalpha()]
+    if len(value) < 16 or len(letters) < 0.85 * len(value) or not value.isascii():
+        return False
+    upper = sum(c.isupper() for c in letters) / len(letters)
+    return 0.3 <= upper <= 0.7 and shannon_entropy(value) >= 3.8
 
 
 def hex_password(value: str) -> bool:
@@ -755,6 +831,7 @@ VALIDATORS: dict[str, Callable[[str, float], bool]] = {
     "pypi_macaroon": lambda v, _e: pypi_macaroon(v),
     "jwt": lambda v, _e: jwt(v),
     "base64_json": lambda v, _e: base64_json(v),
+    "mapbox_token": mapbox_token,
     "bech32": lambda v, _e: bech32(v),
     "base58check": lambda v, _e: base58check(v),
     "key_material": key_material,
