@@ -102,7 +102,8 @@ _CJK_REQUEST = ("お願いします", "お願い致します", "ご連絡くだ�
 _LATIN = r"[A-Za-zÀ-ÖØ-öø-ɏ]"
 _WORD = re.compile(rf"{_LATIN}+(?:['’]{_LATIN}+)?|[\u3040-\u30ff\u4e00-\u9fff]+|[\uac00-\ud7af]+")
 # The end of a sentence: . ! ? ; or a line break (a dot inside an e-mail or a number is not).
-_SENTENCE_END = re.compile(r"[.!?;。！？](?=\s|$)|[!?。！？]|\n")
+# An initial after a name ("Rahul H. has it") does not end the sentence.
+_SENTENCE_END = re.compile(r"(?:(?<![\s(\[][A-Z])\.|[!?;。！？])(?=\s|$)|[!?。！？]|\n")
 # Spanish and Portuguese imperatives with an attached object pronoun (escríbeme, llámame),
 # Italian ones (chiamami, scrivetemi): the pronoun is the poster.
 _CLITIC_ES = re.compile(r"^\w*[áéíóú]\w*(?:me|nos)$")
@@ -150,6 +151,12 @@ def _refs(text: str) -> list[tuple[int, Owner]]:
             continue
         low = word.lower().replace("’", "'")
         base = low[:-2] if low.endswith("'s") else low
+        if (len(word) == 1 and word.isupper() and text[m.end():m.end() + 1] == "." and i > 0
+                and _is_capitalised(tokens[i - 1]) and matches[i - 1].end() + 1 == m.start()):
+            # "Mateo I.", "Rahul H.": a first name and an initial are a person, not "I".
+            if not out or out[-1][0] != matches[i - 1].start():
+                out.append((matches[i - 1].start(), "other"))
+            continue
         if low in _RELATIVE:
             in_relative = True
             continue
@@ -215,7 +222,7 @@ mejl mejladress adress telefonnummer mobilnummer e-post epost mobil
 # are theirs to share.
 _DOCUMENT_NOUNS = frozenset("""
 passport passports reisepass passeport pasaporte passaporto paspoort licence license dl
-member policy sort routing
+member policy sort routing iban account bank konto rekening compte cuenta conto rachunek
 """.split())
 
 
@@ -309,10 +316,12 @@ _RECEIVED_FROM = re.compile(
     r"(?i)\b(?:called|rang|texted|messaged|phoned|emailed|e-mailed|mailed|contacted|spammed|"
     r"harassed|calls|texts|messages|keeps calling|kept calling)\s+(?:me|us)\s+"
     r"(?:\w+\s+){0,3}?(?:from|using|off|via)\s*:?\s*$")
-# Passing a detail on at someone's request: "asked me to post it here", "wants us to send".
+# Passing a detail on at someone's request: "asked me to post it here", "me pidió que le pasen".
 _ASKED_TO_POST = re.compile(
     r"(?i)\b(?:asked|told|wants|wanted|needs|needed|begged|got)\s+(?:me|us)\s+to\s+"
-    r"(?:post|share|send|pass|forward|put|write|give|drop)\b")
+    r"(?:post|share|send|pass|forward|put|write|give|drop)\b|"
+    r"\b(?:me|nos)\s+(?:pidi[oó]|pidieron|pide|piden|pediu|pediram)\s+(?:que|para)\b|"
+    r"\bmi\s+ha\s+chiesto\s+di\b|\bm['’]a\s+demand[ée]\s+de\b|\bhat\s+mich\s+gebeten\b")
 # A contact noun "of" a named person: "el número de Priyanka", "Nummer von Camilas Vater".
 _OF_NAME = re.compile(
     r"(?i:\b(?:number|phone|mobile|cell|e-?mail|address|número|numero|teléfono|telefono|móvil|"
@@ -326,6 +335,12 @@ _ANNOUNCED = re.compile(
     r"mobile|contact|cell)\b|(?:nueva|nuevo|neue|nouvelle|nouveau|nuovo|nuova|nieuw|nieuwe|"
     r"nowy|nowa|novo|nova)\s+(?:\w+\s+){0,2}?(?:\w+)\b)[^\n]{0,40}?(?:\b(?:update|save|add)\s+"
     r"(?:your|ur)\s+(?:contacts?|address book|phonebook)|[,:]\s*$)")
+# The author offering their own details without a pronoun: "CV available on request: x@…",
+# "Contact the author: x@…".
+_SELF_OFFER = re.compile(
+    r"(?i)\b(?:(?:cv|resume|résumé|portfolio|references)\s+(?:available\s+)?(?:on|upon)\s+"
+    r"request|(?:contact|reach|email|e-mail|write\s+to)\s+the\s+(?:author|writer)|"
+    r"about\s+the\s+author)\s*[:\-–—]?\s*$")
 # The sentence before says the place is the poster's: "housewarming at my place saturday! x".
 _OWN_PLACE = re.compile(
     r"(?i)\b(?:my|our)\s+(?:new\s+)?(?:place|flat|apartment|apt|house|home|pad)\b|"
@@ -387,7 +402,7 @@ def whose(text: str, start: int, end: int) -> Owner | None:
         return "other"
     if before:
         return before[-1][1]
-    if _ANNOUNCED.match(lead) or (lo > 0 and not lead.strip(" \t:–—-")
+    if _ANNOUNCED.match(lead) or _SELF_OFFER.search(lead) or (lo > 0 and not lead.strip(" \t:–—-")
                                   and _OWN_PLACE.search(text[_sentence_start(text, lo - 1):lo])):
         return "own"
     tail = text[end:_sentence_end(text, end)]
