@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -102,6 +103,13 @@ def _presidio():
     return run
 
 
+# The generator labels the writer's own details too ("… on my e-mail X", "my IBAN is X", "a
+# problem I have with sending a wire transfer using this IBAN X"); the policy counts only
+# someone else's data as pii, so those spans are left out and their posts are negatives.
+OWN_OFFER = re.compile(r"\b(?:my e-?mail:?|my iban is|i have with sending a wire transfer using "
+                       r"this iban)\s*$", re.IGNORECASE)
+
+
 def _pii_quality(engine: RuleEngine) -> tuple[dict[str, tuple[int, int]], int, int]:
     records = json.loads(PII_DATA.read_text(encoding="utf-8"))
     tot: Counter[str] = Counter()
@@ -112,7 +120,8 @@ def _pii_quality(engine: RuleEngine) -> tuple[dict[str, tuple[int, int]], int, i
         text = rec["full_text"]
         fs = [f for f in engine.analyse(text).findings
               if f.score >= 0.5 and f.source.removeprefix("rule:") in watched]
-        spans = [s for s in rec["spans"] if s["entity_type"] in PII_TYPES]
+        spans = [s for s in rec["spans"] if s["entity_type"] in PII_TYPES
+                 and not OWN_OFFER.search(text[:s["start_position"]])]
         for s in spans:
             kind = PII_TYPES[s["entity_type"]]
             tot[kind] += 1

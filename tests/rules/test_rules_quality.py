@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections import Counter
 from pathlib import Path
 
+from bench.bench_rules import OWN_OFFER
 from bench.samples import (
     bench_posts,
     credential_hard_negatives,
@@ -16,7 +16,6 @@ from bench.samples import (
 from monitor.pipeline.rules.checks import FIRE_SCORE
 
 DATA = Path(__file__).resolve().parents[2] / "data/presidio-synth-pii-dev/generated_large.dedup.json"
-OWN_OFFER = re.compile(r"\bmy e-?mail:?\s*$", re.IGNORECASE)
 TYPES = {"EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone", "CREDIT_CARD": "card",
          "US_SSN": "ssn", "IBAN_CODE": "iban"}
 RULES = {"email": {"pii.email"}, "phone": {"pii.phone-number", "pii.phone-number-context"},
@@ -58,8 +57,8 @@ def test_pii_recall_on_presidio_dev_data(engine) -> None:
     for rec in records:
         findings = [f for f in engine.analyse(rec["full_text"]).findings
                     if f.score >= FIRE_SCORE and f.source.removeprefix("rule:") in watched]
-        # The generator labels every e-mail, also the writer's own ("… on my e-mail X"), which
-        # the policy does not count as pii (one's own contact details offered).
+        # The generator labels every e-mail and IBAN, also the writer's own, which the policy
+        # does not count as pii (not someone else's data): those posts are negatives here.
         spans = [s for s in rec["spans"] if s["entity_type"] in TYPES
                  and not OWN_OFFER.search(rec["full_text"][:s["start_position"]])]
         for s in spans:
@@ -73,7 +72,9 @@ def test_pii_recall_on_presidio_dev_data(engine) -> None:
         if not spans:
             negatives += 1
             false_flags += bool(findings)
-    assert set(total) == set(RULES)
+    # Every IBAN of this generator is the writer's own, so IBAN recall is measured on the
+    # held-back set instead; here those posts count among the negatives below.
+    assert set(total) == set(RULES) - {"iban"}
     recall = {k: hit[k] / total[k] for k in total}
     assert all(r >= 0.95 for r in recall.values()), recall
     assert negatives > 1000 and false_flags / negatives <= 0.005, false_flags
