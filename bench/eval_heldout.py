@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.heldout_round6 import PUBLISHED as ROUND6_PUBLISHED
 from bench.heldout_round8 import PUBLISHED as ROUND8_PUBLISHED
+from bench.heldout_round9 import PUBLISHED as ROUND9_PUBLISHED
 from monitor.config import PolicySettings
 from monitor.pipeline.rules import EXAMPLE_POLICY, RuleEngine, load_rules, policy_terms
 from monitor.resources import rules_dir
@@ -28,9 +29,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "secrets-heldout"
 # The company contacts the held-back negatives quote (bench/heldout_secrets.py PUBLISHED, and
 # the fictional companies of the later rounds), configured as the deployment's published contacts.
 PUBLISHED = ["press@acme-example.com", "+1 800 555 0199", "100 Innovation Way, Austin, TX 78701",
-             *dict.fromkeys(v for published in (ROUND6_PUBLISHED, ROUND8_PUBLISHED)
+             *dict.fromkeys(v for published in (ROUND6_PUBLISHED, ROUND8_PUBLISHED, ROUND9_PUBLISHED)
                             for vs in published.values() for v in vs)]
-ROUNDS = (1, 2, 3, 4, 5, 6, 8)
+ROUNDS = (1, 2, 3, 4, 5, 6, 8, 9)
 
 
 @dataclass
