@@ -1102,6 +1102,18 @@ def strong_password(value: str) -> bool:
     return shannon_entropy(v) >= 2.3 and not _PLACEHOLDER_RUN.search(v)
 
 
+_WORD_NUMBER = re.compile(r"^[A-Za-z]+[-_.]?v?\d{1,3}$")
+_DOTTED_NUMBER = re.compile(r"\d\.\d")
+
+
+def prose_password(value: str) -> bool:
+    """A password named only by what it opens ("use X to unlock the vault"): a strong
+    password that is not a product and version ("Python3.12") or a word and a small number
+    ("version-2", "build_10")."""
+    v = value.strip()
+    return strong_password(v) and not _WORD_NUMBER.match(v) and not _DOTTED_NUMBER.search(v)
+
+
 def named_hex_key(value: str) -> bool:
     """A hex key named as a key (``API key: d6a3…``): 32-128 hex digits with letters and digits,
     random enough, not the empty input's digest."""
@@ -1191,4 +1203,5 @@ VALIDATORS.update({
     "backup_codes": _ignore_entropy(backup_codes),
     "teams_webhook": _ignore_entropy(teams_webhook),
     "joined_token": joined_token,
+    "prose_password": _ignore_entropy(prose_password),
 })
