@@ -91,6 +91,7 @@ def test_user_password_pair_skips_links_and_key_types() -> None:
     "SUPABASE_ANON=sb_publishable_Qw8mZr2Lx7Tz4mKp8sNc3yB5vQ9hD2fJ",
     "init the browser SDK with https://9d2e4c1a7b3f5e8d0c6a2b4f1e7d3c95@o55123.ingest.sentry.io/778812",
     "Algolia search-only key for the help centre: 3b9e1f7c2a5d8e4b6c0f9a1d3e7b5c28",
+    "Algolia Search API key for the storefront widget: 7c2a5d8e4b6c0f9a1d3e7b5c283b9e1f",
     "our public key for the jump box : ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq0m3wXb7 ops@jump",
     "come hang out, the invite is discord.gg/Rt7qP2xM",
     "from the Kubernetes docs: password: MWYyZDFlMmU2N2Rm",
