@@ -626,6 +626,9 @@ def entropy_floor(value: str, min_entropy: float) -> float:
     return min(min_entropy, 0.75 * ceiling)
 
 
+_PREFIX_HEX_BODY = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,7}[_.-]?(?P<body>[0-9a-f]{20,}|[0-9A-F]{20,})$")
+
+
 def random_token(value: str, min_entropy: float) -> bool:
     """A provider token's random part: no placeholder runs (``xxxx``), random enough for its
     alphabet."""
@@ -633,7 +636,12 @@ def random_token(value: str, min_entropy: float) -> bool:
     # A hex value next to the provider's name is its key even though it looks like a hash.
     if _PLACEHOLDER_RUN.search(v) or _counting_run(v, 6):
         return False
-    return shannon_entropy(v) >= entropy_floor(v, min_entropy)
+    if shannon_entropy(v) >= entropy_floor(v, min_entropy):
+        return True
+    # A letter prefix on a hex body (EZAK…, rdme_…): the body's own alphabet sets the bar, or
+    # the prefix's letters would hold a random hex body to the bar of a base64 one.
+    m = _PREFIX_HEX_BODY.match(v)
+    return m is not None and shannon_entropy(m["body"]) >= entropy_floor(m["body"], min_entropy)
 
 
 def _counting_run(value: str, size: int) -> bool:
@@ -953,6 +961,89 @@ def split_checksum(value: str) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class _Format:
+    """A provider rule's pattern, as the joined-token check runs it."""
+
+    rule_id: str
+    pattern: re.Pattern[str]
+    validator: str | None
+    min_entropy: float
+    allow: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _provider_formats() -> tuple[_Format, ...]:
+    """The credential rules a token stands on alone by its format: a regex, no required
+    context word (a weak format needs its provider named, which a joined piece cannot show),
+    nothing decoded. Patterns Python cannot compile are left out."""
+    out: list[_Format] = []
+    for rule_id, rule in _provider_rules().items():
+        match = rule.get("match") or {}
+        context = rule.get("context") or {}
+        if context.get("require") or match.get("decode") or rule.get("status") == "deprecated":
+            continue
+        if match.get("validator") in _NOT_FORMATS:
+            continue
+        patterns = match.get("regex") or []
+        for pattern in [patterns] if isinstance(patterns, str) else patterns:
+            try:
+                rx = re.compile(pattern)
+            except re.error:
+                continue
+            out.append(_Format(rule_id, rx, match.get("validator"), float(match.get("min_entropy", 3.0)),
+                               tuple(str(a).lower() for a in rule.get("allow") or ())))
+    return tuple(out)
+
+
+# Validators of rules that read a shape, not a provider's format: left out of the check.
+_NOT_FORMATS = frozenset({"joined_token", "split_format", "split_token", "user_password_pair",
+                          "password", "typed_password", "config_secret", "generic_secret",
+                          "strong_password", "access_code", "hex_password", "split_password",
+                          "mnemonic", "backup_codes", "hex_secret", "basic_auth", "secret"})
+# What joins the pieces: " + ", dashes between read-out chunks, a quoted string continued on
+# the next line with a backslash, a "part 2/2:" label on the next line.
+_JOINER = re.compile(r"""[ \t]+\+[ \t]+|["']?[ \t]*\\\r?\n[ \t]*["']?|-|\s*\r?\n\s*(?i:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*""")
+_LABEL_HEAD = re.compile(r"(?i)^(?:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*")
+
+
+def _joined_candidates(value: str) -> list[str]:
+    """The value's pieces joined: all separators dropped, and (for chunks read out with
+    dashes, whose token may have a dash of its own) only the joins between pieces."""
+    v = _LABEL_HEAD.sub("", value.strip())
+    out = ["".join(p for p in _JOINER.split(v) if p)]
+    if "-" in v:
+        kept = re.sub(r"[ \t]+\+[ \t]+|[\"']?[ \t]*\\\r?\n[ \t]*[\"']?", "", v)
+        kept = re.sub(r"\s*\r?\n\s*(?i:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*", "", kept)
+        out.append(kept)
+    return [c for c in dict.fromkeys(out) if c]
+
+
+def joined_token(value: str, min_entropy: float) -> bool:
+    """A token given in pieces ("AKIA… + …", read out in dash-separated chunks, a quoted value
+    continued with a backslash, "part 1/2: …" / "part 2/2: …"): joined, it is a whole token of
+    a provider's format and passes that rule's own check; or, with no known prefix, a long
+    random run of upper and lower case and digits read out in chunks."""
+    for joined in _joined_candidates(value):
+        if len(joined) < 16 or _kinds(_NON_ALNUM.sub("", joined)) < 2:
+            continue  # ordinary words joined by dashes
+        low = joined.lower()
+        for fmt in _provider_formats():
+            m = fmt.pattern.search(joined)
+            if m is None:
+                continue
+            span = m.span("value") if "value" in fmt.pattern.groupindex else m.span()
+            if span[1] - span[0] < len(joined) - 2 or any(a in low for a in fmt.allow if a):
+                continue
+            check = VALIDATORS.get(fmt.validator) if fmt.validator else None
+            if check is None or check(joined[span[0]:span[1]], fmt.min_entropy):
+                return True
+    pieces = value.strip().split("-")
+    body = "".join(pieces)
+    return (len(pieces) >= 8 and len(body) >= 32 and body.isalnum() and body.isascii()
+            and _kinds(body) >= 3 and random_token(body, min_entropy))
+
+
 def jwt_header(value: str) -> bool:
     """A JSON web token whose header decodes to a JSON object naming an algorithm; the claims
     and signature may be anything (a token from a test tool, or one cut or wrapped by a chat
@@ -1011,6 +1102,18 @@ def strong_password(value: str) -> bool:
     return shannon_entropy(v) >= 2.3 and not _PLACEHOLDER_RUN.search(v)
 
 
+_WORD_NUMBER = re.compile(r"^[A-Za-z]+[-_.]?v?\d{1,3}$")
+_DOTTED_NUMBER = re.compile(r"\d\.\d")
+
+
+def prose_password(value: str) -> bool:
+    """A password named only by what it opens ("use X to unlock the vault"): a strong
+    password that is not a product and version ("Python3.12") or a word and a small number
+    ("version-2", "build_10")."""
+    v = value.strip()
+    return strong_password(v) and not _WORD_NUMBER.match(v) and not _DOTTED_NUMBER.search(v)
+
+
 def named_hex_key(value: str) -> bool:
     """A hex key named as a key (``API key: d6a3…``): 32-128 hex digits with letters and digits,
     random enough, not the empty input's digest."""
@@ -1062,6 +1165,13 @@ _PAIR = re.compile(r"""^["'“`]?(?P<user>[A-Za-z0-9][A-Za-z0-9._@-]*)["'”`]?(
                    r"""(?:(?i:pw|pass|password|pwd)\s*:?\s*)?["'“`]?(?P<pw>\S+)$""")
 
 
+# A host name ending in a common top-level domain: "discord.gg/…", "bit.ly/…" are links.
+_DOMAIN_USER = re.compile(r"(?i)^(?:[a-z0-9-]+\.)+(?:com|net|org|io|gg|ly|co|me|app|dev|gl|be|to|link"
+                          r"|page|site|xyz|ai|so|sh|us|uk|de|fr|es|it|nl|eu|info|biz|tv|cc)$")
+_KEY_TYPE = re.compile(r"(?i)^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)")
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
 def user_password_pair(value: str) -> bool:
     """A user name and a password given together (``admin / RDTWymc!65``, ``ops:fpqR%FV…``):
     the user is a short name, not a run of base64 or a key; the password, at most 40
@@ -1074,6 +1184,8 @@ def user_password_pair(value: str) -> bool:
         return False
     if len(user) >= 12 and user.isalnum() and _kinds(user) >= 3:
         return False  # a piece of base64 or a key, not a login name
+    if _DOMAIN_USER.match(user) or _KEY_TYPE.match(pw):
+        return False  # a short link (discord.gg/AbC12xYz) or "host: ssh-ed25519 AAAA…"
     return strong_password(pw)
 
 
@@ -1090,4 +1202,6 @@ VALIDATORS.update({
     "bitlocker_checksum": _ignore_entropy(bitlocker_checksum),
     "backup_codes": _ignore_entropy(backup_codes),
     "teams_webhook": _ignore_entropy(teams_webhook),
+    "joined_token": joined_token,
+    "prose_password": _ignore_entropy(prose_password),
 })
