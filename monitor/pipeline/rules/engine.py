@@ -45,7 +45,10 @@ _FOLDED = 1 << 20  # combined pre-filter owners at or above this are folded-view
 _LEET = -3  # pre-filter owner tag: "the text may contain leetspeak"
 _SPACED = -4  # pre-filter owner tag: "the text may contain spaced-apart letters"
 _SPLIT = -5  # pre-filter owner tag: "a token may be split by spaces or line breaks"
-_GENERIC_VALIDATORS = frozenset({"generic_secret", "password", "secret", "basic_auth", "entropy"})
+# Rules whose value follows a name (`KEY=value`) are kept off the joined view: joining the lines
+# of an empty `.env.example` would read the next line's name as the value.
+_GENERIC_VALIDATORS = frozenset({"generic_secret", "password", "secret", "basic_auth", "entropy",
+                                 "config_secret"})
 OWN_CONTACT_REASON = "the poster's own contact detail (score 0)"
 # Most base64 runs one post has decoded and scanned; bounds the work on a 1 MB post.
 MAX_DECODES = 8
@@ -163,6 +166,10 @@ class RuleEngine:
             c.boost = compile_words(w.replace("_", " ") for w in rule.context.boost)
             c.reduce = compile_words(w.replace("_", " ") for w in rule.context.reduce)
             c.allow = tuple(a.lower() for a in rule.allow if a)
+            if m.view == "folded":
+                # A folded-view match reads "ssh-ed25519" as "ssh-ed2ssi9": fold the list too.
+                c.allow = tuple(dict.fromkeys(
+                    (*c.allow, *(views(a)[1].text.lower() for a in rule.allow if a))))
             c.allow_exact = tuple(n for name in m.allow_from for t in terms.get(name, ())
                                   if len(n := _contact_key(t)) >= 5)
             if m.decode is not None:
