@@ -22,6 +22,10 @@ DENIED = (
     "not a real", "isn't a real", "not real", "dummy", "made-up", "made up value",
     "made up number", "made up token", "made up key", "fictitious", "fictional",
 )
+# Said of a token only: "a fake token from the test fixtures", "checksum is deliberately
+# wrong". Beside personal data "fake" is more often the person's lie ("gave a fake name but
+# his DL is …"), so pii leaves it out.
+TOKEN_DENIED = ("fake", "deliberately wrong", "won't pass", "will not pass")
 FAILS_CHECK = (
     "invalid", "not valid", "not a valid", "isn't valid", "isn't a valid", "is not valid",
     "fails the check", "fails its check", "failed the check", "fails the check digit",
@@ -37,7 +41,7 @@ FAILS_CHECK = (
 # Category -> the words that take points off its findings.
 _PATTERNS: dict[str, Any] = {
     "pii": compile_words((*DENIED, *FAILS_CHECK)),
-    "credentials": compile_words(DENIED),
+    "credentials": compile_words((*DENIED, *TOKEN_DENIED)),
 }
 
 
@@ -48,4 +52,11 @@ def says_not_real(category: str, text: str, start: int, end: int) -> str | None:
         return None
     lo, hi = max(0, start - WINDOW), min(len(text), end + WINDOW)
     m = pattern.search(text[lo:start] + " \x00 " + text[end:hi])
+    return m.group(0) if m else None
+
+
+def mentions_not_real(category: str, text: str) -> str | None:
+    """The word anywhere in ``text`` that says its values are not real, if there is one."""
+    pattern = _PATTERNS.get(category)
+    m = pattern.search(text) if pattern is not None else None
     return m.group(0) if m else None
