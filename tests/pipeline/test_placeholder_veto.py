@@ -118,3 +118,10 @@ def test_the_veto_stays_fast_on_long_runs(text: str) -> None:
     start = time.perf_counter()
     only_placeholders(text)
     assert time.perf_counter() - start < 2.0
+
+
+def test_the_models_finding_on_a_token_the_post_calls_unreal_goes_to_the_shadow_log(eager_model) -> None:
+    text = "the scanner demo token ghp_Q2v9LmT4xR8kW1zN6bP3sY7dF0hJ5cA2eG9u, its checksum is deliberately wrong"
+    found = _model_credentials(eager_model, text)
+    assert found and all(f.shadow for f in found)
+    assert any("not real ('deliberately wrong')" in w for f in found for w in f.explanation)

@@ -16,10 +16,6 @@ from monitor.pipeline.rules.not_real import mentions_not_real
 def model_veto(category: str, text: str, rule_found: bool) -> str | None:
     """The reason the model's own finding of ``category`` on the prepared ``text`` cannot be
     actionable, or ``None``; ``rule_found`` says whether a rule found that category in it."""
-    if category in ("credentials", "pii") and not rule_found:
-        word = mentions_not_real(category, text)
-        if word is not None:
-            return f"the post says its value is not real ('{word}') and no rule found one"
     if category == "credentials":
         if only_placeholders(text):
             return "only placeholder values, no secret material"
@@ -27,4 +23,8 @@ def model_veto(category: str, text: str, rule_found: bool) -> str | None:
             return "talk about credentials, no value that could be one"
     elif category == "pii" and not rule_found and only_reference_numbers(text):
         return "only reference numbers (order, ticket, tracking…), no personal data"
+    if category in ("credentials", "pii") and not rule_found:
+        word = mentions_not_real(category, text)
+        if word is not None:
+            return f"the post says its value is not real ('{word}') and no rule found one"
     return None
