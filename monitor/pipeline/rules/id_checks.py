@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
-_NON_DIGIT = re.compile(r"\D")
+NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
+NON_DIGIT = re.compile(r"\D")
 
 
 def _digits(value: str) -> str:
-    return _NON_DIGIT.sub("", value)
+    return NON_DIGIT.sub("", value)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -60,7 +60,7 @@ def _mrz_digit(field: str) -> int:
 
 def de_id_card(value: str) -> bool:
     """German identity card (Personalausweis) or passport serial: 9 characters + check digit."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 10 or not v[9].isdigit() or not any(c.isdigit() for c in v[:9]):
         return False
     return _mrz_digit(v[:9]) == int(v[9])
@@ -84,7 +84,7 @@ def de_tax_id(value: str) -> bool:
 
 def fr_nir(value: str) -> bool:
     """French social security number (NIR): 13 characters + a 2-digit key (97 - n mod 97)."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 15 or v[0] not in "1278":
         return False
     body = v[:13].replace("2A", "19").replace("2B", "18")
@@ -98,7 +98,7 @@ _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 
 def es_dni(value: str) -> bool:
     """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter), mod 23."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 9 or not v[-1].isalpha():
         return False
     body = v[:-1]
@@ -115,7 +115,7 @@ _IT_ODD = [1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14,
 
 def it_fiscal_code(value: str) -> bool:
     """Italian codice fiscale: 15 characters and a check letter."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 16:
         return False
     total = 0
@@ -222,7 +222,7 @@ def br_cpf(value: str) -> bool:
 
 def cn_resident_id(value: str) -> bool:
     """Chinese resident identity card number: 17 digits + ISO 7064 MOD 11-2 check (0-9 or X)."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 18 or not v[:17].isdigit():
         return False
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -275,7 +275,7 @@ def mx_clabe(value: str) -> bool:
 
 def id_number(value: str) -> bool:
     """A passport, licence or record number in context: has digits, is not a year or a date."""
-    v = _NON_ALNUM.sub("", value)
+    v = NON_ALNUM.sub("", value)
     d = _digits(v)
     if len(d) < 5 or len(v) > 16 or not _not_repeated(d):
         return False
@@ -292,7 +292,7 @@ def passport_number(value: str) -> bool:
     """A passport book number in context: 6-9 letters and digits with at least one digit (the
     US 9 digits or letter and 8 digits, the German 9 characters, the French 2+2+5, ...), or the
     German book number with its check digit as the MRZ writes it (10 characters)."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     d = _digits(v)
     if not 6 <= len(v) <= 10 or not d:
         return False
@@ -307,7 +307,7 @@ def driving_licence(value: str) -> bool:
     """A US driver's licence number in context: the state formats are 7-19 letters and digits,
     most of them digits (CA letter + 7, NY 9, FL letter + 12, TX 8, IL letter + 11, NJ letter +
     14); Washington's older ``WDL`` + 9 letters and digits has few."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) == 12 and v.startswith("WDL"):
         return any(c.isdigit() for c in v[3:])
     d = _digits(v)
@@ -366,7 +366,7 @@ _SG_M = "KLJNPQRTUWX"
 
 def sg_nric(value: str) -> bool:
     """Singapore NRIC/FIN: S/T/F/G/M, 7 digits, a check letter (weights 2-7-6-5-4-3-2)."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 9 or v[0] not in "STFGM" or not v[1:8].isdigit():
         return False
     total = sum(int(c) * w for c, w in zip(v[1:8], (2, 7, 6, 5, 4, 3, 2), strict=True))
@@ -381,7 +381,7 @@ def sg_nric(value: str) -> bool:
 
 def hk_hkid(value: str) -> bool:
     """Hong Kong identity card: one or two letters, 6 digits, a check digit or A (mod 11)."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if not 8 <= len(v) <= 9 or not v[-7:-1].isdigit():
         return False
     letters, digits, check = v[:-7], v[-7:-1], v[-1]
@@ -412,7 +412,7 @@ def mx_curp(value: str) -> bool:
 
 def cl_rut(value: str) -> bool:
     """Chilean RUT/RUN: 7-8 digits and a mod-11 check digit (0-9 or K)."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if not 8 <= len(v) <= 9 or not v[:-1].isdigit():
         return False
     total = sum(int(c) * (2 + i % 6) for i, c in enumerate(reversed(v[:-1])))
@@ -532,7 +532,7 @@ def pt_nif(value: str) -> bool:
 
 def ie_pps(value: str) -> bool:
     """Irish personal public service number: 7 digits, a check letter (mod 23), maybe a letter."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) not in (8, 9) or not v[:7].isdigit() or not v[7:].isalpha():
         return False
     total = sum(int(c) * w for c, w in zip(v[:7], range(8, 1, -1), strict=True))
@@ -612,20 +612,20 @@ _MBI = re.compile(rf"^[1-9][{_MBI_LETTER}][0-9{_MBI_LETTER}]\d[{_MBI_LETTER}][0-
 def us_mbi(value: str) -> bool:
     """US Medicare Beneficiary Identifier: 11 characters, each position from its own alphabet
     (no S, L, O, I, B or Z); it has no check digit, so the rule asks for its name nearby."""
-    return _MBI.match(_NON_ALNUM.sub("", value).upper()) is not None
+    return _MBI.match(NON_ALNUM.sub("", value).upper()) is not None
 
 
 def us_mbi_shape(value: str) -> bool:
     """An MBI as people copy it: the 11 positions of the CMS alphabets, but any first digit (a
     0 there is a slip of the hand); the rule takes points off when ``us_mbi`` itself fails."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     return len(v) == 11 and v[0].isdigit() and us_mbi("1" + v[1:])
 
 
 def de_kvnr_shape(value: str) -> bool:
     """A KVNR as people copy it (a letter and 9 digits, not a run of one digit); the rule takes
     points off when the check digit (``de_kvnr``) fails, a mistyped number is still someone's."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     return (len(v) == 10 and "A" <= v[0] <= "Z" and v[1:].isdigit()
             and _not_repeated(v[1:]))
 
@@ -634,7 +634,7 @@ def de_kvnr(value: str) -> bool:
     """German health insurance number (Krankenversichertennummer): a letter and 9 digits; the
     letter as two digits (A = 01) and the next 8 digits, weighted 1, 2 alternately with the
     digits of each product summed, give the last digit mod 10."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     if len(v) != 10 or not ("A" <= v[0] <= "Z") or not v[1:].isdigit():
         return False
     digits = f"{ord(v[0]) - 64:02d}" + v[1:9]
@@ -707,7 +707,7 @@ def document_number(value: str) -> bool:
     """A passport or licence number in context, letters and digits mixed as issuers write them
     (``CJTG56K10``, ``WDLK9J2P83BC``): 6-16 characters, two digits or more, not one repeated
     character, not a year or a date."""
-    v = _NON_ALNUM.sub("", value).upper()
+    v = NON_ALNUM.sub("", value).upper()
     d = _digits(v)
     if not 6 <= len(v) <= 16 or len(d) < 2 or len(set(v)) <= 2:
         return False

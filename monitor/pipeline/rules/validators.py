@@ -17,9 +17,8 @@ from typing import Any
 
 import phonenumbers
 
-from monitor.pipeline.rules.id_checks import ID_VALIDATORS, luhn_ok
+from monitor.pipeline.rules.id_checks import ID_VALIDATORS, NON_ALNUM, NON_DIGIT, luhn_ok
 
-_NON_DIGIT = re.compile(r"\D")
 _HEX_HASH = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{40}|[0-9a-fA-F]{56}|[0-9a-fA-F]{64}"
                        r"|[0-9a-fA-F]{96}|[0-9a-fA-F]{128})$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
@@ -60,7 +59,7 @@ _BBAN = {cc: _bban_regex(spec) for cc, spec in _BBAN_FORMATS.items()}
 
 def luhn(value: str) -> bool:
     """Card numbers: 13-19 digits whose Luhn check digit is right (and not one repeated digit)."""
-    digits = _NON_DIGIT.sub("", value)
+    digits = NON_DIGIT.sub("", value)
     if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
         return False
     return luhn_ok(digits)
@@ -107,7 +106,7 @@ def secret(value: str, min_entropy: float) -> bool:
 
 def ssn(value: str) -> bool:
     """US social security numbers: area, group and serial in the ranges the SSA issues."""
-    digits = _NON_DIGIT.sub("", value)
+    digits = NON_DIGIT.sub("", value)
     if len(digits) != 9:
         return False
     area, group, serial = digits[:3], digits[3:5], digits[5:]
@@ -119,7 +118,7 @@ def ssn(value: str) -> bool:
 def phone(value: str) -> bool:
     """Phone numbers: 7-15 digits, not a date or time, and possible in some numbering plan."""
     main = _EXTENSION.split(value, maxsplit=1)[0]
-    digits = _NON_DIGIT.sub("", main)
+    digits = NON_DIGIT.sub("", main)
     if not 7 <= len(digits) <= 15 or len(set(digits)) == 1 or _DATE_LIKE.search(value):
         return False
     if _SSN_SHAPE.match(value.strip()):
@@ -175,7 +174,7 @@ def access_code(value: str) -> bool:
     """A door, alarm or PIN code: mostly digits (at least three, not one repeated digit), or a
     password-like value; "on the fridge" or "13" are not codes."""
     v = value.strip()
-    digits = _NON_DIGIT.sub("", v)
+    digits = NON_DIGIT.sub("", v)
     if _CODE_CHARS.match(v) and len(digits) >= 3 and sum(c.isalpha() for c in v) <= 2:
         return len(set(digits)) > 1
     return password(v)
@@ -1003,8 +1002,12 @@ _NOT_FORMATS = frozenset({"joined_token", "split_format", "split_token", "user_p
                           "mnemonic", "backup_codes", "hex_secret", "basic_auth", "secret"})
 # What joins the pieces: " + ", dashes between read-out chunks, a quoted string continued on
 # the next line with a backslash, a "part 2/2:" label on the next line.
-_JOINER = re.compile(r"""[ \t]+\+[ \t]+|["']?[ \t]*\\\r?\n[ \t]*["']?|-|\s*\r?\n\s*(?i:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*""")
-_LABEL_HEAD = re.compile(r"(?i)^(?:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*")
+_PLUS_OR_CONTINUED = r"""[ \t]+\+[ \t]+|["']?[ \t]*\\\r?\n[ \t]*["']?"""
+_PART_LABEL = r"(?i:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*"
+_JOINER = re.compile(rf"{_PLUS_OR_CONTINUED}|-|\s*\r?\n\s*{_PART_LABEL}")
+# The joins that are never part of a token: everything but the dash.
+_NON_DASH_JOINER = re.compile(rf"{_PLUS_OR_CONTINUED}|\s*\r?\n\s*{_PART_LABEL}")
+_LABEL_HEAD = re.compile(rf"^{_PART_LABEL}")
 
 
 def _joined_candidates(value: str) -> list[str]:
@@ -1013,9 +1016,7 @@ def _joined_candidates(value: str) -> list[str]:
     v = _LABEL_HEAD.sub("", value.strip())
     out = ["".join(p for p in _JOINER.split(v) if p)]
     if "-" in v:
-        kept = re.sub(r"[ \t]+\+[ \t]+|[\"']?[ \t]*\\\r?\n[ \t]*[\"']?", "", v)
-        kept = re.sub(r"\s*\r?\n\s*(?i:part|piece)[ \t]*\d[ \t]*(?:/|of)[ \t]*\d[ \t]*[:.)=-]?[ \t]*", "", kept)
-        out.append(kept)
+        out.append(_NON_DASH_JOINER.sub("", v))
     return [c for c in dict.fromkeys(out) if c]
 
 
@@ -1025,7 +1026,7 @@ def joined_token(value: str, min_entropy: float) -> bool:
     a provider's format and passes that rule's own check; or, with no known prefix, a long
     random run of upper and lower case and digits read out in chunks."""
     for joined in _joined_candidates(value):
-        if len(joined) < 16 or _kinds(_NON_ALNUM.sub("", joined)) < 2:
+        if len(joined) < 16 or _kinds(NON_ALNUM.sub("", joined)) < 2:
             continue  # ordinary words joined by dashes
         low = joined.lower()
         for fmt in _provider_formats():
@@ -1169,7 +1170,6 @@ _PAIR = re.compile(r"""^["'“`]?(?P<user>[A-Za-z0-9][A-Za-z0-9._@-]*)["'”`]?(
 _DOMAIN_USER = re.compile(r"(?i)^(?:[a-z0-9-]+\.)+(?:com|net|org|io|gg|ly|co|me|app|dev|gl|be|to|link"
                           r"|page|site|xyz|ai|so|sh|us|uk|de|fr|es|it|nl|eu|info|biz|tv|cc)$")
 _KEY_TYPE = re.compile(r"(?i)^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-ssh-ed25519@openssh\.com)")
-_NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
 def user_password_pair(value: str) -> bool:
